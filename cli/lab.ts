@@ -1,0 +1,219 @@
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { AmbitError } from '../lib/errors.js';
+import type { KubeObject } from '../lib/k8s/types.js';
+import { loadManifests } from '../lab/manifests/index.js';
+import { addNetns } from '../lab/host/netns.js';
+import { labPaths, type LabPaths } from '../lab/paths.js';
+import { podCommand, type PodSandbox } from '../lab/runtime.js';
+import { controlRequest } from '../lab/supervisor/control.js';
+import type { LabStatus } from '../lab/supervisor/lab.js';
+import { teardown } from '../lab/teardown.js';
+import { kubectlPath } from './kubectl.js';
+
+const UP_TIMEOUT_MS = 180_000;
+
+export async function labCommand(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  const paths = labPaths();
+  switch (sub) {
+    case 'up':
+      return up(paths, rest);
+    case 'apply':
+    case 'delete':
+      return change(paths, sub, rest);
+    case 'exec':
+      return exec(paths, rest);
+    case 'status':
+      return status(paths, rest);
+    case 'logs':
+      return logs(paths, rest);
+    case 'kubectl':
+      return kubectl(paths, rest);
+    case 'down':
+      requireRoot();
+      await teardown(paths);
+      process.stdout.write(`lab ${paths.lab} is down\n`);
+      return 0;
+    default:
+      throw new AmbitError('AMBIT_ERR_CONFIG', `unknown lab command ${JSON.stringify(sub ?? '')}: try 'ambit help'`);
+  }
+}
+
+function requireRoot(): void {
+  if (process.getuid?.() !== 0) {
+    throw new AmbitError('AMBIT_ERR_PRIVILEGE', 'the lab creates network namespaces, cgroups and eBPF programs: run it as root');
+  }
+}
+
+async function isUp(paths: LabPaths): Promise<boolean> {
+  if (!existsSync(paths.controlSocket)) return false;
+  return controlRequest(paths.controlSocket, 'GET', '/status', undefined, 5000).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function up(paths: LabPaths, args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { file: { type: 'string', short: 'f', multiple: true }, nodes: { type: 'string', default: '2' } },
+  });
+  const nodes = Number(values.nodes);
+  if (!Number.isInteger(nodes) || nodes < 1 || nodes > 16) {
+    throw new AmbitError('AMBIT_ERR_CONFIG', `--nodes must be a whole number from 1 to 16, got ${JSON.stringify(values.nodes)}`);
+  }
+  requireRoot();
+  if (await isUp(paths)) {
+    throw new AmbitError('AMBIT_ERR_LAB_STATE', `lab ${paths.lab} is already up: 'ambit lab apply' changes it, 'ambit lab down' removes it`);
+  }
+  // Manifests are checked before anything is built, so a bad file leaves nothing behind.
+  const objects = await loadManifests(values.file ?? []);
+  const started = Date.now();
+  await teardown(paths); // whatever a crashed earlier lab of this name left
+  mkdirSync(paths.stateDir, { recursive: true });
+  writeFileSync(paths.manifestsFile, JSON.stringify(objects));
+  try {
+    await addNetns(paths.fabricNetns);
+    const out = openSync(paths.supervisorLog, 'a');
+    const child = spawn(
+      'nsenter',
+      [
+        `--net=/run/netns/${paths.fabricNetns}`,
+        process.execPath,
+        '--enable-source-maps',
+        join(paths.repoRoot, 'dist', 'lab', 'supervisor', 'main.js'),
+        '--lab',
+        paths.lab,
+        '--nodes',
+        String(nodes),
+        '--manifests',
+        paths.manifestsFile,
+      ],
+      { detached: true, stdio: ['ignore', out, out], env: process.env },
+    );
+    closeSync(out);
+    let exited: number | null = null;
+    child.on('exit', (code) => (exited = code ?? 1));
+    child.unref();
+    const st = await waitReady(paths, () => exited);
+    process.stdout.write(renderStatus(st));
+    process.stdout.write(`\nlab ${paths.lab} is up in ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
+    return 0;
+  } catch (err) {
+    const tail = existsSync(paths.supervisorLog) ? readFileSync(paths.supervisorLog, 'utf8').split('\n').slice(-15).join('\n') : '';
+    await teardown(paths);
+    if (tail) process.stderr.write(`last lines of the lab supervisor's log:\n${tail}\n`);
+    throw err;
+  }
+}
+
+async function waitReady(paths: LabPaths, exited: () => number | null): Promise<LabStatus> {
+  const deadline = Date.now() + UP_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    const code = exited();
+    if (code !== null) throw new AmbitError('AMBIT_ERR_LAB_SETUP', `the lab supervisor exited with code ${code} while booting`);
+    if (existsSync(paths.controlSocket)) {
+      const st = await controlRequest<LabStatus>(paths.controlSocket, 'GET', '/status', undefined, 5000).catch(() => undefined);
+      if (st?.phase === 'ready') return st;
+      if (st?.phase === 'failed') throw new AmbitError('AMBIT_ERR_LAB_SETUP', `the lab failed to boot: ${st.error ?? 'see its log'}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new AmbitError('AMBIT_ERR_LAB_SETUP', `the lab did not come up within ${UP_TIMEOUT_MS / 1000}s`);
+}
+
+async function change(paths: LabPaths, sub: 'apply' | 'delete', args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { file: { type: 'string', short: 'f', multiple: true } } });
+  if (!values.file?.length) throw new AmbitError('AMBIT_ERR_CONFIG', `lab ${sub} needs -f FILE_OR_DIR`);
+  const objects: KubeObject[] = await loadManifests(values.file);
+  const results = await controlRequest<{ kind: string; namespace?: string; name: string; result: string }[]>(
+    paths.controlSocket,
+    'POST',
+    `/${sub}`,
+    { objects },
+  );
+  for (const r of results) {
+    process.stdout.write(`${r.kind.toLowerCase()}/${r.name}${r.namespace ? ` (${r.namespace})` : ''} ${r.result}\n`);
+  }
+  return 0;
+}
+
+function splitPodRef(ref: string | undefined): [string, string] {
+  const m = /^([a-z0-9.-]+)\/([a-z0-9.-]+)$/.exec(ref ?? '');
+  if (!m) throw new AmbitError('AMBIT_ERR_CONFIG', `expected NAMESPACE/POD, got ${JSON.stringify(ref ?? '')}`);
+  return [m[1]!, m[2]!];
+}
+
+async function exec(paths: LabPaths, args: string[]): Promise<number> {
+  requireRoot();
+  const sep = args.indexOf('--');
+  const [ns, name] = splitPodRef(args[0]);
+  const argv = sep >= 0 ? args.slice(sep + 1) : args.slice(1);
+  if (argv.length === 0) throw new AmbitError('AMBIT_ERR_CONFIG', 'lab exec NAMESPACE/POD -- CMD [ARGS...]: no command given');
+  const sandbox = await controlRequest<PodSandbox>(paths.controlSocket, 'GET', `/pods/${ns}/${name}`);
+  const full = podCommand(sandbox, argv);
+  return new Promise((resolve) => {
+    const child = spawn(full[0]!, full.slice(1), { stdio: 'inherit' });
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+  });
+}
+
+async function status(paths: LabPaths, args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { json: { type: 'boolean', default: false } } });
+  const st = await controlRequest<LabStatus>(paths.controlSocket, 'GET', '/status');
+  process.stdout.write(values.json ? `${JSON.stringify(st, null, 2)}\n` : renderStatus(st));
+  return 0;
+}
+
+async function logs(paths: LabPaths, args: string[]): Promise<number> {
+  const [ns, name] = splitPodRef(args[0]);
+  const file = paths.podLog(ns, name);
+  if (!existsSync(file)) throw new AmbitError('AMBIT_ERR_LAB_STATE', `no pod ${ns}/${name} in lab ${paths.lab}; see 'ambit lab status'`);
+  process.stdout.write(readFileSync(file));
+  return 0;
+}
+
+async function kubectl(paths: LabPaths, args: string[]): Promise<number> {
+  requireRoot();
+  const kubeconfig = join(paths.stateDir, 'kubeconfig');
+  if (!existsSync(kubeconfig)) throw new AmbitError('AMBIT_ERR_LAB_STATE', `lab ${paths.lab} is not up`);
+  const bin = await kubectlPath(paths.repoRoot);
+  return new Promise((resolve) => {
+    const child = spawn('nsenter', [`--net=/run/netns/${paths.fabricNetns}`, bin, '--kubeconfig', kubeconfig, ...args], { stdio: 'inherit' });
+    child.on('exit', (code) => resolve(code ?? 1));
+  });
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n';
+}
+
+export function renderStatus(st: LabStatus): string {
+  const parts = [
+    `lab ${st.lab}: ${st.phase}${st.error ? ` (${st.error})` : ''}   api ${st.api.url}`,
+    '',
+    table([['NODE', 'IP', 'POD CIDR', 'NETNS'], ...st.nodes.map((n) => [n.name, n.ip, n.podCIDR, n.netns])]),
+    table([
+      ['NAMESPACE', 'POD', 'NODE', 'IP', 'PHASE', 'MESHED', 'RESTARTS'],
+      ...st.pods.map((p) => [p.namespace, p.name, p.node ?? '-', p.ip ?? '-', p.phase, p.meshed ? 'yes' : 'no', String(p.restarts)]),
+    ]),
+    table([
+      ['NAMESPACE', 'SERVICE', 'CLUSTER-IP', 'PORTS'],
+      ...st.services.map((s) => [
+        s.namespace,
+        s.name,
+        s.clusterIP ?? '-',
+        (s.ports as { port: number; protocol?: string }[]).map((p) => `${p.port}/${p.protocol ?? 'TCP'}`).join(','),
+      ]),
+    ]),
+    table([
+      ['COMPONENT', 'NODE', 'PID', 'ADMIN', 'RESTARTS'],
+      ...st.components.map((c) => [c.name, c.node ?? '-', String(c.pid ?? '-'), c.admin, String(c.restarts)]),
+    ]),
+  ];
+  return parts.join('\n');
+}

@@ -1,0 +1,45 @@
+import { AmbitError } from '../lib/errors.js';
+import { labCommand } from './lab.js';
+
+const USAGE = `usage: ambit <command>
+
+commands:
+  lab up [-f FILE_OR_DIR]... [--nodes N]   boot the lab cluster (default 2 nodes)
+  lab apply -f FILE_OR_DIR...              create or update objects
+  lab delete -f FILE_OR_DIR...             delete objects
+  lab exec NAMESPACE/POD -- CMD [ARGS...]  run a command inside a pod
+  lab status [--json]                      nodes, pods, services, mesh processes
+  lab logs NAMESPACE/POD                   a pod's output
+  lab kubectl [ARGS...]                    kubectl against the lab's API server
+  lab down                                 remove everything the lab made
+
+environment: AMBIT_LAB=NAME selects a lab (default "ambit"), so several can coexist.
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'lab':
+      return labCommand(rest);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`ambit: unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (err) {
+  if (err instanceof AmbitError) {
+    process.stderr.write(`ambit: ${err.message} [${err.code}]\n`);
+  } else {
+    process.stderr.write(`ambit: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  }
+  process.exitCode = 1;
+}

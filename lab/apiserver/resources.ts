@@ -1,0 +1,97 @@
+/**
+ * The resource types the lab API server serves. This table is the single
+ * source for discovery documents, URL routing and the store's per-type rules,
+ * so adding a type here is all it takes to serve it.
+ */
+
+export interface ResourceType {
+  /** API group; '' is the legacy core group served under /api/v1. */
+  readonly group: string;
+  readonly version: string;
+  readonly kind: string;
+  /** URL segment, lower-case plural (`pods`). */
+  readonly plural: string;
+  readonly singular: string;
+  readonly namespaced: boolean;
+  readonly shortNames: readonly string[];
+  /**
+   * Whether the type has a `status` subresource. For those, a write to the
+   * main resource keeps the stored status and a write to `/status` changes
+   * only the status, as a real API server does.
+   */
+  readonly hasStatus: boolean;
+}
+
+type Def = [group: string, version: string, kind: string, plural: string, namespaced: boolean, shortNames: string[], hasStatus: boolean];
+
+const DEFS: readonly Def[] = [
+  ['', 'v1', 'Namespace', 'namespaces', false, ['ns'], true],
+  ['', 'v1', 'Pod', 'pods', true, ['po'], true],
+  ['', 'v1', 'Service', 'services', true, ['svc'], true],
+  ['', 'v1', 'Endpoints', 'endpoints', true, ['ep'], false],
+  ['', 'v1', 'ServiceAccount', 'serviceaccounts', true, ['sa'], false],
+  ['', 'v1', 'Node', 'nodes', false, ['no'], true],
+  ['', 'v1', 'Secret', 'secrets', true, [], false],
+  ['', 'v1', 'ConfigMap', 'configmaps', true, ['cm'], false],
+  ['', 'v1', 'Event', 'events', true, ['ev'], false],
+  ['discovery.k8s.io', 'v1', 'EndpointSlice', 'endpointslices', true, [], false],
+  ['apps', 'v1', 'Deployment', 'deployments', true, ['deploy'], true],
+  ['apps', 'v1', 'ReplicaSet', 'replicasets', true, ['rs'], true],
+  ['apps', 'v1', 'DaemonSet', 'daemonsets', true, ['ds'], true],
+  ['coordination.k8s.io', 'v1', 'Lease', 'leases', true, [], false],
+  ['ambit.dev', 'v1alpha1', 'Waypoint', 'waypoints', true, ['wp'], true],
+  ['ambit.dev', 'v1alpha1', 'AuthorizationPolicy', 'authorizationpolicies', true, ['ap'], true],
+  ['ambit.dev', 'v1alpha1', 'PeerAuthentication', 'peerauthentications', true, ['pa'], true],
+  ['ambit.dev', 'v1alpha1', 'TrafficPolicy', 'trafficpolicies', true, ['tp'], true],
+  ['gateway.networking.k8s.io', 'v1', 'HTTPRoute', 'httproutes', true, [], true],
+  ['gateway.networking.k8s.io', 'v1', 'GRPCRoute', 'grpcroutes', true, [], true],
+];
+
+export const RESOURCES: readonly ResourceType[] = Object.freeze(
+  DEFS.map(([group, version, kind, plural, namespaced, shortNames, hasStatus]) =>
+    Object.freeze({ group, version, kind, plural, singular: kind.toLowerCase(), namespaced, shortNames: Object.freeze(shortNames), hasStatus }),
+  ),
+);
+
+/** `v1` for the core group, `group/version` otherwise. */
+export function apiVersionOf(r: Pick<ResourceType, 'group' | 'version'>): string {
+  return r.group === '' ? r.version : `${r.group}/${r.version}`;
+}
+
+/** The type served at /api/v1/{plural} or /apis/{group}/{version}/{plural}. */
+export function findByPath(group: string, version: string, plural: string): ResourceType | undefined {
+  return RESOURCES.find((r) => r.group === group && r.version === version && r.plural === plural);
+}
+
+/** The type a manifest names with `apiVersion` and `kind`. */
+export function findByKind(apiVersion: string, kind: string): ResourceType | undefined {
+  return RESOURCES.find((r) => apiVersionOf(r) === apiVersion && r.kind === kind);
+}
+
+/**
+ * Resolves what a person types: `pods`, `pod`, `po`, `Pod`, or a
+ * group-qualified `httproutes.gateway.networking.k8s.io`.
+ */
+export function resolveResource(name: string): ResourceType | undefined {
+  const lower = name.toLowerCase();
+  const dot = lower.indexOf('.');
+  const head = dot === -1 ? lower : lower.slice(0, dot);
+  const group = dot === -1 ? undefined : lower.slice(dot + 1);
+  return RESOURCES.find(
+    (r) =>
+      (group === undefined || r.group === group) &&
+      (r.plural === head || r.singular === head || r.shortNames.includes(head)),
+  );
+}
+
+/** The API groups other than core, in the order discovery lists them. */
+export function apiGroups(): { group: string; versions: string[] }[] {
+  const groups = new Map<string, string[]>();
+  for (const r of RESOURCES) {
+    if (r.group === '') continue;
+    const versions = groups.get(r.group) ?? [];
+    if (!versions.includes(r.version)) versions.push(r.version);
+    groups.set(r.group, versions);
+  }
+  return [...groups].map(([group, versions]) => ({ group, versions }));
+}

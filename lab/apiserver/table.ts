@@ -1,0 +1,171 @@
+import type { ResourceType } from './resources.js';
+import type { KubeObject } from './types.js';
+
+/**
+ * Server-side printing: `kubectl get` asks for `as=Table` and prints the
+ * columns the server chooses. Pods, services, nodes, namespaces and
+ * deployments get the columns kubectl users know; other types NAME and AGE.
+ */
+
+interface Column {
+  name: string;
+  type: 'string' | 'integer' | 'date';
+  priority: number;
+  cell: (o: Readonly<KubeObject>, now: Date) => string | number;
+}
+
+export type IncludeObject = 'None' | 'Metadata' | 'Object';
+
+/** Age the way kubectl prints it (k8s.io/apimachinery duration.HumanDuration). */
+export function humanAge(from: string | undefined, now: Date): string {
+  if (!from) return '<unknown>';
+  const secs = Math.floor((now.getTime() - Date.parse(from)) / 1000);
+  if (Number.isNaN(secs)) return '<unknown>';
+  if (secs < -1) return '<invalid>';
+  if (secs < 120) return `${Math.max(secs, 0)}s`;
+  const mins = Math.floor(secs / 60);
+  if (mins < 10) return secs % 60 === 0 ? `${mins}m` : `${mins}m${secs % 60}s`;
+  if (mins < 180) return `${mins}m`;
+  const hours = Math.floor(mins / 60);
+  if (hours < 8) return mins % 60 === 0 ? `${hours}h` : `${hours}h${mins % 60}m`;
+  if (hours < 48) return `${hours}h`;
+  const days = Math.floor(hours / 24);
+  if (days < 8) return hours % 24 === 0 ? `${days}d` : `${days}d${hours % 24}h`;
+  if (days < 730) return `${days}d`;
+  return `${Math.floor(days / 365)}y`;
+}
+
+const get = (o: unknown, path: string): any => path.split('.').reduce<any>((cur, k) => (cur == null ? undefined : cur[k]), o);
+
+const NAME: Column = { name: 'Name', type: 'string', priority: 0, cell: (o) => o.metadata.name ?? '' };
+const AGE: Column = { name: 'Age', type: 'string', priority: 0, cell: (o, now) => humanAge(o.metadata.creationTimestamp, now) };
+
+function podStatus(o: Readonly<KubeObject>): string {
+  if (o.metadata.deletionTimestamp) return 'Terminating';
+  for (const cs of (get(o, 'status.containerStatuses') ?? []) as any[]) {
+    const reason = cs?.state?.waiting?.reason ?? cs?.state?.terminated?.reason;
+    if (reason) return String(reason);
+  }
+  return String(get(o, 'status.phase') ?? 'Unknown');
+}
+
+function servicePorts(o: Readonly<KubeObject>): string {
+  const ports = (get(o, 'spec.ports') ?? []) as any[];
+  if (ports.length === 0) return '<none>';
+  return ports.map((p) => `${p.port}${p.nodePort ? ':' + p.nodePort : ''}/${p.protocol ?? 'TCP'}`).join(',');
+}
+
+const COLUMNS: Record<string, Column[]> = {
+  pods: [
+    NAME,
+    {
+      name: 'Ready',
+      type: 'string',
+      priority: 0,
+      cell: (o) => {
+        const total = ((get(o, 'spec.containers') ?? []) as unknown[]).length;
+        const ready = ((get(o, 'status.containerStatuses') ?? []) as any[]).filter((c) => c?.ready).length;
+        return `${ready}/${total}`;
+      },
+    },
+    { name: 'Status', type: 'string', priority: 0, cell: podStatus },
+    {
+      name: 'Restarts',
+      type: 'string',
+      priority: 0,
+      cell: (o) => String(((get(o, 'status.containerStatuses') ?? []) as any[]).reduce((n, c) => n + (Number(c?.restartCount) || 0), 0)),
+    },
+    AGE,
+    { name: 'IP', type: 'string', priority: 1, cell: (o) => get(o, 'status.podIP') ?? '<none>' },
+    { name: 'Node', type: 'string', priority: 1, cell: (o) => get(o, 'spec.nodeName') ?? '<none>' },
+  ],
+  services: [
+    NAME,
+    { name: 'Type', type: 'string', priority: 0, cell: (o) => get(o, 'spec.type') ?? 'ClusterIP' },
+    { name: 'Cluster-IP', type: 'string', priority: 0, cell: (o) => get(o, 'spec.clusterIP') ?? '<none>' },
+    { name: 'External-IP', type: 'string', priority: 0, cell: () => '<none>' },
+    { name: 'Port(s)', type: 'string', priority: 0, cell: servicePorts },
+    AGE,
+  ],
+  namespaces: [NAME, { name: 'Status', type: 'string', priority: 0, cell: (o) => get(o, 'status.phase') ?? 'Active' }, AGE],
+  nodes: [
+    NAME,
+    {
+      name: 'Status',
+      type: 'string',
+      priority: 0,
+      cell: (o) => {
+        const ready = ((get(o, 'status.conditions') ?? []) as any[]).find((c) => c?.type === 'Ready');
+        return ready ? (ready.status === 'True' ? 'Ready' : 'NotReady') : 'Unknown';
+      },
+    },
+    AGE,
+    { name: 'Version', type: 'string', priority: 0, cell: (o) => get(o, 'status.nodeInfo.kubeletVersion') ?? '' },
+    { name: 'Internal-IP', type: 'string', priority: 1, cell: (o) => ((get(o, 'status.addresses') ?? []) as any[]).find((a) => a?.type === 'InternalIP')?.address ?? '<none>' },
+  ],
+  deployments: [
+    NAME,
+    { name: 'Ready', type: 'string', priority: 0, cell: (o) => `${get(o, 'status.readyReplicas') ?? 0}/${get(o, 'spec.replicas') ?? 1}` },
+    { name: 'Up-to-date', type: 'integer', priority: 0, cell: (o) => Number(get(o, 'status.updatedReplicas') ?? 0) },
+    { name: 'Available', type: 'integer', priority: 0, cell: (o) => Number(get(o, 'status.availableReplicas') ?? 0) },
+    AGE,
+  ],
+};
+
+function rowObject(o: Readonly<KubeObject>, include: IncludeObject, tableApiVersion: string): unknown {
+  if (include === 'None') return undefined;
+  if (include === 'Object') return o;
+  return { kind: 'PartialObjectMetadata', apiVersion: tableApiVersion, metadata: o.metadata };
+}
+
+/** A `meta.k8s.io` Table of the given objects. */
+export function toTable(
+  res: ResourceType,
+  items: readonly Readonly<KubeObject>[],
+  opts: { resourceVersion: string; include: IncludeObject; apiVersion: string; now: Date; continue?: string },
+): unknown {
+  const columns = COLUMNS[res.plural] ?? [NAME, AGE];
+  const metadata: Record<string, string> = { resourceVersion: opts.resourceVersion };
+  if (opts.continue) metadata.continue = opts.continue;
+  return {
+    kind: 'Table',
+    apiVersion: opts.apiVersion,
+    metadata,
+    columnDefinitions: columns.map((c) => ({
+      name: c.name,
+      type: c.type,
+      format: c === NAME ? 'name' : '',
+      description: c === NAME ? 'Name must be unique within a namespace.' : '',
+      priority: c.priority,
+    })),
+    rows: items.map((o) => {
+      const object = rowObject(o, opts.include, opts.apiVersion);
+      return object === undefined ? { cells: columns.map((c) => c.cell(o, opts.now)) } : { cells: columns.map((c) => c.cell(o, opts.now)), object };
+    }),
+  };
+}
+
+/**
+ * The Table version an `Accept` header asks for, or undefined for a plain
+ * object. kubectl sends `application/json;as=Table;v=v1;g=meta.k8s.io, ..., application/json`.
+ */
+export function wantsTable(accept: string | undefined): string | undefined {
+  for (const part of (accept ?? '').split(',')) {
+    const params = new Map(
+      part
+        .split(';')
+        .slice(1)
+        .map((p) => p.trim().split('=') as [string, string]),
+    );
+    // The first acceptable entry wins: a plain JSON entry before any Table means "no table".
+    if (params.get('as') !== 'Table') {
+      const media = part.split(';')[0]!.trim();
+      if (media === 'application/json' || media === '*/*' || media === 'application/*') return undefined;
+      continue;
+    }
+    const g = params.get('g') ?? 'meta.k8s.io';
+    const v = params.get('v') ?? 'v1';
+    if (g === 'meta.k8s.io' && (v === 'v1' || v === 'v1beta1')) return `meta.k8s.io/${v}`;
+  }
+  return undefined;
+}

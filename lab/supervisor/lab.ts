@@ -1,0 +1,365 @@
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AmbitError } from '../../lib/errors.js';
+import type { KubeObject } from '../../lib/k8s/types.js';
+import { logger } from '../../lib/log.js';
+import { isMeshed } from '../../lib/mesh/membership.js';
+import { startApiServer, ObjectStore } from '../apiserver/index.js';
+import { Component } from '../components.js';
+import { ensureBpffs, ensureCgroup2, makeCgroup } from '../host/cgroup.js';
+import { applyRules, type ServiceRule } from '../host/kubeproxy.js';
+import { Ipam, nodeFabricIp, nodePodCidr, nodePodGateway } from '../ipam.js';
+import type { LabPaths } from '../paths.js';
+import { renderHosts } from '../runtime.js';
+import { API_PORT, createFabric, createNode, FABRIC_GATEWAY, type NodeNet } from '../topology.js';
+import { PodManager } from './pods.js';
+import { reconcileWorkloads, type WorkloadView } from './workloads.js';
+
+const log = logger('lab', 'supervisor');
+
+export type LabPhase = 'booting' | 'ready' | 'failed' | 'stopping';
+
+export interface LabStatus {
+  lab: string;
+  phase: LabPhase;
+  error?: string;
+  api: { url: string; kubeconfig: string };
+  nodes: { name: string; ip: string; netns: string; podCIDR: string }[];
+  pods: {
+    namespace: string;
+    name: string;
+    ip: string | undefined;
+    node: string | undefined;
+    netns: string | undefined;
+    meshed: boolean;
+    phase: string;
+    restarts: number;
+  }[];
+  services: { namespace: string; name: string; clusterIP: string | undefined; ports: unknown[] }[];
+  components: ReturnType<Component['status']>[];
+}
+
+/**
+ * The lab cluster: owns the object store (served as a Kubernetes API), the
+ * topology, and plays the control loops a cluster would run (scheduler,
+ * Deployment and endpoints controllers, kubelet, kube-proxy). Every change is
+ * applied by one level-triggered loop, so events can arrive in any order.
+ */
+export class Lab {
+  readonly store = new ObjectStore();
+  private readonly ipam = new Ipam();
+  private readonly token = randomBytes(24).toString('hex');
+  private nodes: NodeNet[] = [];
+  private pods!: PodManager;
+  private readonly components: Component[] = [];
+  private closeApi: (() => Promise<void>) | undefined;
+  private phase: LabPhase = 'booting';
+  private error: string | undefined;
+  private cgroup2 = '';
+  private dirty = false;
+  private loop: Promise<void> | undefined;
+  private appliedRules = new Map<string, string>();
+
+  constructor(
+    private readonly paths: LabPaths,
+    private readonly nodeCount: number,
+  ) {}
+
+  get apiUrl(): string {
+    return `http://${FABRIC_GATEWAY}:${API_PORT}`;
+  }
+
+  async boot(initial: KubeObject[]): Promise<void> {
+    try {
+      this.cgroup2 = await ensureCgroup2();
+      await ensureBpffs();
+      const own = this.paths.systemCgroup(this.cgroup2, 'supervisor');
+      makeCgroup(own);
+      writeFileSync(join(own, 'cgroup.procs'), String(process.pid));
+      this.pods = new PodManager(this.paths, this.cgroup2, () => this.kick());
+
+      await createFabric(this.paths);
+      this.nodes = Array.from({ length: this.nodeCount }, (_, i) => ({
+        name: `node${i + 1}`,
+        netns: this.paths.nodeNetns(`node${i + 1}`),
+        ip: nodeFabricIp(i),
+        podCIDR: nodePodCidr(i),
+        podGateway: nodePodGateway(i),
+      }));
+      for (const node of this.nodes) {
+        await createNode(this.paths, node, this.nodes);
+        makeCgroup(this.paths.nodeCgroup(this.cgroup2, node.name));
+        this.store.create('nodes', {
+          metadata: { name: node.name, labels: { 'kubernetes.io/hostname': node.name, 'kubernetes.io/os': 'linux' } },
+          spec: { podCIDR: node.podCIDR, podCIDRs: [node.podCIDR] },
+          status: {
+            addresses: [
+              { type: 'InternalIP', address: node.ip },
+              { type: 'Hostname', address: node.name },
+            ],
+            conditions: [{ type: 'Ready', status: 'True', reason: 'LabNodeReady' }],
+          },
+        });
+      }
+      const api = await startApiServer({ store: this.store, host: FABRIC_GATEWAY, port: API_PORT, token: this.token });
+      this.closeApi = api.close;
+      this.writeKubeconfig();
+      this.store.subscribe(() => this.kick());
+      this.startNodeAgents();
+      await this.apply(initial);
+      await this.settle(60_000);
+      this.phase = 'ready';
+      log.info({ nodes: this.nodes.length, pods: this.pods.all().length }, 'lab is ready');
+    } catch (err) {
+      this.phase = 'failed';
+      this.error = err instanceof Error ? err.message : String(err);
+      log.error({ err: this.error }, 'lab failed to boot');
+      throw err;
+    }
+  }
+
+  private writeKubeconfig(): void {
+    const kubeconfig = {
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: this.paths.lab, cluster: { server: this.apiUrl } }],
+      users: [{ name: 'lab-admin', user: { token: this.token } }],
+      contexts: [{ name: this.paths.lab, context: { cluster: this.paths.lab, user: 'lab-admin' } }],
+      'current-context': this.paths.lab,
+    };
+    writeFileSync(join(this.paths.stateDir, 'kubeconfig'), JSON.stringify(kubeconfig, null, 2), { mode: 0o600 });
+  }
+
+  private startNodeAgents(): void {
+    for (const node of this.nodes) {
+      const c = new Component(
+        {
+          kind: 'node-agent',
+          name: `node-agent-${node.name}`,
+          node: node.name,
+          netns: node.netns,
+          cgroup: this.paths.systemCgroup(this.cgroup2, `node-agent-${node.name}`),
+          entry: 'dist/node-agent/main.js',
+          admin: `${node.ip}:15020`,
+          env: {
+            AMBIT_NODE_NAME: node.name,
+            AMBIT_KUBE_SERVER: this.apiUrl,
+            AMBIT_KUBE_TOKEN: this.token,
+            AMBIT_POD_CGROUP_ROOT: this.paths.nodeCgroup(this.cgroup2, node.name),
+            AMBIT_BPF_PIN_DIR: this.paths.bpfPinDir(node.name),
+            AMBIT_REDIRECT_IP: node.podGateway,
+            AMBIT_ADMIN_HOST: node.ip,
+          },
+        },
+        this.paths,
+      );
+      makeCgroup(c.spec.cgroup);
+      c.start();
+      this.components.push(c);
+    }
+  }
+
+  /** Creates or updates objects; Pods and Services follow through the loop. */
+  async apply(objects: KubeObject[]): Promise<{ kind: string; namespace?: string; name: string; result: string }[]> {
+    const results = [];
+    // Namespaces first, as kubectl users expect one file to create its own namespace.
+    const ordered = [...objects].sort((a, b) => Number(b.kind === 'Namespace') - Number(a.kind === 'Namespace'));
+    for (const obj of ordered) {
+      const before = this.store.tryGet(this.store.resourceOf(obj), obj.metadata.namespace ?? (this.store.resourceOf(obj).namespaced ? 'default' : undefined), obj.metadata.name);
+      const after = this.store.apply(obj);
+      results.push({
+        kind: obj.kind,
+        ...(after.metadata.namespace ? { namespace: after.metadata.namespace } : {}),
+        name: obj.metadata.name,
+        result: !before ? 'created' : before.metadata.resourceVersion === after.metadata.resourceVersion ? 'unchanged' : 'configured',
+      });
+    }
+    await this.idle();
+    return results;
+  }
+
+  async delete(objects: KubeObject[]): Promise<{ kind: string; namespace?: string; name: string; result: string }[]> {
+    const results = [];
+    for (const obj of objects) {
+      const res = this.store.resourceOf(obj);
+      const ns = res.namespaced ? (obj.metadata.namespace ?? 'default') : undefined;
+      const found = this.store.tryGet(res, ns, obj.metadata.name);
+      if (found) this.store.delete(res, ns, obj.metadata.name);
+      results.push({ kind: obj.kind, ...(ns ? { namespace: ns } : {}), name: obj.metadata.name, result: found ? 'deleted' : 'not found' });
+    }
+    await this.idle();
+    return results;
+  }
+
+  private kick(): void {
+    this.dirty = true;
+    this.loop ??= this.runLoop().finally(() => (this.loop = undefined));
+  }
+
+  /** Resolves once the loop has nothing left to do. */
+  private async idle(): Promise<void> {
+    for (let i = 0; i < 100 && (this.loop || this.dirty); i++) {
+      if (!this.loop && this.dirty) this.kick();
+      await this.loop;
+    }
+  }
+
+  private async runLoop(): Promise<void> {
+    // Each pass may write objects and so mark the loop dirty again; passes
+    // converge because every step is idempotent. Bounded against a bug.
+    for (let pass = 0; this.dirty && pass < 200; pass++) {
+      this.dirty = false;
+      try {
+        await this.reconcile();
+      } catch (err) {
+        log.error({ err: err instanceof Error ? err.message : String(err) }, 'reconcile failed');
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  }
+
+  private workloadView(): WorkloadView {
+    return { store: this.store, nodes: this.nodes, ipam: this.ipam, pods: this.pods };
+  }
+
+  private async reconcile(): Promise<void> {
+    if (this.phase === 'stopping') return;
+    await reconcileWorkloads(this.workloadView());
+    await this.syncKubeProxy();
+    this.syncHosts();
+  }
+
+  private serviceRules(): ServiceRule[] {
+    const rules: ServiceRule[] = [];
+    for (const svc of this.store.list('services').items) {
+      const spec = svc.spec as { clusterIP?: string; ports?: { port: number; protocol?: string; name?: string }[] } | undefined;
+      if (!spec?.clusterIP || spec.clusterIP === 'None') continue;
+      const slices = this.store.list('endpointslices', {
+        namespace: svc.metadata.namespace,
+        labelSelector: `kubernetes.io/service-name=${svc.metadata.name}`,
+      }).items;
+      for (const p of spec.ports ?? []) {
+        const endpoints: { ip: string; port: number }[] = [];
+        for (const slice of slices) {
+          const s = slice as unknown as {
+            endpoints?: { addresses: string[]; conditions?: { ready?: boolean } }[];
+            ports?: { name?: string; port?: number }[];
+          };
+          const sp = (s.ports ?? []).find((x) => (x.name ?? '') === (p.name ?? ''));
+          if (!sp?.port) continue;
+          for (const e of s.endpoints ?? []) {
+            if (e.conditions?.ready === false) continue;
+            for (const a of e.addresses) endpoints.push({ ip: a, port: sp.port });
+          }
+        }
+        rules.push({ clusterIP: spec.clusterIP, port: p.port, protocol: p.protocol === 'UDP' ? 'UDP' : 'TCP', endpoints });
+      }
+    }
+    return rules;
+  }
+
+  private async syncKubeProxy(): Promise<void> {
+    const rules = this.serviceRules();
+    const key = JSON.stringify(rules);
+    for (const node of this.nodes) {
+      if (this.appliedRules.get(node.name) === key) continue;
+      await applyRules(node.netns, rules);
+      this.appliedRules.set(node.name, key);
+    }
+  }
+
+  private serviceNames(): { name: string; namespace: string; clusterIP: string }[] {
+    return this.store
+      .list('services')
+      .items.map((s) => ({
+        name: s.metadata.name,
+        namespace: s.metadata.namespace ?? 'default',
+        clusterIP: (s.spec as { clusterIP?: string } | undefined)?.clusterIP ?? '',
+      }))
+      .filter((s) => s.clusterIP && s.clusterIP !== 'None');
+  }
+
+  hostsFor(pod: { name: string; namespace: string; ip: string }): string {
+    return renderHosts(pod, this.serviceNames());
+  }
+
+  private syncHosts(): void {
+    const services = this.serviceNames();
+    for (const p of this.pods.all()) this.pods.updateHosts(p, renderHosts(p, services));
+  }
+
+  /** Waits (bounded) until every pod runs and every node agent is ready. */
+  private async settle(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      await this.idle();
+      const pending = this.store.list('pods').items.filter((p) => (p.status as { phase?: string } | undefined)?.phase !== 'Running');
+      const agentsReady = await Promise.all(this.components.map((c) => adminReady(c.spec.admin)));
+      if (pending.length === 0 && agentsReady.every(Boolean)) return;
+      if (Date.now() > deadline) {
+        const notReady = this.components.filter((_, i) => !agentsReady[i]).map((c) => `${c.spec.name} (log: ${c.logFile})`);
+        throw new AmbitError(
+          'AMBIT_ERR_LAB_STATE',
+          `the lab did not settle within ${timeoutMs / 1000}s: ` +
+            [pending.length ? `pods not running: ${pending.map((p) => `${p.metadata.namespace}/${p.metadata.name}`).join(', ')}` : '', notReady.length ? `not ready: ${notReady.join(', ')}` : '']
+              .filter(Boolean)
+              .join('; '),
+        );
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  status(): LabStatus {
+    const namespaces = new Map(this.store.list('namespaces').items.map((n) => [n.metadata.name, n]));
+    return {
+      lab: this.paths.lab,
+      phase: this.phase,
+      ...(this.error ? { error: this.error } : {}),
+      api: { url: this.apiUrl, kubeconfig: join(this.paths.stateDir, 'kubeconfig') },
+      nodes: this.nodes.map((n) => ({ name: n.name, ip: n.ip, netns: n.netns, podCIDR: n.podCIDR })),
+      pods: this.store.list('pods').items.map((p) => {
+        const running = this.pods.get(p.metadata.uid ?? '');
+        const status = (p.status ?? {}) as { podIP?: string; phase?: string };
+        return {
+          namespace: p.metadata.namespace ?? 'default',
+          name: p.metadata.name,
+          ip: status.podIP,
+          node: (p.spec as { nodeName?: string } | undefined)?.nodeName,
+          netns: running?.sandbox.netns,
+          meshed: isMeshed(p as never, namespaces.get(p.metadata.namespace ?? 'default') as never),
+          phase: status.phase ?? 'Pending',
+          restarts: running?.containers.reduce((n, c) => n + c.restartCount, 0) ?? 0,
+        };
+      }),
+      services: this.store.list('services').items.map((s) => {
+        const spec = (s.spec ?? {}) as { clusterIP?: string; ports?: unknown[] };
+        return { namespace: s.metadata.namespace ?? 'default', name: s.metadata.name, clusterIP: spec.clusterIP, ports: spec.ports ?? [] };
+      }),
+      components: this.components.map((c) => c.status()),
+    };
+  }
+
+  podSandbox(namespace: string, name: string) {
+    const pod = this.pods.find(namespace, name);
+    if (!pod) throw new AmbitError('AMBIT_ERR_LAB_STATE', `no running pod ${namespace}/${name}; see 'ambit lab status'`);
+    return pod.sandbox;
+  }
+
+  async shutdown(): Promise<void> {
+    this.phase = 'stopping';
+    await Promise.all(this.components.map((c) => c.stop()));
+    await this.pods?.stopAll();
+    await this.closeApi?.();
+  }
+}
+
+async function adminReady(address: string): Promise<boolean> {
+  try {
+    const res = await fetch(`http://${address}/ready`, { signal: AbortSignal.timeout(1000) });
+    return res.ok;
+  } catch {
+    return false;
+  }
+}

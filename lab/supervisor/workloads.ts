@@ -1,0 +1,197 @@
+import type { ObjectStore } from '../apiserver/index.js';
+import type { KubeObject } from '../../lib/k8s/types.js';
+import { logger } from '../../lib/log.js';
+import type { Ipam } from '../ipam.js';
+import { renderHosts } from '../runtime.js';
+import { computeAllEndpoints, isPodReady, MANAGED_BY, MANAGED_BY_LABEL, planDeployment, schedulePod } from '../workloads.js';
+import type { NodeNet } from '../topology.js';
+import type { PodManager, RunningPod } from './pods.js';
+
+const log = logger('lab', 'workloads');
+
+export interface WorkloadView {
+  store: ObjectStore;
+  nodes: NodeNet[];
+  ipam: Ipam;
+  pods: PodManager;
+}
+
+type PodStatus = {
+  phase?: string;
+  podIP?: string;
+  hostIP?: string;
+  conditions?: { type: string; status: string }[];
+  containerStatuses?: unknown[];
+};
+
+/**
+ * One pass of the cluster's control loops over the store: Deployments into
+ * Pods, scheduling, the kubelet's start and stop, ClusterIPs, endpoints.
+ */
+export async function reconcileWorkloads(v: WorkloadView): Promise<void> {
+  reconcileDeployments(v);
+  assignClusterIps(v);
+  await reconcilePods(v);
+  reconcileEndpoints(v);
+}
+
+/** Every object of a resource, typed as the workload functions take them. */
+function objects(v: WorkloadView, resource: string): KubeObject[] {
+  return v.store.list(resource).items as KubeObject[];
+}
+
+/**
+ * The Deployment and ReplicaSet controllers in one: keep each Deployment's
+ * ReplicaSet object current and its pods at the planned set. Rollouts replace
+ * old pods only once the new ones run (the lab's pods are ready when running).
+ */
+function reconcileDeployments(v: WorkloadView): void {
+  const pods = objects(v, 'pods');
+  for (const deploy of objects(v, 'deployments')) {
+    const plan = planDeployment(deploy, pods, { takenNames: pods.map((p) => p.metadata.name) });
+    // The store names the ReplicaSet's uid; pods must point at that one.
+    const { uid: _planned, ...rsMeta } = plan.replicaSet.metadata;
+    const rs = v.store.apply({ ...plan.replicaSet, metadata: rsMeta });
+    for (const pod of plan.create) {
+      const ownerReferences = pod.metadata.ownerReferences?.map((o) => (o.kind === 'ReplicaSet' ? { ...o, uid: rs.metadata.uid! } : o));
+      v.store.create('pods', { ...pod, metadata: { ...pod.metadata, ownerReferences } });
+    }
+    const newReady = plan.keep.filter((p) => isPodReady(p)).length;
+    const canDelete = plan.strategy === 'Recreate' || plan.create.length === 0 || newReady > 0;
+    if (canDelete) for (const pod of plan.delete) v.store.delete('pods', pod.metadata.namespace, pod.metadata.name);
+    const replicas = plan.keep.length + plan.create.length;
+    const status = { replicas, readyReplicas: newReady, availableReplicas: newReady, updatedReplicas: replicas, observedGeneration: deploy.metadata['generation'] };
+    if (JSON.stringify(deploy['status'] ?? {}) !== JSON.stringify({ ...(deploy['status'] as object), ...status })) {
+      v.store.patch('deployments', deploy.metadata.namespace, deploy.metadata.name, { status }, 'merge', { subresource: 'status' });
+    }
+  }
+  // Pods whose Deployment is gone go with it (garbage collection).
+  const deployments = new Set(objects(v, 'deployments').map((d) => `${d.metadata.namespace}/${d.metadata.name}`));
+  for (const rs of objects(v, 'replicasets')) {
+    const owner = rs.metadata.ownerReferences?.find((o) => o.kind === 'Deployment');
+    if (!owner || deployments.has(`${rs.metadata.namespace}/${owner.name}`)) continue;
+    v.store.delete('replicasets', rs.metadata.namespace, rs.metadata.name);
+    for (const pod of pods) {
+      if (pod.metadata.namespace === rs.metadata.namespace && pod.metadata.ownerReferences?.some((o) => o.kind === 'ReplicaSet' && o.name === rs.metadata.name)) {
+        v.store.delete('pods', pod.metadata.namespace, pod.metadata.name);
+      }
+    }
+  }
+}
+
+/** The endpoints controller: Endpoints and EndpointSlices for every selecting Service. */
+function reconcileEndpoints(v: WorkloadView): void {
+  const results = computeAllEndpoints(objects(v, 'services'), objects(v, 'pods'));
+  const wantSlices = new Set<string>();
+  for (const { endpoints, endpointSlices } of results.values()) {
+    if (endpoints) applyIfChanged(v, 'endpoints', endpoints);
+    for (const slice of endpointSlices) {
+      wantSlices.add(`${slice.metadata.namespace}/${slice.metadata.name}`);
+      applyIfChanged(v, 'endpointslices', slice);
+    }
+  }
+  for (const slice of objects(v, 'endpointslices')) {
+    if (slice.metadata.labels?.[MANAGED_BY_LABEL] !== MANAGED_BY) continue;
+    if (!wantSlices.has(`${slice.metadata.namespace}/${slice.metadata.name}`)) v.store.delete('endpointslices', slice.metadata.namespace, slice.metadata.name);
+  }
+}
+
+function applyIfChanged(v: WorkloadView, resource: string, obj: KubeObject): void {
+  const current = v.store.tryGet(resource, obj.metadata.namespace, obj.metadata.name) as KubeObject | undefined;
+  const { metadata: _m, ...want } = obj;
+  if (current) {
+    const { metadata: _c, ...have } = current;
+    const same = Object.entries(want).every(([k, val]) => JSON.stringify(have[k]) === JSON.stringify(val));
+    if (same && JSON.stringify(current.metadata.labels ?? {}) === JSON.stringify(obj.metadata.labels ?? {})) return;
+  }
+  v.store.apply(obj);
+}
+
+function assignClusterIps(v: WorkloadView): void {
+  for (const svc of objects(v, 'services')) {
+    const spec = (svc.spec ?? {}) as { clusterIP?: string };
+    const owner = `Service ${svc.metadata.namespace}/${svc.metadata.name}`;
+    if (spec.clusterIP === 'None') continue;
+    if (spec.clusterIP && v.ipam.ownerOf(spec.clusterIP) === owner) continue;
+    const ip = v.ipam.allocateClusterIp(owner, spec.clusterIP || undefined);
+    v.store.patch('services', svc.metadata.namespace, svc.metadata.name, { spec: { clusterIP: ip, clusterIPs: [ip] } }, 'merge');
+  }
+}
+
+async function reconcilePods(v: WorkloadView): Promise<void> {
+  const wanted = new Set<string>();
+  for (const pod of objects(v, 'pods')) {
+    const uid = pod.metadata.uid!;
+    wanted.add(uid);
+    const running = v.pods.get(uid);
+    if (running) {
+      syncPodStatus(v, pod, running);
+      continue;
+    }
+    const nodeName = (pod.spec as { nodeName?: string } | undefined)?.nodeName;
+    const node = v.nodes.find((n) => n.name === (nodeName ?? scheduleOn(v, pod)));
+    if (!node) {
+      setStatus(v, pod, { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False' }] });
+      log.warn({ pod: `${pod.metadata.namespace}/${pod.metadata.name}`, nodeName }, 'no such node: pod stays Pending');
+      continue;
+    }
+    const owner = `Pod ${pod.metadata.namespace}/${pod.metadata.name}`;
+    const ip = v.ipam.allocatePodIp(v.nodes.indexOf(node), owner);
+    if (!nodeName) v.store.patch('pods', pod.metadata.namespace, pod.metadata.name, { spec: { nodeName: node.name } }, 'merge');
+    setStatus(v, pod, { phase: 'Pending', podIP: ip, hostIP: node.ip });
+    try {
+      const hosts = renderHosts({ name: pod.metadata.name, namespace: pod.metadata.namespace ?? 'default', ip }, []);
+      const started = await v.pods.start(pod, node, ip, hosts);
+      syncPodStatus(v, pod, started);
+    } catch (err) {
+      v.ipam.releasePodIp(ip);
+      setStatus(v, pod, { phase: 'Failed', podIP: ip, hostIP: node.ip });
+      log.error({ pod: owner, err: err instanceof Error ? err.message : String(err) }, 'pod sandbox failed');
+    }
+  }
+  for (const p of v.pods.all()) {
+    if (wanted.has(p.uid)) continue;
+    await v.pods.stop(p.uid);
+    v.ipam.releasePodIp(p.ip);
+  }
+}
+
+function scheduleOn(v: WorkloadView, pod: KubeObject): string | undefined {
+  try {
+    return schedulePod(pod, v.nodes.map((n) => n.name), objects(v, 'pods').filter((p) => (p['spec'] as { nodeName?: string })?.nodeName));
+  } catch (err) {
+    log.warn({ pod: `${pod.metadata.namespace}/${pod.metadata.name}`, err: (err as Error).message }, 'cannot schedule');
+    return undefined;
+  }
+}
+
+function syncPodStatus(v: WorkloadView, pod: KubeObject, running: RunningPod): void {
+  const allRunning = running.containers.length > 0 && running.containers.every((c) => c.running);
+  const ready = allRunning ? 'True' : 'False';
+  setStatus(v, pod, {
+    phase: 'Running',
+    podIP: running.ip,
+    hostIP: running.node.ip,
+    conditions: [
+      { type: 'PodScheduled', status: 'True' },
+      { type: 'Initialized', status: 'True' },
+      { type: 'ContainersReady', status: ready },
+      { type: 'Ready', status: ready },
+    ],
+    containerStatuses: running.containers.map((c) => ({
+      name: c.name,
+      ready: c.running,
+      restartCount: c.restartCount,
+      started: c.running,
+      state: c.running ? { running: { startedAt: c.startedAt } } : { terminated: { exitCode: c.lastExitCode ?? 0 } },
+    })),
+  });
+}
+
+/** Writes a pod's status only when it changed, so the loop converges. */
+function setStatus(v: WorkloadView, pod: KubeObject, status: PodStatus): void {
+  const current = (v.store.tryGet('pods', pod.metadata.namespace, pod.metadata.name)?.status ?? {}) as PodStatus;
+  const next = { ...current, ...status };
+  if (JSON.stringify(current) === JSON.stringify(next)) return;
+  v.store.patch('pods', pod.metadata.namespace, pod.metadata.name, { status: next }, 'merge', { subresource: 'status' });
+}

@@ -1,0 +1,93 @@
+import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import type { Logger } from '../log.js';
+
+export type InformerEvent = 'add' | 'update' | 'delete';
+
+export interface Backoff {
+  /** Delay before the next attempt, in ms. */
+  next(): number;
+  reset(): void;
+}
+
+/** Exponential backoff with full jitter, capped. */
+export function exponentialBackoff(initialMs = 200, maxMs = 10_000, random = Math.random): Backoff {
+  let attempt = 0;
+  return {
+    next: () => Math.round(random() * Math.min(maxMs, initialMs * 2 ** attempt++)),
+    reset: () => {
+      attempt = 0;
+    },
+  };
+}
+
+export interface InformerOptions<T extends KubernetesObject> {
+  kc: KubeConfig;
+  /** The watch path, e.g. `/api/v1/pods`. */
+  path: string;
+  list: () => Promise<KubernetesListObject<T>>;
+  labelSelector?: string;
+  fieldSelector?: string;
+  onChange: (event: InformerEvent, obj: T) => void;
+  log: Logger;
+  backoff?: Backoff;
+  setTimer?: (fn: () => void, ms: number) => unknown;
+}
+
+export interface Informer<T extends KubernetesObject> {
+  /** Resolves once the first list has been delivered. */
+  readonly synced: Promise<void>;
+  list(namespace?: string): readonly T[];
+  get(name: string, namespace?: string): T | undefined;
+  stop(): Promise<void>;
+}
+
+/**
+ * A client-node ListWatch that keeps itself alive: the library's informer
+ * stops on a watch or list error and leaves restarting to its user, so this
+ * restarts it with backoff (a 410 relist is handled inside the library).
+ */
+export function startInformer<T extends KubernetesObject>(opts: InformerOptions<T>): Informer<T> {
+  const backoff = opts.backoff ?? exponentialBackoff();
+  const setTimer = opts.setTimer ?? ((fn, ms) => setTimeout(fn, ms).unref());
+  const lw = new ListWatch<T>(opts.path, new Watch(opts.kc), opts.list, false, opts.labelSelector, opts.fieldSelector);
+  let stopped = false;
+  let markSynced!: () => void;
+  const synced = new Promise<void>((r) => (markSynced = r));
+
+  lw.on('add', (o) => opts.onChange('add', o));
+  lw.on('update', (o) => opts.onChange('update', o));
+  lw.on('delete', (o) => opts.onChange('delete', o));
+  lw.on('connect', () => {
+    backoff.reset();
+  });
+  lw.on('error', (err) => {
+    if (stopped) return;
+    const delay = backoff.next();
+    opts.log.warn({ path: opts.path, err: String(err), retryInMs: delay }, 'watch failed, restarting');
+    setTimer(() => void begin(), delay);
+  });
+
+  const begin = async () => {
+    if (stopped) return;
+    try {
+      // start() resolves even when its list failed (it reports that through
+      // the error callback, which schedules the retry); a list resourceVersion
+      // is what tells that the cache is filled.
+      await lw.start();
+      if (lw.latestResourceVersion()) markSynced();
+    } catch (err) {
+      opts.log.debug({ path: opts.path, err: String(err) }, 'informer start failed');
+    }
+  };
+  void begin();
+
+  return {
+    synced,
+    list: (ns) => lw.list(ns),
+    get: (name, ns) => lw.get(name, ns),
+    stop: async () => {
+      stopped = true;
+      await lw.stop();
+    },
+  };
+}

@@ -1,0 +1,17 @@
+import { DATAPLANE_MODE_AMBIENT, DATAPLANE_MODE_LABEL, DATAPLANE_MODE_NONE } from './labels.js';
+
+interface Labelled {
+  metadata?: { labels?: Record<string, string> | undefined } | undefined;
+}
+
+/**
+ * Whether a pod's traffic belongs in the mesh: its namespace opts in with
+ * `ambit.dev/dataplane-mode=ambient` and the pod does not opt out with
+ * `ambit.dev/dataplane-mode=none`. Host-network pods never do: their traffic
+ * is the node's.
+ */
+export function isMeshed(pod: Labelled & { spec?: { hostNetwork?: boolean | undefined } | undefined }, namespace: Labelled | undefined): boolean {
+  if (!namespace || namespace.metadata?.labels?.[DATAPLANE_MODE_LABEL] !== DATAPLANE_MODE_AMBIENT) return false;
+  if (pod.spec?.hostNetwork) return false;
+  return pod.metadata?.labels?.[DATAPLANE_MODE_LABEL] !== DATAPLANE_MODE_NONE;
+}

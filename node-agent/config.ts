@@ -1,0 +1,70 @@
+import { isIPv4 } from 'node:net';
+import { resolve } from 'node:path';
+import { AmbitError } from '../lib/errors.js';
+
+/**
+ * The agent's configuration: every setting named once here, read from the
+ * environment once at start, validated and frozen.
+ */
+export interface AgentConfig {
+  /** This node's name, as in the Node object and pods' spec.nodeName. */
+  nodeName: string;
+  /** API server URL and token; unset means in-cluster credentials. */
+  kubeServer: string | undefined;
+  kubeToken: string | undefined;
+  /** The cgroup-v2 folder all of this node's pods live below (the programs attach here). */
+  podCgroupRoot: string;
+  /** bpffs folder this agent pins its maps and links in. */
+  bpfPinDir: string;
+  bpfObjectDir: string;
+  /** The address redirected connections are sent to (an address of this node that pods route to). */
+  redirectIp: string;
+  outboundPort: number;
+  /** Address the admin server (15020) listens on. */
+  adminHost: string;
+  adminPort: number;
+  dnsPort: number;
+  /** Detach the programs on shutdown (false keeps them for the next agent to re-adopt). */
+  detachOnExit: boolean;
+}
+
+export const ENV = {
+  nodeName: 'AMBIT_NODE_NAME',
+  kubeServer: 'AMBIT_KUBE_SERVER',
+  kubeToken: 'AMBIT_KUBE_TOKEN',
+  podCgroupRoot: 'AMBIT_POD_CGROUP_ROOT',
+  bpfPinDir: 'AMBIT_BPF_PIN_DIR',
+  bpfObjectDir: 'AMBIT_BPF_OBJECT_DIR',
+  redirectIp: 'AMBIT_REDIRECT_IP',
+  adminHost: 'AMBIT_ADMIN_HOST',
+  detachOnExit: 'AMBIT_DETACH_ON_EXIT',
+} as const;
+
+export const PORTS = { outbound: 15001, inbound: 15006, hbone: 15008, admin: 15020 } as const;
+
+export function loadAgentConfig(env: NodeJS.ProcessEnv, repoRoot: string): Readonly<AgentConfig> {
+  const required = (key: string): string => {
+    const v = env[key];
+    if (!v) throw new AmbitError('AMBIT_ERR_CONFIG', `${key} is not set`);
+    return v;
+  };
+  const ip = (key: string, fallback?: string): string => {
+    const v = env[key] ?? fallback;
+    if (!v || !isIPv4(v)) throw new AmbitError('AMBIT_ERR_CONFIG', `${key} must be an IPv4 address, got ${JSON.stringify(v)}`);
+    return v;
+  };
+  return Object.freeze({
+    nodeName: required(ENV.nodeName),
+    kubeServer: env[ENV.kubeServer],
+    kubeToken: env[ENV.kubeToken],
+    podCgroupRoot: required(ENV.podCgroupRoot),
+    bpfPinDir: env[ENV.bpfPinDir] ?? '/sys/fs/bpf/ambit',
+    bpfObjectDir: env[ENV.bpfObjectDir] ?? resolve(repoRoot, 'bpf', 'build'),
+    redirectIp: ip(ENV.redirectIp),
+    outboundPort: PORTS.outbound,
+    adminHost: ip(ENV.adminHost, '0.0.0.0'),
+    adminPort: PORTS.admin,
+    dnsPort: 53,
+    detachOnExit: env[ENV.detachOnExit] === 'true',
+  });
+}

@@ -1,0 +1,106 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
+
+/** Helpers for end-to-end tests: drive a uniquely named lab through the real CLI. */
+
+export const repoRoot = resolve(fileURLToPath(import.meta.url), '..', '..', '..', '..');
+export const fixture = (name: string) => resolve(repoRoot, 'test', 'e2e', 'fixtures', name);
+
+/** End-to-end tests need root; in CI they must fail rather than skip. */
+export function requireRoot(): void {
+  if (process.getuid?.() !== 0) {
+    throw new Error('end-to-end tests need root (network namespaces, cgroups, eBPF): run them as root');
+  }
+}
+
+export interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export class LabHarness {
+  readonly name = `e2e${randomBytes(3).toString('hex')}`;
+
+  ambit(args: string[], timeoutMs = 240_000): Promise<Run> {
+    return new Promise((resolvePromise) => {
+      execFile(
+        resolve(repoRoot, 'bin', 'ambit'),
+        args,
+        { env: { ...process.env, AMBIT_LAB: this.name }, timeout: timeoutMs, maxBuffer: 16 << 20, cwd: repoRoot },
+        (err, stdout, stderr) => {
+          const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+          resolvePromise({ code, stdout, stderr });
+        },
+      );
+    });
+  }
+
+  async must(args: string[]): Promise<string> {
+    const r = await this.ambit(args);
+    if (r.code !== 0) throw new Error(`ambit ${args.join(' ')} exited ${r.code}:\n${r.stderr}\n${r.stdout}`);
+    return r.stdout;
+  }
+
+  async status(): Promise<LabStatusJson> {
+    return JSON.parse(await this.must(['lab', 'status', '--json'])) as LabStatusJson;
+  }
+
+  /** Runs the connect fixture in a pod and returns its JSON line. */
+  async connect(pod: string, host: string, port: number): Promise<ConnectResult> {
+    const r = await this.ambit(['lab', 'exec', pod, '--', 'node', fixture('connect.mjs'), host, String(port)], 30_000);
+    const line = r.stdout.trim().split('\n').pop() ?? '';
+    try {
+      return JSON.parse(line) as ConnectResult;
+    } catch {
+      throw new Error(`connect in ${pod} printed no JSON (exit ${r.code}): ${r.stdout}\n${r.stderr}`);
+    }
+  }
+
+  /** The node agent's access-log lines (pino JSON) on a node. */
+  async accessLog(node: string): Promise<AccessLine[]> {
+    const st = await this.status();
+    const agent = st.components.find((c) => c.kind === 'node-agent' && c.node === node);
+    if (!agent) throw new Error(`no node agent on ${node}`);
+    return readFileSync(agent.log, 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('"node-agent.access"'))
+      .map((l) => JSON.parse(l) as AccessLine);
+  }
+}
+
+export interface ConnectResult {
+  error?: string;
+  local?: { ip: string; port: number };
+  reply?: { pod: string; peer: string; local: string };
+}
+
+export interface AccessLine {
+  src: { ip: string; port: number; workload?: string; namespace?: string };
+  dst: { ip: string; port: number };
+  result: string;
+}
+
+export interface LabStatusJson {
+  phase: string;
+  nodes: { name: string; ip: string; netns: string }[];
+  pods: { namespace: string; name: string; ip: string; node: string; netns: string; meshed: boolean; phase: string }[];
+  services: { namespace: string; name: string; clusterIP: string; ports: { port: number }[] }[];
+  components: { kind: string; node?: string; pid?: number; admin: string; log: string; restarts: number }[];
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** GET on a component's admin address, from inside the lab's fabric namespace. */
+export function adminGet(lab: LabHarness, address: string, path: string): Promise<string> {
+  const prefix = `ambit-${lab.name}-`;
+  const script = `fetch('http://${address}${path}').then(r => r.text()).then(t => process.stdout.write(t), e => { console.error(e.message); process.exit(1); })`;
+  return new Promise((resolvePromise, reject) => {
+    execFile('nsenter', [`--net=/run/netns/${prefix}fabric`, process.execPath, '-e', script], { timeout: 10_000 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`${address}${path}: ${stderr || err.message}`)) : resolvePromise(stdout),
+    );
+  });
+}
