@@ -17,6 +17,15 @@ export const ErrorCodes = {
   AMBIT_ERR_CONFIG: 'a component configuration value is missing or invalid',
   AMBIT_ERR_ORIGINAL_DST: 'a redirected connection has no recorded original destination',
   AMBIT_ERR_UPSTREAM_CONNECT: 'connecting to the destination of a proxied connection failed',
+  AMBIT_ERR_IDENTITY: 'a SPIFFE identity is malformed or is not spiffe://<trust-domain>/ns/<namespace>/sa/<serviceaccount>',
+  AMBIT_ERR_CA: 'the mesh CA certificate or key is missing, malformed, not a CA, or the key does not match the certificate',
+  AMBIT_ERR_CSR_REFUSED: 'a certificate signing request was malformed, badly signed, or asked for an identity the caller was not authorized for',
+  AMBIT_ERR_CERT_INVALID: 'a workload or peer certificate failed verification against the mesh root (wrong CA, expired, bad SPIFFE SAN)',
+  AMBIT_ERR_HBONE_CONNECT: 'opening the HBONE connection to a peer on port 15008 failed (refused, unreachable, timed out); check the peer node agent is running and nothing blocks port 15008',
+  AMBIT_ERR_HBONE_TLS: 'the mutual TLS handshake of an HBONE connection failed (a certificate was rejected by either side, or the server is not the expected identity)',
+  AMBIT_ERR_HBONE_DENIED: 'the HBONE peer refused the tunnel by authorization policy (HTTP 401/403); the reason header says which rule',
+  AMBIT_ERR_HBONE_UPSTREAM: 'the HBONE peer could not connect to the destination workload (HTTP 503); check the destination pod is listening',
+  AMBIT_ERR_HBONE_PROTOCOL: 'an HBONE peer broke the protocol or went away (not CONNECT, bad :authority, unexpected status, stream reset, GOAWAY, timeout)',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

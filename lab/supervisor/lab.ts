@@ -103,7 +103,13 @@ export class Lab {
         });
       }
       const api = await startApiServer({ store: this.store, host: FABRIC_GATEWAY, port: API_PORT, token: this.token });
-      this.closeApi = api.close;
+      // kubectl will not send a bearer token over plain HTTP, so `lab kubectl`
+      // gets a token-less listener on the fabric namespace's loopback, which
+      // only root can reach (by entering the namespace).
+      const local = await startApiServer({ store: this.store, host: '127.0.0.1', port: API_PORT });
+      this.closeApi = async () => {
+        await Promise.all([api.close(), local.close()]);
+      };
       this.writeKubeconfig();
       this.store.subscribe(() => this.kick());
       this.startNodeAgents();
@@ -123,11 +129,12 @@ export class Lab {
     const kubeconfig = {
       apiVersion: 'v1',
       kind: 'Config',
-      clusters: [{ name: this.paths.lab, cluster: { server: this.apiUrl } }],
-      users: [{ name: 'lab-admin', user: { token: this.token } }],
+      clusters: [{ name: this.paths.lab, cluster: { server: `http://127.0.0.1:${API_PORT}` } }],
+      users: [{ name: 'lab-admin', user: {} }],
       contexts: [{ name: this.paths.lab, context: { cluster: this.paths.lab, user: 'lab-admin' } }],
       'current-context': this.paths.lab,
     };
+    // For `ambit lab kubectl`, which runs kubectl inside the fabric namespace.
     writeFileSync(join(this.paths.stateDir, 'kubeconfig'), JSON.stringify(kubeconfig, null, 2), { mode: 0o600 });
   }
 
