@@ -1,15 +1,24 @@
-import { CoreV1Api, type V1Namespace, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, type V1Namespace, type V1Node, type V1Pod } from '@kubernetes/client-node';
+import { readFileSync } from 'node:fs';
 import type { Server } from 'node:net';
+import { HbonePool, startHboneServer, type HboneServer } from '../lib/hbone/index.js';
 import { kubeConfig } from '../lib/k8s/client.js';
 import { startInformer, type Informer } from '../lib/k8s/informer.js';
 import { logger } from '../lib/log.js';
-import { workloadName } from '../lib/mesh/workload.js';
+import { sniToIdentity } from '../lib/mesh/sni.js';
+import { connectMeshConfig, createMeshCaClient, type MeshConfigConnection } from '../lib/xds/index.js';
 import { startAdmin } from './admin/server.js';
 import { AgentMetrics } from './admin/metrics.js';
 import { loadRedirector, type Redirector } from './bpf/loader.js';
 import type { AgentConfig } from './config.js';
 import { EnrollmentReconciler } from './enrollment/reconciler.js';
+import { CertManager } from './identity/certs.js';
+import { makeTransparent, startInboundCapture, type InboundCapture } from './inbound/capture.js';
+import { Inbound } from './proxy/inbound.js';
 import { startOutbound } from './proxy/outbound.js';
+import { Resolver } from './proxy/resolve.js';
+import { Telemetry } from './proxy/telemetry.js';
+import { MeshState } from './state/mesh-state.js';
 
 export interface RunningAgent {
   stop(): Promise<void>;
@@ -19,6 +28,7 @@ export interface RunningAgent {
 export async function startAgent(cfg: Readonly<AgentConfig>): Promise<RunningAgent> {
   const log = logger('node-agent');
   const metrics = new AgentMetrics();
+  const telemetry = new Telemetry(metrics, logger('node-agent', 'access'));
   const redirector: Redirector = loadRedirector({
     objectDir: cfg.bpfObjectDir,
     pinDir: cfg.bpfPinDir,
@@ -26,28 +36,21 @@ export async function startAgent(cfg: Readonly<AgentConfig>): Promise<RunningAge
     config: { agentIp: cfg.redirectIp, agentPort: cfg.outboundPort, dnsPort: cfg.dnsPort },
   });
 
+  // Kubernetes: which pods of this node are in the mesh (enrollment works
+  // even while the controller is away), and where the nodes are.
   const kc = kubeConfig({ server: cfg.kubeServer, token: cfg.kubeToken });
   const core = kc.makeApiClient(CoreV1Api);
   const podSelector = `spec.nodeName=${cfg.nodeName}`;
+  const informerLog = logger('node-agent', 'kube');
   let namespaces!: Informer<V1Namespace>;
   let pods!: Informer<V1Pod>;
   const reconciler = new EnrollmentReconciler(
-    {
-      pods: () => pods.list(),
-      namespace: (name) => namespaces.get(name),
-    },
+    { pods: () => pods.list(), namespace: (name) => namespaces.get(name) },
     redirector,
     cfg.podCgroupRoot,
     logger('node-agent', 'enrollment'),
   );
-  const informerLog = logger('node-agent', 'kube');
-  namespaces = startInformer<V1Namespace>({
-    kc,
-    path: '/api/v1/namespaces',
-    list: () => core.listNamespace(),
-    onChange: () => reconciler.schedule(),
-    log: informerLog,
-  });
+  namespaces = startInformer<V1Namespace>({ kc, path: '/api/v1/namespaces', list: () => core.listNamespace(), onChange: () => reconciler.schedule(), log: informerLog });
   pods = startInformer<V1Pod>({
     kc,
     path: '/api/v1/pods',
@@ -56,43 +59,103 @@ export async function startAgent(cfg: Readonly<AgentConfig>): Promise<RunningAge
     onChange: () => reconciler.schedule(),
     log: informerLog,
   });
+  const nodes = startInformer<V1Node>({ kc, path: '/api/v1/nodes', list: () => core.listNode(), onChange: () => {}, log: informerLog });
+  const nodeIp = (name: string) => nodes.get(name)?.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
 
-  const outbound: Server = await startOutbound(cfg.redirectIp, cfg.outboundPort, {
-    takeOriginalDst: (ip, port) => redirector.takeOriginalDst(ip, port),
-    sourceOf: (ip) => {
-      const p = reconciler.byIp(ip);
-      const pod = p && pods.get(p.name, p.namespace);
-      return p && pod ? { namespace: p.namespace, pod: p.name, workload: workloadName(pod) } : undefined;
+  // The controller: config stream and CA.
+  const token = cfg.controllerTokenFile ? () => readFileSync(cfg.controllerTokenFile!, 'utf8').trim() : cfg.controllerToken;
+  const state = new MeshState();
+  const ca = createMeshCaClient({ address: cfg.controllerAddress, ...(token ? { token } : {}) });
+  const certs = new CertManager({ ca, log: logger('node-agent', 'identity') });
+  const xds: MeshConfigConnection = connectMeshConfig({
+    address: cfg.controllerAddress,
+    ...(token ? { token } : {}),
+    nodeName: cfg.nodeName,
+    onUpdate: (type, upserts, removals) => state.apply(type, upserts as never, removals),
+    log: logger('node-agent', 'xds'),
+  });
+
+  // Inbound: HBONE on 15008 presents the destination workload's certificate,
+  // chosen by SNI; plaintext comes through 15006 where PERMISSIVE allows.
+  const inbound = new Inbound(state, cfg.nodeName, telemetry, logger('node-agent', 'inbound'));
+  const hbone: HboneServer = await startHboneServer({
+    host: cfg.nodeIp,
+    port: cfg.hbonePort,
+    trustDomain: cfg.trustDomain,
+    tls: (servername) => {
+      const id = sniToIdentity(servername);
+      return id ? certs.current(id) : undefined;
     },
+    ...inbound.hboneHooks(),
+    log: logger('node-agent', 'hbone'),
+  });
+  const plaintext = await inbound.startPlaintextListener(cfg.inboundPort);
+  let capture: InboundCapture | undefined;
+  if (cfg.inboundCapture) {
+    makeTransparent(plaintext);
+    capture = await startInboundCapture(cfg.inboundPort);
+  }
+  // Local meshed pods: keep their certificates ready and their inbound capture current.
+  const syncLocal = () => {
+    const local = state.workloadsOn(cfg.nodeName).filter((w) => w.meshed && w.ip);
+    certs.retain(local.map((w) => w.identity));
+    void capture?.update(local.map((w) => ({ ip: w.ip, mode: state.mtlsModeFor(w) }))).catch((err: unknown) => log.error({ err: String(err) }, 'inbound capture update failed'));
+  };
+  state.onChange(syncLocal);
+
+  const pool = new HbonePool({ trustDomain: cfg.trustDomain, log: logger('node-agent', 'hbone') });
+  const outbound: Server = await startOutbound(cfg.redirectIp, cfg.outboundPort, {
+    nodeName: cfg.nodeName,
+    takeOriginalDst: (ip, port) => redirector.takeOriginalDst(ip, port),
+    state,
+    resolver: new Resolver(state),
+    inbound,
+    certs,
+    pool,
+    nodeIp,
+    hbonePort: cfg.hbonePort,
     metrics,
+    telemetry,
     log: logger('node-agent', 'proxy'),
-    accessLog: logger('node-agent', 'access'),
   });
 
   let synced = false;
-  void Promise.all([namespaces.synced, pods.synced]).then(() => {
+  void Promise.all([namespaces.synced, pods.synced, nodes.synced]).then(() => {
     synced = true;
     reconciler.reconcile();
     log.info({ node: cfg.nodeName }, 'synced with the API server');
   });
   const admin = await startAdmin(cfg.adminHost, cfg.adminPort, {
     metrics,
-    ready: () => synced,
+    // Ready once it knows its pods and has a config from the controller; it
+    // stays ready on the last good config if the controller goes away.
+    ready: () => synced && xds.status().versions.Workload !== '',
     configDump: () => ({
       node: cfg.nodeName,
       redirect: { ip: cfg.redirectIp, port: cfg.outboundPort, cgroupRoot: cfg.podCgroupRoot, pinDir: cfg.bpfPinDir },
       enrolled: reconciler.enrolled(),
       bpfStats: redirector.stats(),
+      controller: xds.status(),
+      certificates: certs.summary(),
+      tunnels: { outbound: pool.stats(), inbound: hbone.stats() },
+      model: state.dump(),
     }),
     log,
   });
-  log.info({ node: cfg.nodeName, outbound: `${cfg.redirectIp}:${cfg.outboundPort}`, admin: `${cfg.adminHost}:${cfg.adminPort}` }, 'node agent started');
+  log.info(
+    { node: cfg.nodeName, outbound: `${cfg.redirectIp}:${cfg.outboundPort}`, hbone: `${cfg.nodeIp}:${cfg.hbonePort}`, controller: cfg.controllerAddress },
+    'node agent started',
+  );
 
   return {
     stop: async () => {
       reconciler.stop();
-      await Promise.all([namespaces.stop(), pods.stop()]);
-      await Promise.all([closeServer(outbound), closeServer(admin)]);
+      certs.close();
+      await xds.stop();
+      ca.close();
+      await Promise.all([namespaces.stop(), pods.stop(), nodes.stop()]);
+      await Promise.all([closeServer(outbound), closeServer(admin), closeServer(plaintext), hbone.close({ drainMs: 1000 }), pool.close({ drainMs: 1000 })]);
+      await capture?.close();
       redirector.close({ detach: cfg.detachOnExit });
       log.info({ detached: cfg.detachOnExit }, 'node agent stopped');
     },

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { loadAgentConfig } from './config.js';
 
 describe('agent config', () => {
-  const base = { AMBIT_NODE_NAME: 'n1', AMBIT_POD_CGROUP_ROOT: '/sys/fs/cgroup/kubepods', AMBIT_REDIRECT_IP: '10.244.1.1' };
+  const base = { AMBIT_NODE_NAME: 'n1', AMBIT_POD_CGROUP_ROOT: '/sys/fs/cgroup/kubepods', AMBIT_REDIRECT_IP: '10.244.1.1', AMBIT_NODE_IP: '10.200.0.10' };
 
   it('parses the environment once into a frozen object with defaults', () => {
     const cfg = loadAgentConfig(base, '/repo');

@@ -26,6 +26,18 @@ export interface AgentConfig {
   dnsPort: number;
   /** Detach the programs on shutdown (false keeps them for the next agent to re-adopt). */
   detachOnExit: boolean;
+  /** The controller's gRPC address (config stream and CA), `host:port`. */
+  controllerAddress: string;
+  /** Bootstrap credential presented to the controller (the lab's per-node token; in a cluster, a projected service-account token file). */
+  controllerToken: string | undefined;
+  controllerTokenFile: string | undefined;
+  /** This node's address on the node network: HBONE (15008) listens here. */
+  nodeIp: string;
+  hbonePort: number;
+  inboundPort: number;
+  trustDomain: string;
+  /** Install the inbound plaintext capture (STRICT/PERMISSIVE) for local meshed pods. */
+  inboundCapture: boolean;
 }
 
 export const ENV = {
@@ -38,6 +50,12 @@ export const ENV = {
   redirectIp: 'AMBIT_REDIRECT_IP',
   adminHost: 'AMBIT_ADMIN_HOST',
   detachOnExit: 'AMBIT_DETACH_ON_EXIT',
+  controllerAddress: 'AMBIT_CONTROLLER_ADDRESS',
+  controllerToken: 'AMBIT_CONTROLLER_TOKEN',
+  controllerTokenFile: 'AMBIT_CONTROLLER_TOKEN_FILE',
+  nodeIp: 'AMBIT_NODE_IP',
+  trustDomain: 'AMBIT_TRUST_DOMAIN',
+  inboundCapture: 'AMBIT_INBOUND_CAPTURE',
 } as const;
 
 export const PORTS = { outbound: 15001, inbound: 15006, hbone: 15008, admin: 15020 } as const;
@@ -66,5 +84,13 @@ export function loadAgentConfig(env: NodeJS.ProcessEnv, repoRoot: string): Reado
     adminPort: PORTS.admin,
     dnsPort: 53,
     detachOnExit: env[ENV.detachOnExit] === 'true',
+    controllerAddress: env[ENV.controllerAddress] ?? 'ambit-controller.ambit-system.svc:15010',
+    controllerToken: env[ENV.controllerToken],
+    controllerTokenFile: env[ENV.controllerTokenFile],
+    nodeIp: ip(ENV.nodeIp),
+    hbonePort: PORTS.hbone,
+    inboundPort: PORTS.inbound,
+    trustDomain: env[ENV.trustDomain] ?? 'cluster.local',
+    inboundCapture: env[ENV.inboundCapture] !== 'false',
   });
 }

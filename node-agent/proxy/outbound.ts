@@ -1,35 +1,49 @@
 import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import { connectTcp, splice, type HbonePool } from '../../lib/hbone/index.js';
 import type { Logger } from '../../lib/log.js';
+import { identityToSni } from '../../lib/mesh/sni.js';
 import type { OriginalDst } from '../bpf/abi.js';
-import type { AgentMetrics, TcpLabels } from '../admin/metrics.js';
-
-/** Who is on the client side of a redirected connection. */
-export interface SourceWorkload {
-  namespace: string;
-  workload: string;
-  pod: string;
-}
+import type { CertManager } from '../identity/certs.js';
+import type { MeshState } from '../state/mesh-state.js';
+import type { AgentMetrics } from '../admin/metrics.js';
+import { stripV4Mapped } from './addresses.js';
+import { resetDuplex, type Inbound } from './inbound.js';
+import type { Resolver, Target } from './resolve.js';
+import type { ConnectionView, Telemetry } from './telemetry.js';
 
 export interface OutboundDeps {
+  nodeName: string;
   takeOriginalDst(peerIp: string, peerPort: number): OriginalDst | undefined;
-  sourceOf(ip: string): SourceWorkload | undefined;
+  state: MeshState;
+  resolver: Resolver;
+  inbound: Inbound;
+  certs: CertManager;
+  pool: HbonePool;
+  /** A node's address for HBONE (its InternalIP). */
+  nodeIp(node: string): string | undefined;
+  hbonePort: number;
   metrics: AgentMetrics;
+  telemetry: Telemetry;
   log: Logger;
-  /** Log of one line per connection. */
-  accessLog: Logger;
-  connectTimeoutMs?: number;
 }
-
-const CONNECT_TIMEOUT_MS = 10_000;
 
 /**
  * The outbound capture listener (15001). Each accepted connection was
- * redirected by connect4; its original destination comes from the eBPF map.
- * For now the agent forwards as plain TCP (the mTLS tunnel replaces this hop
- * in the secure mesh). Failures reset the client instead of leaving it hanging.
+ * redirected by connect4 and its original destination comes from the eBPF
+ * map. A meshed destination on another node is reached through an HBONE
+ * tunnel with the source workload's certificate; one on this node is handed
+ * to the inbound side directly (no network, same policy); anything else
+ * passes through as plain TCP. Failures reset the client.
  */
 export function startOutbound(host: string, port: number, deps: OutboundDeps): Promise<net.Server> {
-  const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (client) => handle(client, deps));
+  const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (client) => {
+    client.on('error', () => {}); // reported when the connection is over
+    handle(client, deps).catch((err: unknown) => {
+      deps.log.error({ err: err instanceof Error ? err.message : String(err) }, 'outbound connection failed unexpectedly');
+      client.resetAndDestroy();
+    });
+  });
   server.on('error', (err) => deps.log.error({ err }, 'outbound listener failed'));
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -40,79 +54,83 @@ export function startOutbound(host: string, port: number, deps: OutboundDeps): P
   });
 }
 
-function handle(client: net.Socket, deps: OutboundDeps): void {
-  const started = Date.now();
+async function handle(client: net.Socket, deps: OutboundDeps): Promise<void> {
   const peerIp = stripV4Mapped(client.remoteAddress ?? '');
   const peerPort = client.remotePort ?? 0;
-  client.on('error', () => {}); // reported through 'close' below
   const orig = deps.takeOriginalDst(peerIp, peerPort);
   if (!orig) {
     deps.metrics.redirectMisses.inc();
-    deps.log.warn(
-      { code: 'AMBIT_ERR_ORIGINAL_DST', peer: `${peerIp}:${peerPort}` },
-      'connection on the outbound port was not redirected by this node: refusing',
-    );
+    deps.log.warn({ code: 'AMBIT_ERR_ORIGINAL_DST', peer: `${peerIp}:${peerPort}` }, 'connection on the outbound port was not redirected by this node: refusing');
     client.resetAndDestroy();
     return;
   }
-  const src = deps.sourceOf(peerIp);
-  const labels: TcpLabels = {
+  const source = deps.state.workloadAt(peerIp);
+  const resolved = deps.resolver.resolve(orig.ip, orig.port);
+  const target: Target = 'error' in resolved ? { ip: orig.ip, port: orig.port, workload: undefined, service: undefined } : resolved;
+  const service = target.service ? `${target.service.name}.${target.service.namespace}.svc.cluster.local` : undefined;
+  const meshedPath = Boolean(source?.meshed && target.workload?.meshed);
+
+  if (meshedPath && target.workload!.node === deps.nodeName) {
+    // Same node: the inbound side decides and reports; no tunnel needed.
+    await deps.inbound.deliver(client, { identity: source!.identity, sourceIp: peerIp, sourcePort: peerPort, sourceWorkload: source }, target.ip, target.port, 'mtls');
+    return;
+  }
+
+  const view: ConnectionView = {
     reporter: 'source',
-    source_workload: src?.workload ?? 'unknown',
-    source_workload_namespace: src?.namespace ?? 'unknown',
-    source_principal: 'unknown',
-    destination_workload: 'unknown',
-    destination_workload_namespace: 'unknown',
-    destination_service: `${orig.ip}:${orig.port}`,
-    destination_principal: 'unknown',
-    connection_security_policy: 'none',
-    response_flags: '-',
+    source: { ip: peerIp, port: peerPort, workload: source },
+    destination: { ip: target.ip, port: target.port, workload: target.workload, service },
+    security: meshedPath ? 'mutual_tls' : 'none',
   };
-  deps.metrics.opened.inc(labels);
-
-  const upstream = net.connect({ host: orig.ip, port: orig.port, allowHalfOpen: true, noDelay: true });
-  const timer = setTimeout(() => upstream.destroy(new Error('connect timeout')), deps.connectTimeoutMs ?? CONNECT_TIMEOUT_MS);
-  let connected = false;
-  let failure: string | undefined;
-  upstream.once('connect', () => {
-    connected = true;
-    clearTimeout(timer);
-  });
-  upstream.on('error', (err) => {
-    failure ??= connected ? `upstream: ${err.message}` : `connect: ${err.message}`;
-    clearTimeout(timer);
+  const close = deps.telemetry.open(view);
+  if ('error' in resolved) {
+    close({ received: 0, sent: 0, error: resolved.error, flags: 'UH' });
     client.resetAndDestroy();
-  });
-  client.on('error', (err) => {
-    failure ??= `client: ${err.message}`;
-    upstream.resetAndDestroy();
-  });
-  client.pipe(upstream);
-  upstream.pipe(client);
-
-  let closedSides = 0;
-  const onClose = () => {
-    if (++closedSides < 2) return;
-    const flags = failure ? (connected ? 'UR' : 'UF') : '-';
-    const done = { ...labels, response_flags: flags };
-    deps.metrics.closed.inc(done);
-    deps.metrics.received.inc(done, client.bytesRead);
-    deps.metrics.sent.inc(done, client.bytesWritten);
-    deps.accessLog.info({
-      src: { ip: peerIp, port: peerPort, workload: src?.workload, namespace: src?.namespace, pod: src?.pod },
-      dst: { ip: orig.ip, port: orig.port },
-      bytes_received: client.bytesRead,
-      bytes_sent: client.bytesWritten,
-      duration_ms: Date.now() - started,
-      security: 'none',
-      result: failure ? 'error' : 'ok',
-      ...(failure ? { error: failure, response_flags: flags } : {}),
-    });
-  };
-  client.once('close', onClose);
-  upstream.once('close', onClose);
+    return;
+  }
+  const release = deps.resolver.track(target.ip);
+  try {
+    const upstream = meshedPath ? await tunnel(deps, source!.identity, peerIp, target) : await plain(target);
+    if (!upstream.ok) {
+      close({ received: 0, sent: 0, error: upstream.error, flags: upstream.flags });
+      client.resetAndDestroy();
+      return;
+    }
+    const r = await splice(upstream.value, client);
+    close({ received: r.socketToStream, sent: r.streamToSocket, error: r.error?.message, ...(r.error ? { flags: 'UR' } : {}) });
+    if (r.error) resetDuplex(client);
+  } finally {
+    release();
+  }
 }
 
-export function stripV4Mapped(ip: string): string {
-  return ip.startsWith('::ffff:') ? ip.slice(7) : ip;
+type Upstream = { ok: true; value: Duplex } | { ok: false; error: string; flags: string };
+
+async function plain(target: Target): Promise<Upstream> {
+  const r = await connectTcp({ host: target.ip, port: target.port, family: 4 });
+  return r.ok ? { ok: true, value: r.value } : { ok: false, error: r.error.message, flags: 'UF' };
+}
+
+async function tunnel(deps: OutboundDeps, identity: string, sourceIp: string, target: Target): Promise<Upstream> {
+  const dst = target.workload!;
+  const nodeIp = deps.nodeIp(dst.node);
+  if (!nodeIp) return { ok: false, error: `no address known for node ${dst.node}`, flags: 'UH' };
+  let cert;
+  try {
+    cert = await deps.certs.get(identity);
+  } catch (err) {
+    return { ok: false, error: `no certificate for ${identity}: ${(err as Error).message}`, flags: 'UF' };
+  }
+  const sni = identityToSni(dst.identity);
+  const r = await deps.pool.connect({
+    sourceIdentity: identity,
+    sourceTls: () => deps.certs.current(identity) ?? cert,
+    destination: `${target.ip}:${target.port}`,
+    via: `${nodeIp}:${deps.hbonePort}`,
+    expectedServerIdentity: dst.identity,
+    ...(sni ? { serverName: sni } : {}),
+    headers: { forwarded: `for=${sourceIp}` },
+  });
+  if (!r.ok) return { ok: false, error: r.error.message, flags: r.error.code === 'AMBIT_ERR_HBONE_DENIED' ? 'DENY' : 'UF' };
+  return { ok: true, value: r.value.stream };
 }

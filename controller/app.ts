@@ -1,0 +1,167 @@
+import * as grpc from '@grpc/grpc-js';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { readFile } from 'node:fs/promises';
+import type { Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { MeshCa } from '../lib/identity/index.js';
+import { kubeConfig } from '../lib/k8s/client.js';
+import { logger } from '../lib/log.js';
+import type { Timers } from '../lib/xds/timers.js';
+import { RESOURCE_TYPES } from '../lib/xds/types.js';
+import { ControllerMetrics, startAdmin } from './admin/index.js';
+import { StaticTokenAuthenticator, TokenReviewAuthenticator, kubeTokenReviewer, type Authenticator, type TokenReviewer } from './auth/index.js';
+import { CaService, DirectoryCaStore, SecretCaStore, loadOrCreateCa, type CaStore } from './ca/index.js';
+import type { ControllerConfig } from './config.js';
+import { MeshModel, StatusReconciler, kubeStatusPatcher, startModelSources, type StatusPatcher } from './model/index.js';
+import { XdsServer } from './xds/index.js';
+
+/** Seams for tests: everything else comes from the config. */
+export interface ControllerOverrides {
+  kc?: KubeConfig;
+  tokenReviewer?: TokenReviewer;
+  statusPatcher?: StatusPatcher;
+  timers?: Timers;
+  now?: () => number;
+}
+
+export interface RunningController {
+  readonly grpcPort: number;
+  readonly adminPort: number;
+  readonly model: MeshModel;
+  readonly xds: XdsServer;
+  readonly ca: MeshCa;
+  readonly metrics: ControllerMetrics;
+  readonly status: StatusReconciler | undefined;
+  /** Resolves once the model has synced and agents are being served. */
+  readonly synced: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Wires the controller's subsystems together; each owns its own state. */
+export async function startController(cfg: Readonly<ControllerConfig>, over: ControllerOverrides = {}): Promise<RunningController> {
+  const log = logger('controller');
+  const kc = over.kc ?? kubeConfig({ server: cfg.kubeServer, token: cfg.kubeToken });
+
+  const model = new MeshModel({ trustDomain: cfg.trustDomain, rootNamespace: cfg.rootNamespace, log: logger('controller', 'model') });
+  const metrics = new ControllerMetrics({
+    resources: () => Object.fromEntries(RESOURCE_TYPES.map((t) => [t, model.resources(t).size])),
+    objects: () => model.counts(),
+  });
+
+  const caStore: CaStore = cfg.ca.kind === 'directory' ? new DirectoryCaStore(cfg.ca.dir) : new SecretCaStore(kc, cfg.ca.namespace, cfg.ca.name);
+  const ca = await loadOrCreateCa(caStore, { trustDomain: cfg.trustDomain, log: logger('controller', 'ca'), ...(over.now ? { now: over.now } : {}) });
+
+  const sources = startModelSources({ kc, model, log: logger('controller', 'kube') });
+
+  const authenticator: Authenticator =
+    cfg.agentAuth.kind === 'static'
+      ? new StaticTokenAuthenticator(cfg.agentAuth.tokens)
+      : new TokenReviewAuthenticator({
+          reviewer: over.tokenReviewer ?? kubeTokenReviewer(kc),
+          pod: (ns, name) => model.pod(ns, name),
+          serviceAccounts: cfg.agentAuth.serviceAccounts,
+          audiences: cfg.agentAuth.audiences,
+          ...(over.now ? { now: over.now } : {}),
+        });
+
+  const xds = new XdsServer({
+    model,
+    authenticator,
+    metrics,
+    log: logger('controller', 'xds'),
+    debounceMs: cfg.pushDebounceMs,
+    debounceMaxMs: cfg.pushDebounceMaxMs,
+    ...(over.timers ? { timers: over.timers } : {}),
+    ...(over.now ? { now: over.now } : {}),
+  });
+  const caService = new CaService({
+    ca,
+    authenticator,
+    hasServiceAccountOnNode: (node, ns, sa) => model.hasServiceAccountOnNode(node, ns, sa),
+    ready: () => sources.isSynced(),
+    metrics,
+    log: logger('controller', 'ca'),
+    defaultTtlMs: cfg.certDefaultTtlMs,
+    maxTtlMs: cfg.certMaxTtlMs,
+    ...(over.now ? { now: over.now } : {}),
+  });
+
+  const grpcServer = new grpc.Server({ 'grpc.keepalive_time_ms': 30_000, 'grpc.keepalive_timeout_ms': 10_000 });
+  xds.register(grpcServer);
+  caService.register(grpcServer);
+  const credentials = cfg.grpcTls
+    ? grpc.ServerCredentials.createSsl(null, [{ cert_chain: await readFile(cfg.grpcTls.certFile), private_key: await readFile(cfg.grpcTls.keyFile) }], false)
+    : grpc.ServerCredentials.createInsecure();
+  const hostPort = cfg.grpcHost.includes(':') ? `[${cfg.grpcHost}]:${cfg.grpcPort}` : `${cfg.grpcHost}:${cfg.grpcPort}`;
+  let grpcPort: number;
+  try {
+    grpcPort = await new Promise<number>((resolve, reject) => grpcServer.bindAsync(hostPort, credentials, (err, port) => (err ? reject(err) : resolve(port))));
+  } catch (err) {
+    await sources.stop();
+    throw err;
+  }
+
+  const status = cfg.writeStatus
+    ? new StatusReconciler({
+        model,
+        patcher: over.statusPatcher ?? kubeStatusPatcher(kc),
+        log: logger('controller', 'status'),
+        ...(over.timers ? { timers: over.timers } : {}),
+      })
+    : undefined;
+
+  let stopped = false;
+  const synced = sources.synced.then(() => {
+    if (stopped) return;
+    xds.setReady();
+    // Statuses are written from a complete view only (a Service not listed yet is not "missing its waypoint").
+    status?.start();
+  });
+
+  const admin: HttpServer = await startAdmin(cfg.adminHost, cfg.adminPort, {
+    metrics,
+    notReady: () => (!sources.isSynced() ? 'informers have not synced with the API server' : !xds.isReady ? 'the config server is not serving yet' : undefined),
+    agents: () => xds.agents(),
+    model: () => model.debug(),
+    log,
+  });
+  const adminPort = (admin.address() as AddressInfo).port;
+  log.info(
+    { grpc: `${cfg.grpcHost}:${grpcPort}`, admin: `${cfg.adminHost}:${adminPort}`, trustDomain: cfg.trustDomain, ca: caStore.describe, agentAuth: authenticator.describe, tls: cfg.grpcTls !== undefined },
+    'controller started',
+  );
+
+  return {
+    grpcPort,
+    adminPort,
+    model,
+    xds,
+    ca,
+    metrics,
+    status,
+    synced,
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      status?.stop();
+      xds.close();
+      await new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          grpcServer.forceShutdown();
+          resolve();
+        }, 2000);
+        force.unref();
+        grpcServer.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      });
+      await new Promise<void>((r) => {
+        admin.close(() => r());
+        admin.closeAllConnections();
+      });
+      await sources.stop();
+      log.info('controller stopped');
+    },
+  };
+}

@@ -1,0 +1,4 @@
+/** Agent authentication, shared by the config stream and the CA. */
+export type { AgentIdentity, Authenticator } from './authenticator.js';
+export { StaticTokenAuthenticator } from './static.js';
+export { EXTRA_NODE_NAME, EXTRA_POD_NAME, EXTRA_POD_UID, TokenReviewAuthenticator, kubeTokenReviewer, type TokenReviewer, type TokenReviewAuthenticatorOptions } from './token-review.js';

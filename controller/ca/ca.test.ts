@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { createCsr, generateWorkloadKey } from '../../lib/identity/index.js';
+import { logger } from '../../lib/log.js';
+import { createMeshCaClient, type MeshCaClient } from '../../lib/xds/index.js';
+import type { RunningController } from '../app.js';
+import { createPod, namespace, startLab, startTestController, tempDir, type Lab } from '../fixtures.js';
+import { loadOrCreateCa } from './load.js';
+import { DirectoryCaStore, SecretCaStore } from './store.js';
+
+const log = logger('test', 'ca');
+
+describe('CA stores', () => {
+  it('a directory store creates the root once, keeps the key private, and loads it again', async () => {
+    const dir = await tempDir();
+    try {
+      const store = new DirectoryCaStore(join(dir.path, 'ca'));
+      assert.equal(await store.load(), undefined);
+      const first = await loadOrCreateCa(store, { trustDomain: 'cluster.local', log });
+      const again = await loadOrCreateCa(new DirectoryCaStore(join(dir.path, 'ca')), { trustDomain: 'cluster.local', log });
+      assert.equal(again.certPem, first.certPem);
+      assert.equal((await stat(join(dir.path, 'ca', 'ca-key.pem'))).mode & 0o777, 0o600);
+      // A racing second creator finds the first one's CA and does not overwrite it.
+      assert.equal(await store.create(first.toPem()), 'exists');
+      await assert.rejects(loadOrCreateCa(store, { trustDomain: 'other.domain', log }), /trust domain/);
+    } finally {
+      await dir.remove();
+    }
+  });
+
+  it('a Secret store creates the Secret once and loads it again', async () => {
+    const lab = await startLab();
+    try {
+      lab.store.create('namespaces', namespace('ambit-system'));
+      const store = new SecretCaStore(lab.kc, 'ambit-system', 'ambit-ca');
+      assert.equal(await store.load(), undefined);
+      const first = await loadOrCreateCa(store, { trustDomain: 'cluster.local', log });
+      const secret = lab.store.get('secrets', 'ambit-system', 'ambit-ca');
+      assert.deepEqual(Object.keys(secret.data as object).sort(), ['ca-cert.pem', 'ca-key.pem']);
+      const again = await loadOrCreateCa(new SecretCaStore(lab.kc, 'ambit-system', 'ambit-ca'), { trustDomain: 'cluster.local', log });
+      assert.equal(again.certPem, first.certPem);
+      assert.equal(await store.create(first.toPem()), 'exists');
+    } finally {
+      await lab.close();
+    }
+  });
+});
+
+describe('MeshCA service', () => {
+  let lab: Lab;
+  let dir: { path: string; remove(): Promise<void> };
+  let ctl: RunningController;
+  let clientA: MeshCaClient;
+  const clients: MeshCaClient[] = [];
+  const client = (token: string | undefined) => {
+    const c = createMeshCaClient({ address: `127.0.0.1:${ctl.grpcPort}`, ...(token ? { token } : {}) });
+    clients.push(c);
+    return c;
+  };
+  const csrFor = (uri: string) => createCsr(generateWorkloadKey(), uri);
+
+  before(async () => {
+    lab = await startLab();
+    dir = await tempDir();
+    lab.store.create('namespaces', namespace('shop', { 'ambit.dev/dataplane-mode': 'ambient' }));
+    createPod(lab.store, 'web-1', { namespace: 'shop', node: 'node-a', ip: '10.0.1.5', serviceAccount: 'web' });
+    createPod(lab.store, 'db-1', { namespace: 'shop', node: 'node-b', ip: '10.0.2.5', serviceAccount: 'db' });
+    ctl = await startTestController(lab, join(dir.path, 'ca'), { AMBIT_CERT_TTL: '24h', AMBIT_CERT_MAX_TTL: '48h' });
+    await ctl.synced;
+    clientA = client('token-a');
+  });
+
+  after(async () => {
+    for (const c of clients) c.close();
+    await ctl?.stop();
+    await lab?.close();
+    await dir?.remove();
+  });
+
+  it('signs a CSR for a service account that has a pod on the agent node', async () => {
+    const id = 'spiffe://cluster.local/ns/shop/sa/web';
+    const res = await clientA.sign({ csrPem: csrFor(id), spiffeId: id });
+    assert.ok(res.ok, res.ok ? '' : res.error.message);
+    const leaf = new X509Certificate(res.value.certChainPem);
+    assert.equal(leaf.subjectAltName, `URI:${id}`);
+    const root = new X509Certificate(res.value.rootPem);
+    assert.equal(res.value.rootPem, ctl.ca.certPem);
+    assert.ok(leaf.verify(root.publicKey), 'issued by the mesh root');
+    const lifetime = Date.parse(leaf.validTo) - Date.parse(leaf.validFrom);
+    assert.ok(lifetime > 23 * 3600_000 && lifetime <= 24 * 3600_000 + 10 * 60_000, `default 24h lifetime, got ${lifetime} ms`);
+  });
+
+  it('caps the requested lifetime', async () => {
+    const id = 'spiffe://cluster.local/ns/shop/sa/web';
+    const res = await clientA.sign({ csrPem: csrFor(id), spiffeId: id, ttlSeconds: 30 * 24 * 3600 });
+    assert.ok(res.ok);
+    const leaf = new X509Certificate(res.value.certChainPem);
+    assert.ok(Date.parse(leaf.validTo) - Date.parse(leaf.validFrom) <= 48 * 3600_000 + 10 * 60_000);
+  });
+
+  it('refuses a service account whose pods run on another node, and says so', async () => {
+    const id = 'spiffe://cluster.local/ns/shop/sa/db';
+    const res = await clientA.sign({ csrPem: csrFor(id), spiffeId: id });
+    assert.equal(res.ok, false);
+    assert.equal(!res.ok && res.error.codeName, 'PERMISSION_DENIED');
+    assert.match(!res.ok ? res.error.message : '', /node node-a runs no pod with service account shop\/db/);
+    // node-b may have it.
+    const b = await client('token-b').sign({ csrPem: csrFor(id), spiffeId: id });
+    assert.ok(b.ok);
+    const metrics = await ctl.metrics.registry.getSingleMetricAsString('ambit_ca_csr_refused_total');
+    assert.match(metrics, /reason="not_on_node"\} 1/);
+  });
+
+  it('refuses unauthenticated callers, foreign trust domains and CSRs for another identity', async () => {
+    const id = 'spiffe://cluster.local/ns/shop/sa/web';
+    const anon = await client(undefined).sign({ csrPem: csrFor(id), spiffeId: id });
+    assert.equal(!anon.ok && anon.error.codeName, 'UNAUTHENTICATED');
+    const bad = await client('wrong').sign({ csrPem: csrFor(id), spiffeId: id });
+    assert.equal(!bad.ok && bad.error.codeName, 'UNAUTHENTICATED');
+    const other = 'spiffe://other.domain/ns/shop/sa/web';
+    const td = await clientA.sign({ csrPem: csrFor(other), spiffeId: other });
+    assert.equal(!td.ok && td.error.codeName, 'PERMISSION_DENIED');
+    // The CSR asks for db while the request claims web: the CSR's SAN must be the authorized identity.
+    const mismatch = await clientA.sign({ csrPem: csrFor('spiffe://cluster.local/ns/shop/sa/db'), spiffeId: id });
+    assert.equal(!mismatch.ok && mismatch.error.codeName, 'INVALID_ARGUMENT');
+    const garbage = await clientA.sign({ csrPem: 'not a csr', spiffeId: id });
+    assert.equal(!garbage.ok && garbage.error.codeName, 'INVALID_ARGUMENT');
+  });
+
+  it('keeps the same root across a controller restart', async () => {
+    const before = ctl.ca.certPem;
+    await ctl.stop();
+    ctl = await startTestController(lab, join(dir.path, 'ca'));
+    await ctl.synced;
+    assert.equal(ctl.ca.certPem, before);
+    const id = 'spiffe://cluster.local/ns/shop/sa/web';
+    const res = await client('token-a').sign({ csrPem: csrFor(id), spiffeId: id });
+    assert.ok(res.ok);
+    assert.equal(res.value.rootPem, before);
+  });
+});

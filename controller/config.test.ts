@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { loadControllerConfig } from './config.js';
+
+describe('controller config', () => {
+  it('has cluster defaults: TokenReview auth, a Secret CA, the standard ports', () => {
+    const c = loadControllerConfig({ POD_NAMESPACE: 'mesh' });
+    assert.equal(c.grpcPort, 15010);
+    assert.equal(c.adminPort, 15014);
+    assert.equal(c.trustDomain, 'cluster.local');
+    assert.deepEqual(c.ca, { kind: 'secret', namespace: 'mesh', name: 'ambit-ca' });
+    assert.deepEqual(c.agentAuth, { kind: 'tokenreview', serviceAccounts: ['mesh/ambit-node-agent'], audiences: [] });
+    assert.equal(c.rootNamespace, 'mesh');
+    assert.equal(c.certDefaultTtlMs, 24 * 3600_000);
+    assert.equal(c.pushDebounceMs, 100);
+    assert.equal(c.writeStatus, true);
+    assert.ok(Object.isFrozen(c));
+  });
+
+  it('reads the lab settings', () => {
+    const c = loadControllerConfig({
+      AMBIT_KUBE_SERVER: 'http://10.0.0.1:6443',
+      AMBIT_KUBE_TOKEN: 't',
+      AMBIT_CA_DIR: '/var/lib/ambit/ca',
+      AMBIT_AGENT_TOKENS: '{"node-1":"a","node-2":"b"}',
+      AMBIT_TRUST_DOMAIN: 'lab.local',
+      AMBIT_GRPC_PORT: '0',
+      AMBIT_PUSH_DEBOUNCE: '20ms',
+    });
+    assert.deepEqual(c.ca, { kind: 'directory', dir: '/var/lib/ambit/ca' });
+    assert.deepEqual(c.agentAuth, { kind: 'static', tokens: { 'node-1': 'a', 'node-2': 'b' } });
+    assert.equal(c.trustDomain, 'lab.local');
+    assert.equal(c.grpcPort, 0);
+    assert.equal(c.pushDebounceMs, 20);
+  });
+
+  it('names the variable that is wrong', () => {
+    const bad: [Record<string, string>, RegExp][] = [
+      [{ AMBIT_GRPC_PORT: '70000' }, /AMBIT_GRPC_PORT/],
+      [{ AMBIT_AGENT_TOKENS: '{bad' }, /AMBIT_AGENT_TOKENS must be a JSON object/],
+      [{ AMBIT_AGENT_TOKENS: '{"n":1}' }, /AMBIT_AGENT_TOKENS/],
+      [{ AMBIT_TRUST_DOMAIN: 'Bad Domain' }, /AMBIT_TRUST_DOMAIN/],
+      [{ AMBIT_CERT_TTL: 'a day' }, /AMBIT_CERT_TTL must be a duration/],
+      [{ AMBIT_CERT_TTL: '72h' }, /AMBIT_CERT_MAX_TTL must be at least/],
+      [{ AMBIT_GRPC_TLS_CERT: '/x.pem' }, /AMBIT_GRPC_TLS_KEY/],
+      [{ AMBIT_ADMIN_HOST: 'localhost' }, /AMBIT_ADMIN_HOST must be an IP/],
+      [{ AMBIT_WRITE_STATUS: 'yes' }, /AMBIT_WRITE_STATUS/],
+    ];
+    for (const [env, re] of bad) assert.throws(() => loadControllerConfig(env), (e: Error & { code?: string }) => e.code === 'AMBIT_ERR_CONFIG' && re.test(e.message));
+  });
+});

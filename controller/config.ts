@@ -1,0 +1,162 @@
+import { isIP } from 'node:net';
+import { parseDuration } from '../lib/crds/duration.js';
+import { AmbitError } from '../lib/errors.js';
+import { DEFAULT_TRUST_DOMAIN, validateTrustDomain } from '../lib/identity/index.js';
+
+/**
+ * The controller's configuration: every setting named once here, read from
+ * the environment once at start, validated and frozen.
+ */
+
+export type CaStoreConfig = { kind: 'directory'; dir: string } | { kind: 'secret'; namespace: string; name: string };
+
+export type AgentAuthConfig =
+  | { kind: 'static'; tokens: Readonly<Record<string, string>> }
+  | { kind: 'tokenreview'; serviceAccounts: readonly string[]; audiences: readonly string[] };
+
+export interface ControllerConfig {
+  /** API server URL and token; unset means in-cluster credentials (or kubeconfig). */
+  kubeServer: string | undefined;
+  kubeToken: string | undefined;
+  /** The controller's own namespace (CA Secret lives here). */
+  namespace: string;
+  /** Policies here without a selector are mesh-wide. */
+  rootNamespace: string;
+  trustDomain: string;
+  grpcHost: string;
+  grpcPort: number;
+  /** Optional TLS for the gRPC port (PEM files); plaintext otherwise (the lab). */
+  grpcTls: { certFile: string; keyFile: string } | undefined;
+  adminHost: string;
+  adminPort: number;
+  ca: CaStoreConfig;
+  certDefaultTtlMs: number;
+  certMaxTtlMs: number;
+  agentAuth: AgentAuthConfig;
+  pushDebounceMs: number;
+  pushDebounceMaxMs: number;
+  /** Write policy status conditions (off on replicas that are not the writer). */
+  writeStatus: boolean;
+}
+
+export const ENV = {
+  kubeServer: 'AMBIT_KUBE_SERVER',
+  kubeToken: 'AMBIT_KUBE_TOKEN',
+  namespace: 'AMBIT_NAMESPACE',
+  podNamespace: 'POD_NAMESPACE',
+  rootNamespace: 'AMBIT_ROOT_NAMESPACE',
+  trustDomain: 'AMBIT_TRUST_DOMAIN',
+  grpcHost: 'AMBIT_GRPC_HOST',
+  grpcPort: 'AMBIT_GRPC_PORT',
+  grpcTlsCert: 'AMBIT_GRPC_TLS_CERT',
+  grpcTlsKey: 'AMBIT_GRPC_TLS_KEY',
+  adminHost: 'AMBIT_ADMIN_HOST',
+  adminPort: 'AMBIT_ADMIN_PORT',
+  caDir: 'AMBIT_CA_DIR',
+  caSecret: 'AMBIT_CA_SECRET',
+  certTtl: 'AMBIT_CERT_TTL',
+  certMaxTtl: 'AMBIT_CERT_MAX_TTL',
+  agentTokens: 'AMBIT_AGENT_TOKENS',
+  agentServiceAccounts: 'AMBIT_AGENT_SERVICE_ACCOUNTS',
+  agentTokenAudiences: 'AMBIT_AGENT_TOKEN_AUDIENCES',
+  pushDebounce: 'AMBIT_PUSH_DEBOUNCE',
+  pushDebounceMax: 'AMBIT_PUSH_DEBOUNCE_MAX',
+  writeStatus: 'AMBIT_WRITE_STATUS',
+} as const;
+
+export const PORTS = { grpc: 15010, admin: 15014 } as const;
+
+export const DEFAULTS = {
+  namespace: 'ambit-system',
+  caSecret: 'ambit-ca',
+  agentServiceAccount: 'ambit-node-agent',
+  certTtl: '24h',
+  certMaxTtl: '48h',
+  pushDebounce: '100ms',
+  pushDebounceMax: '1s',
+} as const;
+
+const bad = (key: string, why: string): AmbitError => new AmbitError('AMBIT_ERR_CONFIG', `${key} ${why}`);
+
+export function loadControllerConfig(env: NodeJS.ProcessEnv): Readonly<ControllerConfig> {
+  const str = (key: string): string | undefined => (env[key] === undefined || env[key] === '' ? undefined : env[key]);
+  const host = (key: string, fallback: string): string => {
+    const v = str(key) ?? fallback;
+    if (!isIP(v)) throw bad(key, `must be an IP address, got ${JSON.stringify(v)}`);
+    return v;
+  };
+  const port = (key: string, fallback: number): number => {
+    const v = str(key);
+    if (v === undefined) return fallback;
+    const n = /^\d+$/.test(v) ? Number(v) : NaN;
+    if (!(n >= 0 && n <= 65535)) throw bad(key, `must be a port number 0..65535, got ${JSON.stringify(v)}`);
+    return n;
+  };
+  const duration = (key: string, fallback: string): number => {
+    const v = str(key) ?? fallback;
+    const ms = parseDuration(v);
+    if (ms === undefined) throw bad(key, `must be a duration like "24h", "90s" or "250ms", got ${JSON.stringify(v)}`);
+    return ms;
+  };
+  const list = (key: string): string[] | undefined => str(key)?.split(',').map((s) => s.trim()).filter(Boolean);
+
+  const td = str(ENV.trustDomain) ?? DEFAULT_TRUST_DOMAIN;
+  const tdCheck = validateTrustDomain(td);
+  if (!tdCheck.ok) throw bad(ENV.trustDomain, tdCheck.error.message);
+
+  const namespace = str(ENV.namespace) ?? str(ENV.podNamespace) ?? DEFAULTS.namespace;
+
+  const caDir = str(ENV.caDir);
+  const ca: CaStoreConfig = caDir ? { kind: 'directory', dir: caDir } : { kind: 'secret', namespace, name: str(ENV.caSecret) ?? DEFAULTS.caSecret };
+
+  let agentAuth: AgentAuthConfig;
+  const tokensJson = str(ENV.agentTokens);
+  if (tokensJson !== undefined) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(tokensJson);
+    } catch (err) {
+      throw bad(ENV.agentTokens, `must be a JSON object of node name -> token (${(err as Error).message})`);
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || !Object.values(parsed).every((t) => typeof t === 'string' && t.length > 0)) {
+      throw bad(ENV.agentTokens, 'must be a JSON object of node name -> non-empty token string');
+    }
+    agentAuth = { kind: 'static', tokens: Object.freeze({ ...(parsed as Record<string, string>) }) };
+  } else {
+    const serviceAccounts = list(ENV.agentServiceAccounts) ?? [`${namespace}/${DEFAULTS.agentServiceAccount}`];
+    for (const sa of serviceAccounts) if (!/^[a-z0-9-]+\/[a-z0-9.-]+$/.test(sa)) throw bad(ENV.agentServiceAccounts, `entries must be namespace/name, got ${JSON.stringify(sa)}`);
+    agentAuth = { kind: 'tokenreview', serviceAccounts: Object.freeze(serviceAccounts), audiences: Object.freeze(list(ENV.agentTokenAudiences) ?? []) };
+  }
+
+  const certFile = str(ENV.grpcTlsCert);
+  const keyFile = str(ENV.grpcTlsKey);
+  if ((certFile === undefined) !== (keyFile === undefined)) throw bad(certFile ? ENV.grpcTlsKey : ENV.grpcTlsCert, `must be set together with ${certFile ? ENV.grpcTlsCert : ENV.grpcTlsKey}`);
+
+  const certDefaultTtlMs = duration(ENV.certTtl, DEFAULTS.certTtl);
+  const certMaxTtlMs = duration(ENV.certMaxTtl, DEFAULTS.certMaxTtl);
+  if (certDefaultTtlMs < 60_000) throw bad(ENV.certTtl, 'must be at least 1m');
+  if (certMaxTtlMs < certDefaultTtlMs) throw bad(ENV.certMaxTtl, `must be at least ${ENV.certTtl}`);
+
+  const ws = str(ENV.writeStatus) ?? 'true';
+  if (ws !== 'true' && ws !== 'false') throw bad(ENV.writeStatus, `must be true or false, got ${JSON.stringify(ws)}`);
+
+  return Object.freeze({
+    kubeServer: str(ENV.kubeServer),
+    kubeToken: str(ENV.kubeToken),
+    namespace,
+    rootNamespace: str(ENV.rootNamespace) ?? namespace,
+    trustDomain: td,
+    grpcHost: host(ENV.grpcHost, '0.0.0.0'),
+    grpcPort: port(ENV.grpcPort, PORTS.grpc),
+    grpcTls: certFile && keyFile ? Object.freeze({ certFile, keyFile }) : undefined,
+    adminHost: host(ENV.adminHost, '0.0.0.0'),
+    adminPort: port(ENV.adminPort, PORTS.admin),
+    ca: Object.freeze(ca),
+    certDefaultTtlMs,
+    certMaxTtlMs,
+    agentAuth: Object.freeze(agentAuth),
+    pushDebounceMs: duration(ENV.pushDebounce, DEFAULTS.pushDebounce),
+    pushDebounceMaxMs: duration(ENV.pushDebounceMax, DEFAULTS.pushDebounceMax),
+    writeStatus: ws === 'true',
+  });
+}

@@ -1,0 +1,6 @@
+/** The mesh model: informers in, per-type resources and queries out, policy status written back. */
+export { MeshModel, type ModelChange, type ModelOptions } from './model.js';
+export { WATCHED_KINDS, type PolicyKind, type WatchedKind } from './kinds.js';
+export { compileAuthorizationPolicy, compilePeerAuthentication, formatFieldErrors, type RawObject } from './policies.js';
+export { startModelSources, type ModelSources } from './sources.js';
+export { StatusReconciler, desiredConditions, kubeStatusPatcher, type Condition, type StatusPatcher } from './status.js';

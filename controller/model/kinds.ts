@@ -1,0 +1,34 @@
+import type { ResourceType } from '../../lib/xds/types.js';
+
+/** The Kubernetes kinds the model is built from. */
+export const WATCHED_KINDS = [
+  'Namespace',
+  'Pod',
+  'Service',
+  'EndpointSlice',
+  'ServiceAccount',
+  'Node',
+  'Waypoint',
+  'AuthorizationPolicy',
+  'PeerAuthentication',
+] as const;
+export type WatchedKind = (typeof WATCHED_KINDS)[number];
+
+/** The pushed resource types each kind feeds; a change to a kind dirties exactly these. */
+export const AFFECTS: Readonly<Record<WatchedKind, readonly ResourceType[]>> = {
+  Namespace: ['Workload', 'Service'],
+  Pod: ['Workload'],
+  Service: ['Service'],
+  EndpointSlice: ['Service'],
+  ServiceAccount: [],
+  Node: [],
+  Waypoint: ['Workload', 'Service'],
+  AuthorizationPolicy: ['AuthorizationPolicy'],
+  PeerAuthentication: ['PeerAuthentication'],
+};
+
+/** Kinds whose changes can change a policy's status conditions. */
+export const AFFECTS_STATUS: ReadonlySet<WatchedKind> = new Set(['Namespace', 'Service', 'Waypoint', 'AuthorizationPolicy', 'PeerAuthentication']);
+
+/** The policy kinds the controller validates and writes status for. */
+export type PolicyKind = 'AuthorizationPolicy' | 'PeerAuthentication';

@@ -1,0 +1,154 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { logger } from '../../lib/log.js';
+import type { AuthorizationPolicy, PeerAuthentication, Service, Workload } from '../../lib/xds/index.js';
+import { authorizationPolicy, conditions, createPod, createService, namespace, peerAuthentication, startLab, syncEndpointSlices, until, type Lab } from '../fixtures.js';
+import { MeshModel } from './model.js';
+import { startModelSources, type ModelSources } from './sources.js';
+import { StatusReconciler, kubeStatusPatcher } from './status.js';
+
+describe('mesh model from the lab API server', () => {
+  let lab: Lab;
+  let model: MeshModel;
+  let sources: ModelSources;
+  let status: StatusReconciler;
+  const workload = (ns: string, name: string) => [...model.resources('Workload').values()].find((w) => w.namespace === ns && w.name === name);
+
+  before(async () => {
+    lab = await startLab();
+    const { store } = lab;
+    store.create('namespaces', namespace('shop', { 'ambit.dev/dataplane-mode': 'ambient', 'ambit.dev/use-waypoint': 'shop-wp' }));
+    store.create('namespaces', namespace('legacy'));
+    store.create('namespaces', namespace('ambit-system'));
+    createPod(store, 'web-1', { namespace: 'shop', node: 'node-a', ip: '10.0.1.5', serviceAccount: 'web', labels: { app: 'web' }, ports: [{ name: 'http', containerPort: 8080 }] });
+    createPod(store, 'batch-1', { namespace: 'shop', node: 'node-a', ip: '10.0.1.6', labels: { app: 'batch', 'ambit.dev/dataplane-mode': 'none' } });
+    createPod(store, 'old-1', { namespace: 'legacy', node: 'node-b', ip: '10.0.2.5', labels: { app: 'old' } });
+    createService(store, 'web', { namespace: 'shop', clusterIP: '10.96.0.10', selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }, { name: 'admin', port: 9000, targetPort: 9001 }] });
+    createService(store, 'direct', { namespace: 'shop', clusterIP: '10.96.0.11', selector: { app: 'batch' }, ports: [{ port: 80 }], labels: { 'ambit.dev/use-waypoint': 'none' } });
+    syncEndpointSlices(store, 'shop', 'web');
+    store.create('authorizationpolicies', authorizationPolicy('allow-web', {
+      selector: { matchLabels: { app: 'web' } },
+      rules: [{ from: [{ source: { principals: ['spiffe://cluster.local/ns/shop/sa/frontend'], notNamespaces: ['legacy'] } }], to: [{ operation: { ports: ['8080', 9000] } }], when: [{ key: 'source.ip', values: ['10.0.0.0/8'] }] }],
+    }, 'shop'));
+    store.create('authorizationpolicies', authorizationPolicy('deny-posts', { targetRefs: [{ kind: 'Service', name: 'web' }], action: 'DENY', rules: [{ to: [{ operation: { methods: ['POST'] } }] }] }, 'shop'));
+    store.create('peerauthentications', peerAuthentication('mesh', { mtls: { mode: 'STRICT' } }, 'ambit-system'));
+
+    model = new MeshModel({ trustDomain: 'cluster.local', rootNamespace: 'ambit-system', log: logger('test', 'model') });
+    sources = startModelSources({ kc: lab.kc, model, log: logger('test', 'kube') });
+    status = new StatusReconciler({ model, patcher: kubeStatusPatcher(lab.kc), log: logger('test', 'status'), debounceMs: 5 });
+    await sources.synced;
+    status.start();
+  });
+
+  after(async () => {
+    status?.stop();
+    await sources?.stop();
+    await lab?.close();
+  });
+
+  it('builds workloads with mesh membership, identity and waypoint', () => {
+    const web = workload('shop', 'web-1') as Workload;
+    assert.equal(web.meshed, true);
+    assert.equal(web.identity, 'spiffe://cluster.local/ns/shop/sa/web');
+    assert.equal(web.serviceAccount, 'web');
+    assert.equal(web.workloadName, 'web');
+    assert.equal(web.waypoint, null, "a namespace waypoint of unknown kind serves Services, not workloads");
+    assert.equal(workload('shop', 'batch-1')?.meshed, false, 'the pod opted out');
+    assert.equal(workload('legacy', 'old-1')?.meshed, false, 'the namespace is not in the mesh');
+    assert.equal(workload('legacy', 'old-1')?.identity, 'spiffe://cluster.local/ns/legacy/sa/default');
+  });
+
+  it('builds services with endpoints, resolved target ports and waypoint', () => {
+    const svc = model.resources('Service').get('shop/web') as Service;
+    const uid = lab.store.get('pods', 'shop', 'web-1').metadata.uid;
+    assert.deepEqual(svc.endpoints, [{ workloadUid: uid, address: '10.0.1.5', node: 'node-a', ready: true, ports: [{ servicePort: 80, targetPort: 8080 }, { servicePort: 9000, targetPort: 9001 }] }]);
+    assert.deepEqual(svc.waypoint, { namespace: 'shop', name: 'shop-wp' });
+    assert.equal(svc.hostname, 'web.shop.svc.cluster.local');
+    assert.equal((model.resources('Service').get('shop/direct') as Service).waypoint, null, 'use-waypoint=none on the Service');
+  });
+
+  it('compiles policies to their L4 form', () => {
+    const p = model.resources('AuthorizationPolicy').get('shop/allow-web') as AuthorizationPolicy;
+    assert.equal(p.scope, 'WORKLOAD_SELECTOR');
+    assert.deepEqual(p.selector, { matchLabels: { app: 'web' } });
+    assert.equal(p.action, 'ALLOW');
+    assert.deepEqual(p.rules, [
+      {
+        from: [{ principals: ['cluster.local/ns/shop/sa/frontend'], notPrincipals: [], namespaces: [], notNamespaces: ['legacy'], ipBlocks: [], notIpBlocks: [] }],
+        to: [{ ports: [8080, 9000], notPorts: [] }],
+        when: [{ key: 'source.ip', values: ['10.0.0.0/8'], notValues: [] }],
+        hasL7: false,
+      },
+    ]);
+    const deny = model.resources('AuthorizationPolicy').get('shop/deny-posts') as AuthorizationPolicy;
+    assert.equal(deny.scope, 'TARGET_REFS');
+    assert.deepEqual(deny.targetRefs, [{ group: '', kind: 'Service', name: 'web' }]);
+    assert.equal(deny.hasL7, true);
+    const pa = model.resources('PeerAuthentication').get('ambit-system-root/mesh') as PeerAuthentication | undefined;
+    // The root namespace does not exist in the store, so that PeerAuthentication could not be created there.
+    assert.equal(pa, undefined);
+  });
+
+  it('answers who runs where', () => {
+    assert.equal(model.hasServiceAccountOnNode('node-a', 'shop', 'web'), true);
+    assert.equal(model.hasServiceAccountOnNode('node-b', 'shop', 'web'), false);
+    assert.equal(model.hasServiceAccountOnNode('node-b', 'legacy', 'default'), true);
+  });
+
+  it('writes Accepted=True on good policies, and WaypointAccepted for L7 rules', async () => {
+    await until('status of allow-web', () => conditions(lab.store, 'authorizationpolicies', 'shop', 'allow-web').some((c) => c.type === 'Accepted' && c.status === 'True'));
+    await until('status of deny-posts', () => conditions(lab.store, 'authorizationpolicies', 'shop', 'deny-posts').length === 2);
+    const c = conditions(lab.store, 'authorizationpolicies', 'shop', 'deny-posts');
+    assert.equal(c.find((x) => x.type === 'WaypointAccepted')?.status, 'True', 'the targeted Service has a waypoint');
+    assert.equal(c.find((x) => x.type === 'Accepted')?.observedGeneration, 1);
+  });
+
+  it('rejects a malformed AuthorizationPolicy with Accepted=False and keeps the last good version', async () => {
+    const { store } = lab;
+    store.patch('authorizationpolicies', 'shop', 'allow-web', { spec: { action: 'PERMIT', rules: [{ from: [{ source: { principals: ['frontend'] } }] }] } }, 'merge');
+    await until('Accepted=False', () => conditions(store, 'authorizationpolicies', 'shop', 'allow-web').some((c) => c.type === 'Accepted' && c.status === 'False'));
+    const c = conditions(store, 'authorizationpolicies', 'shop', 'allow-web').find((x) => x.type === 'Accepted')!;
+    assert.equal(c.reason, 'Invalid');
+    assert.equal(c.observedGeneration, 2);
+    assert.match(c.message, /spec\.action/);
+    assert.match(c.message, /spec\.rules\[0\]\.from\[0\]\.source\.principals\[0\]/);
+    assert.match(c.message, /generation 1\) stays in force/);
+    const enforced = model.resources('AuthorizationPolicy').get('shop/allow-web') as AuthorizationPolicy;
+    assert.equal(enforced.action, 'ALLOW');
+    assert.deepEqual(enforced.rules[0]!.from[0]!.principals, ['cluster.local/ns/shop/sa/frontend']);
+
+    // A new malformed policy: rejected, and nothing of it is enforced.
+    store.create('authorizationpolicies', authorizationPolicy('broken', { selector: { matchLabels: {} }, rules: 'all' }, 'shop'));
+    await until('broken rejected', () => conditions(store, 'authorizationpolicies', 'shop', 'broken').some((x) => x.status === 'False'));
+    assert.match(conditions(store, 'authorizationpolicies', 'shop', 'broken')[0]!.message, /Nothing of it is enforced/);
+    assert.equal(model.resources('AuthorizationPolicy').has('shop/broken'), false);
+    assert.equal((model.debug() as { rejected: { AuthorizationPolicy: unknown[] } }).rejected.AuthorizationPolicy.length, 2);
+
+    // Fixed: accepted again and enforced as written.
+    store.patch('authorizationpolicies', 'shop', 'allow-web', { spec: { action: 'DENY', rules: [{ from: [{ source: { namespaces: ['legacy'] } }] }] } }, 'merge');
+    await until('Accepted=True again', () => conditions(store, 'authorizationpolicies', 'shop', 'allow-web').some((x) => x.type === 'Accepted' && x.status === 'True' && x.observedGeneration === 3));
+    assert.equal((model.resources('AuthorizationPolicy').get('shop/allow-web') as AuthorizationPolicy).action, 'DENY');
+  });
+
+  it('does not write a status that is already there', async () => {
+    await status.reconcile();
+    const writes = status.writes;
+    await status.reconcile();
+    assert.equal(status.writes, writes);
+  });
+
+  it('marks L7 rules without a waypoint as enforced fail-closed', async () => {
+    lab.store.create('authorizationpolicies', authorizationPolicy('l7-on-pods', { selector: { matchLabels: { app: 'web' } }, rules: [{ to: [{ operation: { paths: ['/admin/*'] } }] }] }, 'shop'));
+    await until('WaypointAccepted=False', () => conditions(lab.store, 'authorizationpolicies', 'shop', 'l7-on-pods').some((c) => c.type === 'WaypointAccepted' && c.status === 'False'));
+    const c = conditions(lab.store, 'authorizationpolicies', 'shop', 'l7-on-pods').find((x) => x.type === 'WaypointAccepted')!;
+    assert.equal(c.reason, 'NoWaypoint');
+    assert.match(c.message, /fail-closed/);
+  });
+
+  it('rejects a malformed PeerAuthentication', async () => {
+    lab.store.create('peerauthentications', peerAuthentication('off', { mtls: { mode: 'DISABLE' } }, 'shop'));
+    await until('rejected', () => conditions(lab.store, 'peerauthentications', 'shop', 'off').some((c) => c.status === 'False'));
+    assert.match(conditions(lab.store, 'peerauthentications', 'shop', 'off')[0]!.message, /DISABLE is not supported/);
+    assert.equal(model.resources('PeerAuthentication').has('shop/off'), false);
+  });
+});

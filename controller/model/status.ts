@@ -1,0 +1,221 @@
+import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import { exponentialBackoff, type Backoff } from '../../lib/k8s/informer.js';
+import type { Logger } from '../../lib/log.js';
+import { realTimers, type Timers } from '../../lib/xds/timers.js';
+import type { AuthorizationPolicy } from '../../lib/xds/types.js';
+import type { PolicyKind } from './kinds.js';
+import type { MeshModel } from './model.js';
+import { formatFieldErrors, type PolicyEntry } from './policies.js';
+
+/**
+ * Status conditions of the policy kinds, written back through the API's
+ * status subresource. Level-triggered: after any relevant model change, every
+ * policy's desired conditions are compared with the ones its object carries,
+ * and only differences are written, so the update event a write causes
+ * settles without another write.
+ */
+
+export interface Condition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+  observedGeneration?: number;
+  lastTransitionTime: string;
+}
+
+export type DesiredCondition = Omit<Condition, 'lastTransitionTime'>;
+
+const PLURALS: Record<PolicyKind, string> = { AuthorizationPolicy: 'authorizationpolicies', PeerAuthentication: 'peerauthentications' };
+
+const L7_FAIL_CLOSED =
+  'node agents enforce it fail-closed: an ALLOW rule with L7 fields (methods, paths, hosts, request.* conditions) matches nothing, a DENY rule with them matches on its L4 fields alone';
+
+function waypointCondition(model: MeshModel, p: AuthorizationPolicy, generation: number | undefined): DesiredCondition | undefined {
+  if (!p.hasL7) return undefined;
+  const base = { type: 'WaypointAccepted', observedGeneration: generation };
+  if (p.scope !== 'TARGET_REFS') {
+    return {
+      ...base,
+      status: 'False',
+      reason: 'NoWaypoint',
+      message: `The policy has L7 rules but selects workloads, and only a waypoint sees requests; target a Service that uses a waypoint (or the Waypoint) with spec.targetRefs. Until then ${L7_FAIL_CLOSED}.`,
+    };
+  }
+  const missing = p.targetRefs.filter((r) => r.kind === 'Service' && !model.serviceWaypoint(p.namespace, r.name)).map((r) => r.name);
+  if (missing.length > 0) {
+    return {
+      ...base,
+      status: 'False',
+      reason: 'NoWaypoint',
+      message: `Service ${missing.join(', ')} has no waypoint (label it or its namespace ambit.dev/use-waypoint=<waypoint>); for it ${L7_FAIL_CLOSED}.`,
+    };
+  }
+  return { ...base, status: 'True', reason: 'ResolvedWaypoint', message: 'The L7 rules are enforced by the waypoint of each target.' };
+}
+
+/** What the conditions of a policy should be. */
+export function desiredConditions(model: MeshModel, kind: PolicyKind, entry: PolicyEntry<unknown>): DesiredCondition[] {
+  const generation = entry.object.metadata?.generation;
+  if (entry.errors.length > 0) {
+    const kept = entry.good ? `The last accepted version (generation ${entry.good.generation}) stays in force.` : 'Nothing of it is enforced.';
+    return [{ type: 'Accepted', status: 'False', reason: 'Invalid', message: `Rejected: ${formatFieldErrors(entry.errors)}. ${kept}`, observedGeneration: generation }];
+  }
+  const out: DesiredCondition[] = [{ type: 'Accepted', status: 'True', reason: 'Accepted', message: 'Valid; sent to the node agents.', observedGeneration: generation }];
+  if (kind === 'AuthorizationPolicy' && entry.good) {
+    const w = waypointCondition(model, entry.good.compiled as AuthorizationPolicy, generation);
+    if (w) out.push(w);
+  }
+  return out;
+}
+
+function currentConditions(obj: { status?: unknown }): Condition[] {
+  const conds = (obj.status as { conditions?: unknown } | undefined)?.conditions;
+  return Array.isArray(conds) ? (conds as Condition[]) : [];
+}
+
+function sameConditions(desired: DesiredCondition[], current: Condition[]): boolean {
+  if (desired.length !== current.length) return false;
+  return desired.every((d) => {
+    const c = current.find((x) => x?.type === d.type);
+    return c !== undefined && c.status === d.status && c.reason === d.reason && c.message === d.message && (c.observedGeneration ?? undefined) === d.observedGeneration;
+  });
+}
+
+/** Desired conditions with lastTransitionTime kept where the status did not flip. */
+function withTransitions(desired: DesiredCondition[], current: Condition[], now: string): Condition[] {
+  return desired.map((d) => {
+    const c = current.find((x) => x?.type === d.type);
+    const lastTransitionTime = c && c.status === d.status && typeof c.lastTransitionTime === 'string' ? c.lastTransitionTime : now;
+    const out: Condition = { type: d.type, status: d.status, reason: d.reason, message: d.message, lastTransitionTime };
+    if (d.observedGeneration !== undefined) out.observedGeneration = d.observedGeneration;
+    return out;
+  });
+}
+
+/** Writes a policy's status subresource. */
+export interface StatusPatcher {
+  patch(kind: PolicyKind, namespace: string, name: string, status: { conditions: Condition[] }): Promise<void>;
+}
+
+/** Through the Kubernetes API: a JSON merge patch of `status` on the status subresource. */
+export function kubeStatusPatcher(kc: KubeConfig): StatusPatcher {
+  const api = kc.makeApiClient(CustomObjectsApi);
+  const options = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+  return {
+    patch: async (kind, namespace, name, status) => {
+      await api.patchNamespacedCustomObjectStatus(
+        { group: 'ambit.dev', version: 'v1alpha1', namespace, plural: PLURALS[kind], name, body: { status }, fieldManager: 'ambit-controller' },
+        options,
+      );
+    },
+  };
+}
+
+export interface StatusReconcilerOptions {
+  model: MeshModel;
+  patcher: StatusPatcher;
+  log: Logger;
+  now?: () => Date;
+  timers?: Timers;
+  /** Coalesces bursts of changes. Default 100 ms. */
+  debounceMs?: number;
+  backoff?: Backoff;
+}
+
+export class StatusReconciler {
+  private readonly o: Required<Omit<StatusReconcilerOptions, 'backoff'>> & { backoff: Backoff };
+  private timer: unknown;
+  private running = false;
+  private again = false;
+  private stopped = false;
+  private unsubscribe: (() => void) | undefined;
+  /** What was last written per object, and the resourceVersion it was written over (to skip rewriting before the informer catches up). */
+  private readonly written = new Map<string, { fingerprint: string; overVersion: string | undefined }>();
+  /** Writes made, for tests and /debug. */
+  writes = 0;
+
+  constructor(opts: StatusReconcilerOptions) {
+    this.o = {
+      now: () => new Date(),
+      timers: realTimers,
+      debounceMs: 100,
+      ...opts,
+      backoff: opts.backoff ?? exponentialBackoff(500, 30_000),
+    };
+  }
+
+  start(): void {
+    this.unsubscribe = this.o.model.onChange((c) => {
+      if (c.status) this.schedule(this.o.debounceMs);
+    });
+    this.schedule(0);
+  }
+
+  schedule(delayMs: number): void {
+    if (this.stopped) return;
+    if (this.timer !== undefined) this.o.timers.clearTimeout(this.timer);
+    this.timer = this.o.timers.setTimeout(() => {
+      this.timer = undefined;
+      void this.reconcile();
+    }, delayMs);
+  }
+
+  /** One pass over every policy; resolves when its writes are done. */
+  async reconcile(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    let failures = 0;
+    try {
+      do {
+        this.again = false;
+        failures = 0;
+        const books = [this.o.model.authorizationPolicies, this.o.model.peerAuthentications] as const;
+        const live = new Set(books.flatMap((b) => b.entriesList().map(([key]) => `${b.kind}/${key}`)));
+        for (const k of this.written.keys()) if (!live.has(k)) this.written.delete(k);
+        for (const book of books) {
+          for (const [key, entry] of book.entriesList()) {
+            if (this.stopped) return;
+            if (!(await this.reconcileOne(book.kind, key, entry))) failures++;
+          }
+        }
+      } while (this.again && !this.stopped);
+    } finally {
+      this.running = false;
+    }
+    if (failures > 0) this.schedule(this.o.backoff.next());
+    else this.o.backoff.reset();
+  }
+
+  private async reconcileOne(kind: PolicyKind, key: string, entry: PolicyEntry<unknown>): Promise<boolean> {
+    const desired = desiredConditions(this.o.model, kind, entry);
+    const current = currentConditions(entry.object);
+    if (sameConditions(desired, current)) return true;
+    const fingerprint = JSON.stringify(desired);
+    const rv = entry.object.metadata?.resourceVersion;
+    const seen = this.written.get(`${kind}/${key}`);
+    if (seen && seen.fingerprint === fingerprint && seen.overVersion === rv) return true;
+    const [namespace, name] = key.split('/') as [string, string];
+    try {
+      await this.o.patcher.patch(kind, namespace, name, { conditions: withTransitions(desired, current, this.o.now().toISOString()) });
+      this.written.set(`${kind}/${key}`, { fingerprint, overVersion: rv });
+      this.writes++;
+      this.o.log.debug({ kind, resource: key, conditions: desired.map((d) => `${d.type}=${d.status}`) }, 'status written');
+      return true;
+    } catch (err) {
+      const code = (err as { code?: number }).code;
+      if (code === 404) return true; // deleted meanwhile; its delete event follows
+      this.o.log.warn({ code: 'AMBIT_ERR_API', kind, resource: key, err: err instanceof Error ? err.message : String(err) }, 'writing policy status failed; will retry');
+      return false;
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.unsubscribe?.();
+    if (this.timer !== undefined) this.o.timers.clearTimeout(this.timer);
+  }
+}

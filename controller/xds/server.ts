@@ -1,0 +1,202 @@
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from '../../lib/log.js';
+import { bearerToken } from '../../lib/xds/auth.js';
+import { loadAmbitProtos } from '../../lib/xds/proto.js';
+import type { Timers } from '../../lib/xds/timers.js';
+import type { AgentMessage, ConfigMessage } from '../../lib/xds/types.js';
+import type { ControllerMetrics } from '../admin/metrics.js';
+import type { AgentIdentity, Authenticator } from '../auth/authenticator.js';
+import type { MeshModel } from '../model/model.js';
+import { AgentConnection } from './agent.js';
+import { Debouncer } from './debounce.js';
+import { SnapshotCache } from './snapshot.js';
+
+/**
+ * The MeshConfig service: authenticates each agent stream, holds one
+ * AgentConnection per node, and pushes model changes to all of them after a
+ * debounce.
+ */
+
+export interface XdsServerOptions {
+  model: MeshModel;
+  authenticator: Authenticator;
+  metrics: ControllerMetrics;
+  log: Logger;
+  /** Quiet period before a push. Default 100 ms. */
+  debounceMs?: number;
+  /** Longest a burst of changes delays a push. Default 1 s. */
+  debounceMaxMs?: number;
+  timers?: Timers;
+  now?: () => number;
+}
+
+type Call = grpc.ServerDuplexStream<AgentMessage, ConfigMessage>;
+
+export class XdsServer {
+  readonly snapshots: SnapshotCache;
+  private readonly conns = new Map<string, { conn: AgentConnection; call: Call }>();
+  private readonly debouncer: Debouncer;
+  private readonly unsubscribe: () => void;
+  private readonly now: () => number;
+  private closed = false;
+  private ready = false;
+
+  constructor(private readonly o: XdsServerOptions) {
+    this.now = o.now ?? Date.now;
+    this.snapshots = new SnapshotCache(o.model);
+    this.debouncer = new Debouncer((startedAt) => this.pushAll(startedAt), {
+      quietMs: o.debounceMs ?? 100,
+      maxDelayMs: o.debounceMaxMs ?? 1000,
+      now: this.now,
+      ...(o.timers ? { timers: o.timers } : {}),
+    });
+    this.unsubscribe = o.model.onChange((c) => {
+      if (c.types.length > 0) this.debouncer.trigger();
+    });
+  }
+
+  register(server: grpc.Server): void {
+    server.addService(loadAmbitProtos().meshConfig, { Stream: (call: Call) => this.handle(call) });
+  }
+
+  get connectedCount(): number {
+    return this.conns.size;
+  }
+
+  /**
+   * Called once the model has synced. Until then agents may connect but get
+   * nothing: a partial model (policies not listed yet) must never be pushed.
+   */
+  setReady(): void {
+    if (this.ready) return;
+    this.ready = true;
+    this.pushAll(this.now());
+  }
+
+  get isReady(): boolean {
+    return this.ready;
+  }
+
+  /** Pushes pending changes now instead of after the debounce. */
+  flush(): void {
+    this.debouncer.flush();
+  }
+
+  private pushAll(startedAt: number): void {
+    if (!this.ready) return;
+    for (const { conn } of this.conns.values()) conn.push(startedAt);
+  }
+
+  private handle(call: Call): void {
+    const peer = call.getPeer();
+    const log = this.o.log;
+    let identity: AgentIdentity | undefined;
+    let conn: AgentConnection | undefined;
+    let done = false;
+    const pending: AgentMessage[] = [];
+
+    const finish = (): void => {
+      if (done) return;
+      done = true;
+      if (conn) {
+        conn.close();
+        const cur = this.conns.get(conn.node);
+        if (cur?.conn === conn) {
+          this.conns.delete(conn.node);
+          this.o.metrics.connectedAgents.set(this.conns.size);
+          log.info({ node: conn.node, peer }, 'agent disconnected');
+        }
+      }
+    };
+    const refuse = (code: grpc.status, reason: string, details: string): void => {
+      if (done) return;
+      this.o.metrics.agentRefusals.inc({ reason });
+      log.warn({ code: 'AMBIT_ERR_AGENT_AUTH', grpcCode: grpc.status[code], peer, node: identity?.node, reason, details }, 'agent stream refused');
+      finish();
+      call.emit('error', { code, details });
+    };
+    const dispatch = (msg: AgentMessage): void => {
+      if (done) return;
+      if (msg.hello) {
+        if (conn) return refuse(grpc.status.INVALID_ARGUMENT, 'protocol', 'a second Hello on one stream');
+        const node = msg.hello.nodeName;
+        if (node !== identity!.node) {
+          return refuse(grpc.status.PERMISSION_DENIED, 'wrong_node', `authenticated as node ${identity!.node} (${identity!.subject}); an agent may only subscribe as its own node, not ${JSON.stringify(node)}`);
+        }
+        const prev = this.conns.get(node);
+        if (prev) {
+          log.info({ node, oldPeer: prev.conn.peer, peer }, 'a newer stream from the same node replaces the old one');
+          prev.conn.close();
+          prev.call.emit('error', { code: grpc.status.ABORTED, details: 'replaced by a newer stream from the same node' });
+        }
+        conn = new AgentConnection(msg.hello, identity!.subject, peer, {
+          snapshots: this.snapshots,
+          metrics: this.o.metrics,
+          log,
+          now: this.now,
+          send: (m) => {
+            if (done) return false;
+            try {
+              call.write(m);
+              return true;
+            } catch {
+              return false;
+            }
+          },
+        });
+        this.conns.set(node, { conn, call });
+        this.o.metrics.connectedAgents.set(this.conns.size);
+        log.info({ node, peer, subject: identity!.subject, agentVersion: msg.hello.agentVersion, knownVersions: msg.hello.knownVersions }, 'agent connected');
+        if (this.ready) conn.push();
+      } else if (msg.ack) {
+        if (!conn) return refuse(grpc.status.INVALID_ARGUMENT, 'protocol', 'an ACK before the Hello');
+        conn.onAck(msg.ack);
+      } else {
+        refuse(grpc.status.INVALID_ARGUMENT, 'protocol', 'an empty AgentMessage');
+      }
+    };
+
+    call.on('data', (msg: AgentMessage) => {
+      if (identity) dispatch(msg);
+      else pending.push(msg);
+    });
+    call.on('end', () => {
+      finish();
+      call.end();
+    });
+    call.on('cancelled', finish);
+    call.on('error', finish);
+    call.on('close', finish);
+
+    if (this.closed) return refuse(grpc.status.UNAVAILABLE, 'shutdown', 'the controller is shutting down');
+    const token = bearerToken(call.metadata);
+    if (!token) return refuse(grpc.status.UNAUTHENTICATED, 'no_token', 'no bearer token: send "authorization: Bearer <token>" metadata');
+    this.o.authenticator.authenticate(token).then(
+      (res) => {
+        if (done) return;
+        if (!res.ok) return refuse(grpc.status.UNAUTHENTICATED, 'bad_token', res.error.message);
+        identity = res.value;
+        for (const m of pending.splice(0)) dispatch(m);
+      },
+      (err: unknown) => refuse(grpc.status.INTERNAL, 'auth_error', `authentication failed: ${String(err)}`),
+    );
+  }
+
+  /** For /debug/agents. */
+  agents(): unknown[] {
+    return [...this.conns.values()].map(({ conn }) => conn.status()).sort((a, b) => ((a as { node: string }).node < (b as { node: string }).node ? -1 : 1));
+  }
+
+  /** Ends every stream (agents reconnect to another replica or to the restarted controller). */
+  close(): void {
+    this.closed = true;
+    this.unsubscribe();
+    this.debouncer.cancel();
+    for (const { conn, call } of this.conns.values()) {
+      conn.close();
+      call.emit('error', { code: grpc.status.UNAVAILABLE, details: 'the controller is shutting down' });
+    }
+    this.conns.clear();
+    this.o.metrics.connectedAgents.set(0);
+  }
+}

@@ -1,0 +1,22 @@
+/**
+ * The config protocol between the controller and the node agents
+ * (proto/ambit/v1/*.proto): message types, the proto loader, and the agent
+ * side clients of the MeshConfig stream and the MeshCA service.
+ */
+export * from './types.js';
+export { WIRE_FIELD, fromWire, resourceName, toWire } from './resources.js';
+export { LOADER_OPTIONS, PROTO_FILES, loadAmbitProtos, protoRoot, type AmbitProtos } from './proto.js';
+export { AUTHORIZATION, bearerMetadata, bearerToken, readToken, type TokenSource } from './auth.js';
+export { realTimers, type Timers } from './timers.js';
+export {
+  CLIENT_CHANNEL_OPTIONS,
+  connectMeshConfig,
+  type ConnectionState,
+  type MeshConfigClientOptions,
+  type MeshConfigConnection,
+  type MeshConfigStatus,
+  type UpdateArgs,
+  type UpdateHandler,
+  type UpdateResult,
+} from './client.js';
+export { createMeshCaClient, type MeshCaClient, type MeshCaClientOptions, type SignFailure, type SignResult } from './ca-client.js';

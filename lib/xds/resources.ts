@@ -1,0 +1,26 @@
+import type { ResourceMap, ResourceType, WireResource } from './types.js';
+
+/** The member of the wire `Resource` oneof that carries each type. */
+export const WIRE_FIELD = {
+  Workload: 'workload',
+  Service: 'service',
+  AuthorizationPolicy: 'authorizationPolicy',
+  PeerAuthentication: 'peerAuthentication',
+} as const satisfies Record<ResourceType, keyof WireResource>;
+
+/** The name a resource is keyed by in upserts and removals: a Workload's uid, otherwise `<namespace>/<name>`. */
+export function resourceName<T extends ResourceType>(type: T, r: ResourceMap[T]): string {
+  if (type === 'Workload') return (r as ResourceMap['Workload']).uid;
+  const named = r as { namespace: string; name: string };
+  return `${named.namespace}/${named.name}`;
+}
+
+export function toWire<T extends ResourceType>(type: T, name: string, r: ResourceMap[T]): WireResource {
+  return { name, [WIRE_FIELD[type]]: r };
+}
+
+/** The resource of `type` inside a wire wrapper, or undefined when it carries another type (a protocol error). */
+export function fromWire<T extends ResourceType>(type: T, w: WireResource): ResourceMap[T] | undefined {
+  const v = w[WIRE_FIELD[type]];
+  return v ? (v as ResourceMap[T]) : undefined;
+}

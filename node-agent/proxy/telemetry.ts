@@ -1,0 +1,86 @@
+import type { Logger } from '../../lib/log.js';
+import type { Workload } from '../../lib/xds/index.js';
+import type { AgentMetrics, TcpLabels } from '../admin/metrics.js';
+
+/** Both ends of one proxied connection, as metrics and access logs name them. */
+export interface ConnectionView {
+  reporter: 'source' | 'destination';
+  source: { ip: string; port?: number; workload?: Workload | undefined; principal?: string | undefined };
+  destination: { ip: string; port: number; workload?: Workload | undefined; service?: string | undefined };
+  security: 'mutual_tls' | 'none';
+}
+
+const principalOf = (w: Workload | undefined, fallback?: string) =>
+  fallback ?? (w?.identity ? w.identity.replace(/^spiffe:\/\//, '') : 'unknown');
+
+export function labelsOf(c: ConnectionView, flags = '-'): TcpLabels {
+  return {
+    reporter: c.reporter,
+    source_workload: c.source.workload?.workloadName ?? 'unknown',
+    source_workload_namespace: c.source.workload?.namespace ?? 'unknown',
+    source_principal: c.security === 'mutual_tls' ? principalOf(c.source.workload, c.source.principal) : 'unknown',
+    destination_workload: c.destination.workload?.workloadName ?? 'unknown',
+    destination_workload_namespace: c.destination.workload?.namespace ?? 'unknown',
+    destination_service: c.destination.service ?? `${c.destination.ip}:${c.destination.port}`,
+    destination_principal: c.destination.workload?.meshed ? principalOf(c.destination.workload) : 'unknown',
+    connection_security_policy: c.security,
+    response_flags: flags,
+  };
+}
+
+export interface ConnectionOutcome {
+  received: number;
+  sent: number;
+  error?: string | undefined;
+  /** Envoy-style response flags: UF (upstream connect failure), UR (reset), DENY. */
+  flags?: string;
+}
+
+/**
+ * Reports connections: counted open at once, closed with their bytes and
+ * one access-log line when done. `received` is bytes from the client
+ * (request direction), `sent` bytes to it, as Istio counts them.
+ */
+export class Telemetry {
+  constructor(
+    readonly metrics: AgentMetrics,
+    private readonly accessLog: Logger,
+  ) {}
+
+  open(view: ConnectionView): (done: ConnectionOutcome) => void {
+    const started = Date.now();
+    const { metrics, accessLog } = this;
+    metrics.opened.inc(labelsOf(view));
+    return ({ received, sent, error, flags }) => {
+      const labels = labelsOf(view, flags ?? (error ? 'UF' : '-'));
+      metrics.closed.inc(labels);
+      metrics.received.inc(labels, received);
+      metrics.sent.inc(labels, sent);
+      accessLog.info({
+        reporter: view.reporter,
+        src: {
+          ip: view.source.ip,
+          port: view.source.port,
+          workload: view.source.workload?.workloadName,
+          namespace: view.source.workload?.namespace,
+          pod: view.source.workload?.name,
+          principal: labels.source_principal,
+        },
+        dst: {
+          ip: view.destination.ip,
+          port: view.destination.port,
+          workload: view.destination.workload?.workloadName,
+          namespace: view.destination.workload?.namespace,
+          service: view.destination.service,
+          principal: labels.destination_principal,
+        },
+        security: view.security,
+        bytes_received: received,
+        bytes_sent: sent,
+        duration_ms: Date.now() - started,
+        result: error ? 'error' : 'ok',
+        ...(error ? { error, response_flags: labels.response_flags } : {}),
+      });
+    };
+  }
+}

@@ -1,0 +1,150 @@
+import type { AuthorizationRule } from '../../lib/crds/authorization-policy.js';
+import type { PolicyRef } from '../../lib/policy/index.js';
+import type {
+  AuthorizationPolicy,
+  MtlsMode,
+  PeerAuthentication,
+  ResourceMap,
+  ResourceType,
+  Service,
+  Workload,
+} from '../../lib/xds/index.js';
+import type { UpdateResult } from '../../lib/xds/index.js';
+
+/**
+ * The agent's view of the mesh, as the controller pushed it. One writer:
+ * `apply`, fed by the config stream (or by a test). Everything else reads
+ * through the query methods. A pushed update is validated whole before any of
+ * it is applied, so a rejected one (NACK) leaves the last good state.
+ */
+export class MeshState {
+  private readonly workloads = new Map<string, Workload>();
+  private readonly services = new Map<string, Service>();
+  private readonly policies = new Map<string, AuthorizationPolicy>();
+  private readonly peerAuthns = new Map<string, PeerAuthentication>();
+  private workloadByIp = new Map<string, Workload>();
+  private serviceByVip = new Map<string, Service>();
+  private readonly listeners = new Set<() => void>();
+  private version = 0;
+
+  constructor(readonly rootNamespace = 'ambit-system') {}
+
+  apply<T extends ResourceType>(type: T, upserts: ResourceMap[T][], removals: string[]): UpdateResult {
+    const problem = upserts.map((r) => invalid(type, r)).find(Boolean);
+    if (problem) return { ok: false, error: problem };
+    const store = this.storeOf(type) as Map<string, ResourceMap[T]>;
+    for (const name of removals) store.delete(name);
+    for (const r of upserts) store.set(nameOf(type, r), r);
+    if (type === 'Workload') this.workloadByIp = new Map([...this.workloads.values()].filter((w) => w.ip).map((w) => [w.ip, w]));
+    if (type === 'Service') this.serviceByVip = new Map([...this.services.values()].filter((s) => s.clusterIp).map((s) => [s.clusterIp, s]));
+    this.version++;
+    for (const l of this.listeners) l();
+    return { ok: true };
+  }
+
+  /** Called after every applied update. */
+  onChange(fn: () => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  get generation(): number {
+    return this.version;
+  }
+
+  workloadAt(ip: string): Workload | undefined {
+    return this.workloadByIp.get(ip);
+  }
+
+  workload(uid: string): Workload | undefined {
+    return this.workloads.get(uid);
+  }
+
+  serviceAt(vip: string): Service | undefined {
+    return this.serviceByVip.get(vip);
+  }
+
+  workloadsOn(node: string): Workload[] {
+    return [...this.workloads.values()].filter((w) => w.node === node);
+  }
+
+  /**
+   * The policies the destination node agent enforces for a workload, mapped
+   * to the evaluator's shape: mesh-wide ones from the root namespace, the
+   * workload's namespace-wide ones, and those whose selector matches it.
+   * targetRefs policies belong to waypoints.
+   */
+  policiesFor(w: Workload): PolicyRef[] {
+    return [...this.policies.values()].filter((p) => this.applies(p, w)).map(toPolicyRef);
+  }
+
+  /** The effective mTLS mode of a workload: selector over namespace over mesh-wide; PERMISSIVE by default, as Istio. */
+  mtlsModeFor(w: Workload): Exclude<MtlsMode, 'UNSET'> {
+    const candidates = [...this.peerAuthns.values()].filter((p) => this.applies(p, w) && p.mode !== 'UNSET');
+    const rank = (p: PeerAuthentication) => (p.scope === 'WORKLOAD_SELECTOR' ? 0 : p.scope === 'NAMESPACE' ? 1 : 2);
+    const best = candidates.sort((a, b) => rank(a) - rank(b) || `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`))[0];
+    return best?.mode === 'STRICT' ? 'STRICT' : 'PERMISSIVE';
+  }
+
+  private applies(p: AuthorizationPolicy | PeerAuthentication, w: Workload): boolean {
+    switch (p.scope) {
+      case 'MESH':
+        return p.namespace === this.rootNamespace;
+      case 'NAMESPACE':
+        return p.namespace === w.namespace;
+      case 'WORKLOAD_SELECTOR':
+        return p.namespace === w.namespace && Object.entries(p.selector?.matchLabels ?? {}).every(([k, v]) => w.labels[k] === v);
+      case 'TARGET_REFS':
+        return false;
+    }
+  }
+
+  private storeOf(type: ResourceType): Map<string, unknown> {
+    return { Workload: this.workloads, Service: this.services, AuthorizationPolicy: this.policies, PeerAuthentication: this.peerAuthns }[type];
+  }
+
+  dump(): unknown {
+    return {
+      generation: this.version,
+      workloads: [...this.workloads.values()],
+      services: [...this.services.values()],
+      authorizationPolicies: [...this.policies.values()],
+      peerAuthentications: [...this.peerAuthns.values()],
+    };
+  }
+}
+
+function nameOf(type: ResourceType, r: ResourceMap[ResourceType]): string {
+  return type === 'Workload' ? (r as Workload).uid : `${(r as { namespace: string }).namespace}/${(r as { name: string }).name}`;
+}
+
+function invalid(type: ResourceType, r: unknown): string | undefined {
+  const o = r as Record<string, unknown> | null;
+  if (!o || typeof o !== 'object') return `${type}: not an object`;
+  if (type === 'Workload' && !o['uid']) return 'Workload without uid';
+  if (type !== 'Workload' && (!o['namespace'] || !o['name'])) return `${type} without namespace/name`;
+  if (type === 'AuthorizationPolicy' && !['ALLOW', 'DENY', 'AUDIT'].includes(String(o['action']))) return `AuthorizationPolicy ${String(o['namespace'])}/${String(o['name'])}: unknown action ${String(o['action'])}`;
+  return undefined;
+}
+
+/**
+ * The controller sends rules compiled to their L4 parts with `hasL7` set when
+ * HTTP fields were dropped. A condition on a request attribute stands in for
+ * them, which the evaluator counts fail-closed at L4 (ALLOW: no match; DENY:
+ * match on the L4 parts).
+ */
+const L7_PLACEHOLDER = { key: 'request.l7-fields', values: ['*'] };
+
+function toPolicyRef(p: AuthorizationPolicy): PolicyRef {
+  const rules: AuthorizationRule[] = p.rules.map((r) => ({
+    ...(r.from.length ? { from: r.from.map((source) => ({ source: nonEmpty(source) })) } : {}),
+    ...(r.to.length ? { to: r.to.map((op) => ({ operation: nonEmpty(op) })) } : {}),
+    ...(r.when.length || r.hasL7 ? { when: [...r.when.map((c) => nonEmpty(c)), ...(r.hasL7 ? [L7_PLACEHOLDER] : [])] } : {}),
+  }));
+  return { namespace: p.namespace, name: p.name, action: p.action, rules };
+}
+
+/** proto3 decodes absent lists as []: drop them so "not set" is not "matches nothing". */
+function nonEmpty<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => !(Array.isArray(v) && v.length === 0))) as T;
+}
