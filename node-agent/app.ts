@@ -102,6 +102,7 @@ export async function startAgent(cfg: Readonly<AgentConfig>): Promise<RunningAge
     void capture?.update(local.map((w) => ({ ip: w.ip, mode: state.mtlsModeFor(w) }))).catch((err: unknown) => log.error({ err: String(err) }, 'inbound capture update failed'));
   };
   state.onChange(syncLocal);
+  syncLocal(); // what arrived before this point
 
   const pool = new HbonePool({ trustDomain: cfg.trustDomain, log: logger('node-agent', 'hbone') });
   const outbound: Server = await startOutbound(cfg.redirectIp, cfg.outboundPort, {

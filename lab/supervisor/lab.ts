@@ -6,7 +6,8 @@ import type { KubeObject } from '../../lib/k8s/types.js';
 import { logger } from '../../lib/log.js';
 import { isMeshed } from '../../lib/mesh/membership.js';
 import { startApiServer, ObjectStore } from '../apiserver/index.js';
-import { Component } from '../components.js';
+import { Component, type ComponentSpec } from '../components.js';
+import { PORTS as CONTROLLER_PORTS } from '../../controller/config.js';
 import { ensureBpffs, ensureCgroup2, makeCgroup } from '../host/cgroup.js';
 import { applyRules, type ServiceRule } from '../host/kubeproxy.js';
 import { Ipam, nodeFabricIp, nodePodCidr, nodePodGateway } from '../ipam.js';
@@ -17,6 +18,9 @@ import { PodManager } from './pods.js';
 import { reconcileWorkloads, type WorkloadView } from './workloads.js';
 
 const log = logger('lab', 'supervisor');
+
+/** Where the mesh's own components live, and mesh-wide policies (the root namespace). */
+const MESH_NAMESPACE = 'ambit-system';
 
 export type LabPhase = 'booting' | 'ready' | 'failed' | 'stopping';
 
@@ -93,6 +97,10 @@ export class Lab {
         this.store.create('nodes', {
           metadata: { name: node.name, labels: { 'kubernetes.io/hostname': node.name, 'kubernetes.io/os': 'linux' } },
           spec: { podCIDR: node.podCIDR, podCIDRs: [node.podCIDR] },
+        });
+        // As on a real cluster, create ignores status: the kubelet reports it.
+        this.store.replaceStatus('nodes', {
+          metadata: { name: node.name },
           status: {
             addresses: [
               { type: 'InternalIP', address: node.ip },
@@ -112,7 +120,8 @@ export class Lab {
       };
       this.writeKubeconfig();
       this.store.subscribe(() => this.kick());
-      this.startNodeAgents();
+      this.store.create('namespaces', { metadata: { name: MESH_NAMESPACE } });
+      this.startMesh();
       await this.apply(initial);
       await this.settle(60_000);
       this.phase = 'ready';
@@ -138,33 +147,55 @@ export class Lab {
     writeFileSync(join(this.paths.stateDir, 'kubeconfig'), JSON.stringify(kubeconfig, null, 2), { mode: 0o600 });
   }
 
-  private startNodeAgents(): void {
+  /** The mesh's own processes: the controller in the fabric namespace, one agent per node. */
+  private startMesh(): void {
+    const agentTokens = Object.fromEntries(this.nodes.map((n) => [n.name, randomBytes(24).toString('hex')]));
+    const grpc = `${FABRIC_GATEWAY}:${CONTROLLER_PORTS.grpc}`;
+    this.startComponent({
+      kind: 'controller',
+      name: 'controller',
+      node: undefined,
+      netns: this.paths.fabricNetns,
+      entry: 'dist/controller/main.js',
+      admin: `${FABRIC_GATEWAY}:${CONTROLLER_PORTS.admin}`,
+      env: {
+        AMBIT_KUBE_SERVER: this.apiUrl,
+        AMBIT_KUBE_TOKEN: this.token,
+        AMBIT_CA_DIR: join(this.paths.stateDir, 'ca'),
+        AMBIT_AGENT_TOKENS: JSON.stringify(agentTokens),
+        AMBIT_GRPC_HOST: FABRIC_GATEWAY,
+        AMBIT_ADMIN_HOST: FABRIC_GATEWAY,
+      },
+    });
     for (const node of this.nodes) {
-      const c = new Component(
-        {
-          kind: 'node-agent',
-          name: `node-agent-${node.name}`,
-          node: node.name,
-          netns: node.netns,
-          cgroup: this.paths.systemCgroup(this.cgroup2, `node-agent-${node.name}`),
-          entry: 'dist/node-agent/main.js',
-          admin: `${node.ip}:15020`,
-          env: {
-            AMBIT_NODE_NAME: node.name,
-            AMBIT_KUBE_SERVER: this.apiUrl,
-            AMBIT_KUBE_TOKEN: this.token,
-            AMBIT_POD_CGROUP_ROOT: this.paths.nodeCgroup(this.cgroup2, node.name),
-            AMBIT_BPF_PIN_DIR: this.paths.bpfPinDir(node.name),
-            AMBIT_REDIRECT_IP: node.podGateway,
-            AMBIT_ADMIN_HOST: node.ip,
-          },
+      this.startComponent({
+        kind: 'node-agent',
+        name: `node-agent-${node.name}`,
+        node: node.name,
+        netns: node.netns,
+        entry: 'dist/node-agent/main.js',
+        admin: `${node.ip}:15020`,
+        env: {
+          AMBIT_NODE_NAME: node.name,
+          AMBIT_NODE_IP: node.ip,
+          AMBIT_KUBE_SERVER: this.apiUrl,
+          AMBIT_KUBE_TOKEN: this.token,
+          AMBIT_CONTROLLER_ADDRESS: grpc,
+          AMBIT_CONTROLLER_TOKEN: agentTokens[node.name]!,
+          AMBIT_POD_CGROUP_ROOT: this.paths.nodeCgroup(this.cgroup2, node.name),
+          AMBIT_BPF_PIN_DIR: this.paths.bpfPinDir(node.name),
+          AMBIT_REDIRECT_IP: node.podGateway,
+          AMBIT_ADMIN_HOST: node.ip,
         },
-        this.paths,
-      );
-      makeCgroup(c.spec.cgroup);
-      c.start();
-      this.components.push(c);
+      });
     }
+  }
+
+  private startComponent(spec: Omit<ComponentSpec, 'cgroup'>): void {
+    const c = new Component({ ...spec, cgroup: this.paths.systemCgroup(this.cgroup2, spec.name) }, this.paths);
+    makeCgroup(c.spec.cgroup);
+    c.start();
+    this.components.push(c);
   }
 
   /** Creates or updates objects; Pods and Services follow through the loop. */

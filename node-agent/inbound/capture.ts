@@ -50,7 +50,9 @@ export function renderInbound(pods: readonly { ip: string; mode: InboundMode }[]
     `  set permissive { type ipv4_addr; ${set('PERMISSIVE')} }`,
     `  set strict { type ipv4_addr; ${set('STRICT')} }`,
     '  chain prerouting {',
-    '    type filter hook prerouting priority mangle; policy accept;',
+    // After DNAT (-100): a client that addressed a ClusterIP is matched by
+    // the pod it was balanced to.
+    '    type filter hook prerouting priority -90; policy accept;',
     // Packets of a connection the agent already accepted go to that socket.
     `    ip daddr @permissive meta l4proto tcp socket transparent 1 meta mark set ${TPROXY_MARK} accept`,
     `    ip daddr @permissive meta l4proto tcp tproxy to :${port} meta mark set ${TPROXY_MARK} accept`,

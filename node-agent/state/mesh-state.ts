@@ -27,8 +27,6 @@ export class MeshState {
   private readonly listeners = new Set<() => void>();
   private version = 0;
 
-  constructor(readonly rootNamespace = 'ambit-system') {}
-
   apply<T extends ResourceType>(type: T, upserts: ResourceMap[T][], removals: string[]): UpdateResult {
     const problem = upserts.map((r) => invalid(type, r)).find(Boolean);
     if (problem) return { ok: false, error: problem };
@@ -89,7 +87,7 @@ export class MeshState {
   private applies(p: AuthorizationPolicy | PeerAuthentication, w: Workload): boolean {
     switch (p.scope) {
       case 'MESH':
-        return p.namespace === this.rootNamespace;
+        return true; // the controller scopes root-namespace policies
       case 'NAMESPACE':
         return p.namespace === w.namespace;
       case 'WORKLOAD_SELECTOR':
