@@ -66,7 +66,7 @@ export async function startAgent(cfg: Readonly<AgentConfig>): Promise<RunningAge
   const token = cfg.controllerTokenFile ? () => readFileSync(cfg.controllerTokenFile!, 'utf8').trim() : cfg.controllerToken;
   const state = new MeshState();
   const ca = createMeshCaClient({ address: cfg.controllerAddress, ...(token ? { token } : {}) });
-  const certs = new CertManager({ ca, log: logger('node-agent', 'identity') });
+  const certs = new CertManager({ ca, log: logger('node-agent', 'identity'), checkEveryMs: cfg.certCheckIntervalMs });
   const xds: MeshConfigConnection = connectMeshConfig({
     address: cfg.controllerAddress,
     ...(token ? { token } : {}),

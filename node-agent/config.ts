@@ -1,5 +1,6 @@
 import { isIPv4 } from 'node:net';
 import { resolve } from 'node:path';
+import { parseDuration } from '../lib/crds/duration.js';
 import { AmbitError } from '../lib/errors.js';
 
 /**
@@ -38,6 +39,8 @@ export interface AgentConfig {
   trustDomain: string;
   /** Install the inbound plaintext capture (STRICT/PERMISSIVE) for local meshed pods. */
   inboundCapture: boolean;
+  /** How often workload certificates are checked for rotation. */
+  certCheckIntervalMs: number;
 }
 
 export const ENV = {
@@ -56,6 +59,7 @@ export const ENV = {
   nodeIp: 'AMBIT_NODE_IP',
   trustDomain: 'AMBIT_TRUST_DOMAIN',
   inboundCapture: 'AMBIT_INBOUND_CAPTURE',
+  certCheckInterval: 'AMBIT_CERT_CHECK_INTERVAL',
 } as const;
 
 export const PORTS = { outbound: 15001, inbound: 15006, hbone: 15008, admin: 15020 } as const;
@@ -70,6 +74,11 @@ export function loadAgentConfig(env: NodeJS.ProcessEnv, repoRoot: string): Reado
     const v = env[key] ?? fallback;
     if (!v || !isIPv4(v)) throw new AmbitError('AMBIT_ERR_CONFIG', `${key} must be an IPv4 address, got ${JSON.stringify(v)}`);
     return v;
+  };
+  const duration = (key: string, fallback: string): number => {
+    const ms = parseDuration(env[key] ?? fallback);
+    if (ms === undefined || ms <= 0) throw new AmbitError('AMBIT_ERR_CONFIG', `${key} must be a duration like 10s or 500ms, got ${JSON.stringify(env[key])}`);
+    return ms;
   };
   return Object.freeze({
     nodeName: required(ENV.nodeName),
@@ -92,5 +101,6 @@ export function loadAgentConfig(env: NodeJS.ProcessEnv, repoRoot: string): Reado
     inboundPort: PORTS.inbound,
     trustDomain: env[ENV.trustDomain] ?? 'cluster.local',
     inboundCapture: env[ENV.inboundCapture] !== 'false',
+    certCheckIntervalMs: duration(ENV.certCheckInterval, '10s'),
   });
 }

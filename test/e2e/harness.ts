@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 
@@ -103,4 +104,47 @@ export function adminGet(lab: LabHarness, address: string, path: string): Promis
       err ? reject(new Error(`${address}${path}: ${stderr || err.message}`)) : resolvePromise(stdout),
     );
   });
+}
+
+/** Runs a command in one of the lab's network namespaces (`fabric`, `node1`, ...). */
+export function inLabNetns(lab: LabHarness, netns: string, argv: string[], timeoutMs = 30_000): Promise<Run> {
+  return new Promise((resolvePromise) => {
+    execFile('nsenter', [`--net=/run/netns/ambit-${lab.name}-${netns}`, ...argv], { timeout: timeoutMs, maxBuffer: 16 << 20, cwd: repoRoot }, (err, stdout, stderr) =>
+      resolvePromise({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+export interface LoadResult {
+  ok: number;
+  failed: number;
+  errors: string[];
+  pods: string[];
+}
+
+/** COUNT HTTP requests from a pod (see fixtures/load.mjs). */
+export async function load(lab: LabHarness, pod: string, url: string, count = 10, concurrency = 2): Promise<LoadResult> {
+  const r = await lab.ambit(['lab', 'exec', pod, '--', 'node', fixture('load.mjs'), url, String(count), String(concurrency)], 120_000);
+  try {
+    return JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as LoadResult;
+  } catch {
+    throw new Error(`load from ${pod} printed no JSON (exit ${r.code}): ${r.stdout}\n${r.stderr}`);
+  }
+}
+
+/** Applies (or deletes) manifests given as text. */
+export async function applyText(lab: LabHarness, yaml: string, verb: 'apply' | 'delete' = 'apply'): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'ambit-e2e-'));
+  const file = join(dir, 'manifest.yaml');
+  writeFileSync(file, yaml);
+  await lab.must(['lab', verb, '-f', file]);
+}
+
+/** Polls (bounded) until `check` is true; returns whether it became true. */
+export async function eventually(check: () => Promise<boolean>, attempts = 40, everyMs = 250): Promise<boolean> {
+  for (let i = 0; i < attempts; i++) {
+    if (await check()) return true;
+    await sleep(everyMs);
+  }
+  return false;
 }
