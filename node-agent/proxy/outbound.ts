@@ -80,6 +80,7 @@ async function handle(client: net.Socket, deps: OutboundDeps): Promise<void> {
     reporter: 'source',
     source: { ip: peerIp, port: peerPort, workload: source },
     destination: { ip: target.ip, port: target.port, workload: target.workload, service },
+    originalDestination: { ip: orig.ip, port: orig.port },
     security: meshedPath ? 'mutual_tls' : 'none',
   };
   const close = deps.telemetry.open(view);

@@ -7,6 +7,8 @@ export interface ConnectionView {
   reporter: 'source' | 'destination';
   source: { ip: string; port?: number; workload?: Workload | undefined; principal?: string | undefined };
   destination: { ip: string; port: number; workload?: Workload | undefined; service?: string | undefined };
+  /** Where the client was connecting to (a ClusterIP, say), as the redirect recorded it. */
+  originalDestination?: { ip: string; port: number };
   security: 'mutual_tls' | 'none';
 }
 
@@ -74,6 +76,7 @@ export class Telemetry {
           service: view.destination.service,
           principal: labels.destination_principal,
         },
+        ...(view.originalDestination ? { original_dst: view.originalDestination } : {}),
         security: view.security,
         bytes_received: received,
         bytes_sent: sent,

@@ -80,8 +80,10 @@ export interface ConnectResult {
 }
 
 export interface AccessLine {
+  reporter: 'source' | 'destination';
   src: { ip: string; port: number; workload?: string; namespace?: string };
   dst: { ip: string; port: number };
+  original_dst?: { ip: string; port: number };
   result: string;
 }
 
