@@ -41,7 +41,7 @@ for side in client server; do
 done
 common="global
   nbthread 1
-  maxconn 20000
+  maxconn 8000
   ssl-default-bind-options ssl-min-ver TLSv1.3
   ssl-default-server-options ssl-min-ver TLSv1.3
 defaults
@@ -96,7 +96,8 @@ parse_wrk() {
 }
 
 measure() {
-  local name=$1 ip=$2 iport=$3 hport=$4 procs=$5 f="$work/$name"
+  local name=$1 ip=$2 iport=$3 hport=$4 procs=$5
+  local f="$work/$name"
   iperf "$ip" "$iport" 1 > "$f.iperf1"
   iperf "$ip" "$iport" 4 > "$f.iperf4"
   local c0; c0=$(cpu_ticks $procs)
