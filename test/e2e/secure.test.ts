@@ -195,6 +195,39 @@ spec: { mtls: { mode: ${mode} } }
     }
   });
 
+  it('survives garbage on the controller port and a controller crash: agents reconnect and take new config', async () => {
+    await inLabNetns(lab, 'node1', [process.execPath, '-e', `const s=require('net').connect(15010,'10.200.0.1',()=>s.end('PRI * HTTP/2.0\\r\\n\\r\\nSM\\r\\n\\r\\n'+'\\x00'.repeat(64)+'garbage'));s.on('error',()=>{})`]);
+    const connects = async () =>
+      (JSON.parse(await adminGet(lab, agent('node1').admin, '/config_dump')) as { controller: { connects: number; state: string } }).controller;
+    const before = await connects();
+    const controller = (await lab.status()).components.find((c) => c.kind === 'controller')!;
+    process.kill(controller.pid!, 'SIGKILL');
+    // Traffic keeps flowing while it restarts.
+    assert.equal((await load(lab, 'shop/frontend', webUrl, 10, 2)).failed, 0);
+    assert.ok(
+      await eventually(async () => {
+        const c = await connects();
+        return c.state === 'connected' && c.connects > before.connects;
+      }, 80),
+      'the agent reconnected to the restarted controller',
+    );
+    // The restarted controller (same persisted CA) pushes new policy.
+    await applyText(
+      lab,
+      `apiVersion: ambit.dev/v1alpha1
+kind: AuthorizationPolicy
+metadata: { name: deny-intruder-again, namespace: shop }
+spec:
+  selector: { matchLabels: { app: web } }
+  action: DENY
+  rules: [{ from: [{ source: { principals: ["cluster.local/ns/shop/sa/intruder"] } }] }]
+`,
+    );
+    assert.ok(await eventually(async () => (await load(lab, 'shop/intruder', webUrl, 2, 1)).ok === 0), 'new policy enforced');
+    assert.equal((await load(lab, 'shop/frontend', webUrl, 6, 2)).failed, 0, 'existing certificates still chain to the same root');
+    await applyText(lab, 'apiVersion: ambit.dev/v1alpha1\nkind: AuthorizationPolicy\nmetadata: { name: deny-intruder-again, namespace: shop }\n', 'delete');
+  });
+
   it('rotates certificates under load without dropping a connection', async () => {
     const serials = async () =>
       (JSON.parse(await adminGet(lab, agent('node1').admin, '/config_dump')) as { certificates: { identity: string; notBefore: string }[] }).certificates
