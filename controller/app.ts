@@ -8,7 +8,8 @@ import { kubeConfig } from '../lib/k8s/client.js';
 import { logger } from '../lib/log.js';
 import type { Timers } from '../lib/xds/timers.js';
 import { RESOURCE_TYPES } from '../lib/xds/types.js';
-import { ControllerMetrics, startAdmin } from './admin/index.js';
+import { startAdminServer } from '../lib/admin.js';
+import { ControllerMetrics } from './admin/index.js';
 import { StaticTokenAuthenticator, TokenReviewAuthenticator, kubeTokenReviewer, type Authenticator, type TokenReviewer } from './auth/index.js';
 import { CaService, DirectoryCaStore, SecretCaStore, loadOrCreateCa, type CaStore } from './ca/index.js';
 import type { ControllerConfig } from './config.js';
@@ -118,11 +119,13 @@ export async function startController(cfg: Readonly<ControllerConfig>, over: Con
     status?.start();
   });
 
-  const admin: HttpServer = await startAdmin(cfg.adminHost, cfg.adminPort, {
-    metrics,
+  const admin: HttpServer = await startAdminServer({
+    title: 'Ambit controller',
+    host: cfg.adminHost,
+    port: cfg.adminPort,
+    registry: metrics.registry,
     notReady: () => (!sources.isSynced() ? 'informers have not synced with the API server' : !xds.isReady ? 'the config server is not serving yet' : undefined),
-    agents: () => xds.agents(),
-    model: () => model.debug(),
+    json: { '/debug/agents': () => xds.agents(), '/debug/model': () => model.debug() },
     log,
   });
   const adminPort = (admin.address() as AddressInfo).port;

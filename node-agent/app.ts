@@ -1,13 +1,13 @@
 import { CoreV1Api, type V1Namespace, type V1Node, type V1Pod } from '@kubernetes/client-node';
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:net';
+import { startAdminServer } from '../lib/admin.js';
 import { HbonePool, startHboneServer, type HboneServer } from '../lib/hbone/index.js';
 import { kubeConfig } from '../lib/k8s/client.js';
 import { startInformer, type Informer } from '../lib/k8s/informer.js';
 import { logger } from '../lib/log.js';
 import { sniToIdentity } from '../lib/mesh/sni.js';
 import { connectMeshConfig, createMeshCaClient, type MeshConfigConnection } from '../lib/xds/index.js';
-import { startAdmin } from './admin/server.js';
 import { AgentMetrics } from './admin/metrics.js';
 import { loadRedirector, type Redirector } from './bpf/loader.js';
 import type { AgentConfig } from './config.js';
@@ -126,21 +126,26 @@ export async function startAgent(cfg: Readonly<AgentConfig>): Promise<RunningAge
     reconciler.reconcile();
     log.info({ node: cfg.nodeName }, 'synced with the API server');
   });
-  const admin = await startAdmin(cfg.adminHost, cfg.adminPort, {
-    metrics,
+  const admin = await startAdminServer({
+    title: `Ambit node agent (${cfg.nodeName})`,
+    host: cfg.adminHost,
+    port: cfg.adminPort,
+    registry: metrics.registry,
     // Ready once it knows its pods and has a config from the controller; it
     // stays ready on the last good config if the controller goes away.
-    ready: () => synced && xds.status().versions.Workload !== '',
-    configDump: () => ({
-      node: cfg.nodeName,
-      redirect: { ip: cfg.redirectIp, port: cfg.outboundPort, cgroupRoot: cfg.podCgroupRoot, pinDir: cfg.bpfPinDir },
-      enrolled: reconciler.enrolled(),
-      bpfStats: redirector.stats(),
-      controller: xds.status(),
-      certificates: certs.summary(),
-      tunnels: { outbound: pool.stats(), inbound: hbone.stats() },
-      model: state.dump(),
-    }),
+    notReady: () => (!synced ? 'informers have not synced with the API server' : xds.status().versions.Workload === '' ? 'no config from the controller yet' : undefined),
+    json: {
+      '/config_dump': () => ({
+        node: cfg.nodeName,
+        redirect: { ip: cfg.redirectIp, port: cfg.outboundPort, cgroupRoot: cfg.podCgroupRoot, pinDir: cfg.bpfPinDir },
+        enrolled: reconciler.enrolled(),
+        bpfStats: redirector.stats(),
+        controller: xds.status(),
+        certificates: certs.summary(),
+        tunnels: { outbound: pool.stats(), inbound: hbone.stats() },
+        model: state.dump(),
+      }),
+    },
     log,
   });
   log.info(

@@ -1,22 +1,19 @@
 import type { KubeObject } from '../k8s/types.js';
-import { objectSpec } from './common.js';
 import { childPath } from './field-path.js';
-import { field, guarded, type FieldError, type Fields, type Rec } from './fields.js';
+import { field, type FieldError, type Fields, type Rec } from './fields.js';
 import {
   checkBackendRefs,
   checkFilters,
   checkHeaderFilter,
   checkHeaderMatches,
-  checkHostnames,
   checkMirrorFilter,
-  checkParentRefs,
-  checkRuleNames,
   regexProblem,
   type BackendObjectReference,
   type HeaderMatch,
   type HTTPHeaderFilter,
   type HTTPRequestMirrorFilter,
   type ParentReference,
+  validateRouteSpec,
 } from './route-common.js';
 
 /** Gateway API `GRPCRoute` (gateway.networking.k8s.io/v1): gRPC method and header matching for Service parents. */
@@ -103,13 +100,5 @@ function checkRule(f: Fields, rule: Rec, path: string): void {
 }
 
 export function validateGRPCRoute(obj: unknown): FieldError[] {
-  return guarded('', (f) => {
-    const { spec } = objectSpec(f, obj, { specRequired: true });
-    if (!spec) return;
-    f.onlyKnown(spec, 'spec', ['parentRefs', 'hostnames', 'rules']);
-    checkParentRefs(f, field(spec, 'parentRefs'), 'spec.parentRefs');
-    checkHostnames(f, field(spec, 'hostnames'), 'spec.hostnames');
-    f.records(field(spec, 'rules'), 'spec.rules', (rule, p) => checkRule(f, rule, p));
-    checkRuleNames(f, field(spec, 'rules'), 'spec.rules');
-  });
+  return validateRouteSpec(obj, checkRule);
 }

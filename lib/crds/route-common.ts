@@ -1,6 +1,7 @@
 import { dnsLabelProblem, dnsSubdomainProblem } from '../k8s/names.js';
 import { childPath, itemPath } from './field-path.js';
-import { field, type Fields, type Rec } from './fields.js';
+import { objectSpec } from './common.js';
+import { field, guarded, type FieldError, type Fields, type Rec } from './fields.js';
 
 /**
  * The parts HTTPRoute and GRPCRoute share (Gateway API v1), checked the way
@@ -240,5 +241,21 @@ export function checkRuleNames(f: Fields, rules: unknown, path: string): void {
     if (name === undefined) return;
     if (seen.has(name)) f.add(p, `duplicates another rule name ${JSON.stringify(name)}`);
     seen.add(name);
+  });
+}
+
+/**
+ * The spec of an HTTPRoute or GRPCRoute: parentRefs, hostnames and rules,
+ * with each kind checking its own rule shape.
+ */
+export function validateRouteSpec(obj: unknown, checkRule: (f: Fields, rule: Rec, path: string) => void): FieldError[] {
+  return guarded('', (f) => {
+    const { spec } = objectSpec(f, obj, { specRequired: true });
+    if (!spec) return;
+    f.onlyKnown(spec, 'spec', ['parentRefs', 'hostnames', 'rules']);
+    checkParentRefs(f, field(spec, 'parentRefs'), 'spec.parentRefs');
+    checkHostnames(f, field(spec, 'hostnames'), 'spec.hostnames');
+    f.records(field(spec, 'rules'), 'spec.rules', (rule, p) => checkRule(f, rule, p));
+    checkRuleNames(f, field(spec, 'rules'), 'spec.rules');
   });
 }
