@@ -204,7 +204,8 @@ export class Lab {
     // Namespaces first, as kubectl users expect one file to create its own namespace.
     const ordered = [...objects].sort((a, b) => Number(b.kind === 'Namespace') - Number(a.kind === 'Namespace'));
     for (const obj of ordered) {
-      const before = this.store.tryGet(this.store.resourceOf(obj), obj.metadata.namespace ?? (this.store.resourceOf(obj).namespaced ? 'default' : undefined), obj.metadata.name);
+      const res = this.store.resourceOf(obj);
+      const before = this.store.tryGet(res, obj.metadata.namespace ?? (res.namespaced ? 'default' : undefined), obj.metadata.name);
       const after = this.store.apply(obj);
       results.push({
         kind: obj.kind,
@@ -258,7 +259,7 @@ export class Lab {
   }
 
   private workloadView(): WorkloadView {
-    return { store: this.store, nodes: this.nodes, ipam: this.ipam, pods: this.pods };
+    return { store: this.store, nodes: this.nodes, ipam: this.ipam, pods: this.pods, hostsFor: (p) => this.hostsFor(p) };
   }
 
   private async reconcile(): Promise<void> {
@@ -318,7 +319,7 @@ export class Lab {
       .filter((s) => s.clusterIP && s.clusterIP !== 'None');
   }
 
-  hostsFor(pod: { name: string; namespace: string; ip: string }): string {
+  private hostsFor(pod: { name: string; namespace: string; ip: string }): string {
     return renderHosts(pod, this.serviceNames());
   }
 

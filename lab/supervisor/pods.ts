@@ -86,21 +86,12 @@ export class PodManager {
       env: Object.fromEntries((c.env ?? []).map((e) => [e.name, e.value ?? ''])),
       workingDir: c.workingDir,
     }));
-    const entry: RunningPod = {
-      uid,
-      namespace,
-      name,
-      node,
-      ip,
-      sandbox,
-      processes: undefined as unknown as ProcessGroup,
-      containers: [],
-      hosts,
-    };
-    entry.processes = new ProcessGroup(podHost(sandbox), containers, spec.restartPolicy ?? 'Always', (states) => {
-      entry.containers = states;
+    const processes = new ProcessGroup(podHost(sandbox), containers, spec.restartPolicy ?? 'Always', (states) => {
+      const running = this.running.get(uid);
+      if (running) running.containers = states;
       this.onContainersChanged();
     });
+    const entry: RunningPod = { uid, namespace, name, node, ip, sandbox, processes, containers: [], hosts };
     this.running.set(uid, entry);
     entry.processes.start();
     log.info({ pod: `${namespace}/${name}`, node: node.name, ip }, 'pod started');

@@ -2,7 +2,6 @@ import type { ObjectStore } from '../apiserver/index.js';
 import type { KubeObject } from '../../lib/k8s/types.js';
 import { logger } from '../../lib/log.js';
 import type { Ipam } from '../ipam.js';
-import { renderHosts } from '../runtime.js';
 import { computeAllEndpoints, isPodReady, MANAGED_BY, MANAGED_BY_LABEL, planDeployment, schedulePod } from '../workloads.js';
 import type { NodeNet } from '../topology.js';
 import type { PodManager, RunningPod } from './pods.js';
@@ -14,6 +13,8 @@ export interface WorkloadView {
   nodes: NodeNet[];
   ipam: Ipam;
   pods: PodManager;
+  /** The hosts file of a pod, with every Service it may resolve. */
+  hostsFor(pod: { name: string; namespace: string; ip: string }): string;
 }
 
 type PodStatus = {
@@ -140,7 +141,7 @@ async function reconcilePods(v: WorkloadView): Promise<void> {
     if (!nodeName) v.store.patch('pods', pod.metadata.namespace, pod.metadata.name, { spec: { nodeName: node.name } }, 'merge');
     setStatus(v, pod, { phase: 'Pending', podIP: ip, hostIP: node.ip });
     try {
-      const hosts = renderHosts({ name: pod.metadata.name, namespace: pod.metadata.namespace ?? 'default', ip }, []);
+      const hosts = v.hostsFor({ name: pod.metadata.name, namespace: pod.metadata.namespace ?? 'default', ip });
       const started = await v.pods.start(pod, node, ip, hosts);
       syncPodStatus(v, pod, started);
     } catch (err) {
