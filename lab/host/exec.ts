@@ -44,9 +44,3 @@ const PACKAGE_OF: Record<string, string> = {
   unshare: 'util-linux',
   mount: 'mount',
 };
-
-/** The argv prefix that runs a command inside a named network namespace,
- * without `ip netns exec`'s remount of /sys (which hides cgroup and bpffs). */
-export function inNetns(netns: string, argv: string[]): string[] {
-  return ['nsenter', `--net=/run/netns/${netns}`, ...argv];
-}

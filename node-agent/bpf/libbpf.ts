@@ -26,7 +26,6 @@ export interface LibBpf {
   mapLookup(fd: number, key: Buffer, value: Buffer): number;
   mapDelete(fd: number, key: Buffer): number;
   mapGetNextKey(fd: number, key: Buffer | null, next: Buffer): number;
-  progQuery(targetFd: number, attachType: number, flags: number, attachFlags: Buffer, ids: Buffer, count: Buffer): number;
   close(fd: number): number;
   errno(): number;
 }
@@ -73,10 +72,6 @@ export function libbpf(): LibBpf {
     mapLookup: f(lib, 'int bpf_map_lookup_elem(int fd, const void *key, void *value)'),
     mapDelete: f(lib, 'int bpf_map_delete_elem(int fd, const void *key)'),
     mapGetNextKey: f(lib, 'int bpf_map_get_next_key(int fd, const void *key, void *next_key)'),
-    progQuery: f(
-      lib,
-      'int bpf_prog_query(int target_fd, int type, uint32_t query_flags, void *attach_flags, void *prog_ids, void *prog_cnt)',
-    ),
     close: f(libc, 'int close(int fd)'),
     errno: () => koffi.errno(),
   };

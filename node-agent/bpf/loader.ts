@@ -28,9 +28,6 @@ const PROGRAMS = [
   { object: 'sockops.bpf.o', program: 'ambit_sockops', link: 'link_sockops' },
 ] as const;
 
-/** enum bpf_attach_type values used to query a cgroup's programs. */
-export const ATTACH_TYPE = { cgroupInet4Connect: 10, cgroupSockOps: 3 } as const;
-
 export interface RedirectOptions {
   /** Folder holding the built objects (bpf/build). */
   objectDir: string;
@@ -249,21 +246,4 @@ const ERRNO: Record<number, string> = {
 
 function errnoName(errno: number): string {
   return ERRNO[errno] ?? `errno ${errno}`;
-}
-
-/** Program ids attached to a cgroup for one attach type (tests and status). */
-export function attachedProgramIds(cgroupPath: string, attachType: number): number[] {
-  const bpf = libbpf();
-  const fd = openSync(cgroupPath, constants.O_RDONLY | constants.O_DIRECTORY);
-  try {
-    const flags = Buffer.alloc(4);
-    const ids = Buffer.alloc(4 * 64);
-    const count = Buffer.alloc(4);
-    count.writeUInt32LE(64);
-    const rc = bpf.progQuery(fd, attachType, 0, flags, ids, count);
-    if (rc < 0) throw new AmbitError('AMBIT_ERR_BPF_LOAD', `querying ${cgroupPath} failed (${errnoName(-rc)})`);
-    return Array.from({ length: count.readUInt32LE() }, (_, i) => ids.readUInt32LE(i * 4));
-  } finally {
-    closeSync(fd);
-  }
 }

@@ -61,11 +61,3 @@ function bpffsMountOf(path: string): string | undefined {
   }
   return undefined;
 }
-
-export function isBpffs(path: string): boolean {
-  return existsSync(path) && statfsSync(path).type === BPF_FS_MAGIC;
-}
-
-export function isCgroup2(path: string): boolean {
-  return existsSync(path) && statfsSync(path).type === CGROUP2_SUPER_MAGIC;
-}

@@ -46,10 +46,6 @@ export class MeshState {
     return () => this.listeners.delete(fn);
   }
 
-  get generation(): number {
-    return this.version;
-  }
-
   workloadAt(ip: string): Workload | undefined {
     return this.workloadByIp.get(ip);
   }
