@@ -1,18 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { seededRandom as mulberry32 } from '../../lib/testing/seeded-random.js';
 import { checkManifestText, ManifestError, parseManifestText } from './index.js';
 
 /** Whatever text arrives at `lab apply`, the loader answers with objects or issues, never a crash. */
-
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const PIECES = [
   'apiVersion: v1\n', 'apiVersion: apps/v1\n', 'kind: Pod\n', 'kind: Deployment\n', 'kind: Service\n', 'kind: List\n', 'kind: HTTPRoute\n',

@@ -159,15 +159,18 @@ function checkPortList(f: Fields, v: unknown, path: string): void {
   });
 }
 
+/** `rec[key]`, when set, is a non-empty list of strings that each pass `check`. */
+function checkStrings(f: Fields, rec: Rec, path: string, key: string, check: (s: string) => string | undefined): void {
+  const p = childPath(path, key);
+  eachString(f, f.stringList(field(rec, key), p, { nonEmpty: true }), p, check);
+}
+
 function checkSource(f: Fields, src: Rec, path: string): void {
   f.onlyKnown(src, path, SOURCE_FIELDS, SOURCE_NOTES);
   if (!SOURCE_FIELDS.some((k) => field(src, k) !== undefined)) {
     f.add(path, `must set at least one of ${SOURCE_FIELDS.join(', ')}; remove "from" to match any source`);
   }
-  const list = (k: string, check: (s: string) => string | undefined): void => {
-    const p = childPath(path, k);
-    eachString(f, f.stringList(field(src, k), p, { nonEmpty: true }), p, check);
-  };
+  const list = (k: string, check: (s: string) => string | undefined) => checkStrings(f, src, path, k, check);
   list('principals', principalProblem);
   list('notPrincipals', principalProblem);
   list('namespaces', namespacePatternProblem);
@@ -183,10 +186,7 @@ function checkOperation(f: Fields, op: Rec, path: string): void {
   }
   checkPortList(f, field(op, 'ports'), childPath(path, 'ports'));
   checkPortList(f, field(op, 'notPorts'), childPath(path, 'notPorts'));
-  const list = (k: string, check: (s: string) => string | undefined): void => {
-    const p = childPath(path, k);
-    eachString(f, f.stringList(field(op, k), p, { nonEmpty: true }), p, check);
-  };
+  const list = (k: string, check: (s: string) => string | undefined) => checkStrings(f, op, path, k, check);
   list('methods', methodProblem);
   list('notMethods', methodProblem);
   list('paths', pathProblem);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { seededRandom as mulberry32 } from '../testing/seeded-random.js';
 import { CRD_KINDS, validateResource } from './index.js';
 
 /**
@@ -7,16 +8,6 @@ import { CRD_KINDS, validateResource } from './index.js';
  * whatever they are fed: a controller watching a malformed object must be
  * able to reject it with a status condition, not crash.
  */
-
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Field names the validators look for, so random objects reach deep into them.
 const VOCAB = [
