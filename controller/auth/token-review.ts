@@ -49,7 +49,8 @@ const authError = (msg: string): Result<never> => fail(new AmbitError('AMBIT_ERR
  */
 export class TokenReviewAuthenticator implements Authenticator {
   readonly describe: string;
-  private readonly cache = new Map<string, { identity: AgentIdentity; until: number }>();
+  /** Positive reviews, by token hash; `pod` is the binding, re-checked on every hit. */
+  private readonly cache = new Map<string, { identity: AgentIdentity; until: number; pod?: { namespace: string; name: string; uid: string | undefined } }>();
   private readonly allowed: ReadonlySet<string>;
 
   constructor(private readonly o: TokenReviewAuthenticatorOptions) {
@@ -61,7 +62,8 @@ export class TokenReviewAuthenticator implements Authenticator {
     const now = (this.o.now ?? Date.now)();
     const key = createHash('sha256').update(token).digest('hex');
     const hit = this.cache.get(key);
-    if (hit && hit.until > now) return ok(hit.identity);
+    // A cached token stays good only while the pod it is bound to does: a deleted agent pod's token must stop working at once.
+    if (hit && hit.until > now && (!hit.pod || this.stillBound(hit.pod))) return ok(hit.identity);
     this.cache.delete(key);
     for (const [k, v] of this.cache) if (v.until <= now) this.cache.delete(k);
 
@@ -100,7 +102,13 @@ export class TokenReviewAuthenticator implements Authenticator {
       return authError('the token is not bound to a pod or node; mount a projected service account token (not a legacy Secret token) in the node agent');
     }
     const identity = { node, subject: username };
-    this.cache.set(key, { identity, until: now + (this.o.cacheTtlMs ?? 60_000) });
+    const bound = podName ? { namespace, name: podName, uid: claim(EXTRA_POD_UID) } : undefined;
+    this.cache.set(key, { identity, until: now + (this.o.cacheTtlMs ?? 60_000), ...(bound ? { pod: bound } : {}) });
     return ok(identity);
+  }
+
+  private stillBound(p: { namespace: string; name: string; uid: string | undefined }): boolean {
+    const pod = this.o.pod(p.namespace, p.name);
+    return pod !== undefined && (!p.uid || !pod.uid || p.uid === pod.uid);
   }
 }

@@ -1,4 +1,4 @@
-import { apiGroups, apiVersionOf, RESOURCES } from './resources.js';
+import { apiGroups, apiVersionOf, CREATE_ONLY, RESOURCES } from './resources.js';
 
 /**
  * The discovery documents clients read before anything else (kubectl builds
@@ -8,6 +8,7 @@ import { apiGroups, apiVersionOf, RESOURCES } from './resources.js';
 
 const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 const STATUS_VERBS = ['get', 'patch', 'update'];
+const CREATE_ONLY_VERBS = ['create'];
 
 /** `GET /version`; the lab claims a recent Kubernetes so clients enable current behaviour. */
 export function versionInfo(): Record<string, string> {
@@ -52,11 +53,16 @@ export function apiGroup(group: string): unknown {
 /** `GET /api/v1` or `GET /apis/{group}/{version}`, or undefined if not served. */
 export function apiResourceList(group: string, version: string): unknown {
   const served = RESOURCES.filter((r) => r.group === group && r.version === version);
-  if (served.length === 0) return undefined;
-  const resources = served.flatMap((r) => {
+  const createOnly = CREATE_ONLY.filter((e) => e.group === group && e.version === version);
+  if (served.length === 0 && createOnly.length === 0) return undefined;
+  const resources: object[] = served.flatMap((r) => {
     const main = { name: r.plural, singularName: r.singular, namespaced: r.namespaced, kind: r.kind, verbs: VERBS, shortNames: r.shortNames };
     if (!r.hasStatus) return [main];
     return [main, { name: `${r.plural}/status`, singularName: '', namespaced: r.namespaced, kind: r.kind, verbs: STATUS_VERBS }];
   });
+  for (const e of createOnly) {
+    // A subresource whose kind lives in another group says so (`group`, `version`), as kube-apiserver does for serviceaccounts/token.
+    resources.push({ name: e.name, singularName: e.singularName, namespaced: e.namespaced, ...e.kindGroupVersion, kind: e.kind, verbs: CREATE_ONLY_VERBS });
+  }
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: apiVersionOf({ group, version }), resources };
 }

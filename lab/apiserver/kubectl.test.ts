@@ -195,6 +195,26 @@ spec: {action: ${action}, rules: [{from: [{source: {namespaces: [a]}}]}]}
     assert.equal(store.list('pods', { namespace: 'shop' }).items.length, 0);
   });
 
+  it('kubectl finds tokenreviews through discovery and reviews a token the lab issued', async () => {
+    const resources = await kubectl(['api-resources', '--api-group=authentication.k8s.io', '-o', 'name']);
+    assert.equal(resources.code, 0, resources.stderr);
+    assert.equal(resources.stdout.trim(), 'tokenreviews.authentication.k8s.io');
+    store.create('serviceaccounts', { metadata: { name: 'robot', namespace: 'default' } });
+    // `kubectl create token` sends protobuf, which the lab does not decode; --raw sends the JSON a client library sends.
+    const issued = await kubectl(['create', '--raw', '/api/v1/namespaces/default/serviceaccounts/robot/token', '-f', '-'], { input: JSON.stringify({ spec: { audiences: ['ambit'] } }) });
+    assert.equal(issued.code, 0, issued.stderr);
+    const token = (JSON.parse(issued.stdout) as { status: { token: string } }).status.token;
+    // Client-side validation of a kind without a PATCH operation needs /openapi/v2, which the lab does not serve.
+    const review = `apiVersion: authentication.k8s.io/v1
+kind: TokenReview
+spec: {token: ${token}, audiences: [ambit]}
+`;
+    const reviewed = await kubectl(['create', '--validate=false', '-f', '-', '-o', 'json'], { input: review });
+    assert.equal(reviewed.code, 0, reviewed.stderr);
+    const status = (JSON.parse(reviewed.stdout) as { status: { authenticated: boolean; user: { username: string } } }).status;
+    assert.deepEqual([status.authenticated, status.user.username], [true, 'system:serviceaccount:default:robot']);
+  });
+
   it('kubectl reports a wrong token as Unauthorized', async () => {
     const r = await kubectl(['get', 'pods'], { token: 'wrong' });
     assert.notEqual(r.code, 0);

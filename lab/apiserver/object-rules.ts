@@ -16,12 +16,16 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 // Types whose names become DNS labels (namespaces appear in service FQDNs, services are DNS names).
 const LABEL_NAMED = new Set(['namespaces', 'services']);
 
-export function detailsOf(res: ResourceType, name?: string): { name?: string; group: string; kind: string } {
+export function detailsOf(res: Pick<ResourceType, 'group' | 'plural'>, name?: string): { name?: string; group: string; kind: string } {
   return name === undefined ? { group: res.group, kind: res.plural } : { name, group: res.group, kind: res.plural };
 }
 
-/** Checks that a request body is an object of this type and returns it with kind/apiVersion filled in. */
-export function checkShape(res: ResourceType, body: unknown): DraftObject {
+/**
+ * Checks that a request body is an object of this type and returns it with
+ * kind/apiVersion filled in. Also used for the bodies of create-only
+ * endpoints (TokenReview), which are typed like objects but never stored.
+ */
+export function checkShape(res: Pick<ResourceType, 'group' | 'version' | 'kind' | 'plural'>, body: unknown): DraftObject {
   if (!isPlainObject(body)) throw new ApiError('BadRequest', `the request body must be a JSON or YAML object, got ${Array.isArray(body) ? 'an array' : typeof body}`);
   const apiVersion = apiVersionOf(res);
   if (body.apiVersion !== undefined && body.apiVersion !== apiVersion) {

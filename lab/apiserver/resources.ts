@@ -1,7 +1,8 @@
 /**
  * The resource types the lab API server serves. This table is the single
  * source for discovery documents, URL routing and the store's per-type rules,
- * so adding a type here is all it takes to serve it.
+ * so adding a type here is all it takes to serve it. The few endpoints that
+ * store nothing (CREATE_ONLY, below) are listed apart.
  */
 
 export interface ResourceType {
@@ -53,6 +54,33 @@ export const RESOURCES: readonly ResourceType[] = Object.freeze(
   ),
 );
 
+/**
+ * An endpoint that only takes a POST and answers with a computed object,
+ * never stored: a review (TokenReview), or a subresource of a stored type
+ * that mints something (`serviceaccounts/{name}/token`). Discovery lists it
+ * with the `create` verb only; routes.ts routes it and tokens.ts answers it.
+ */
+export interface CreateOnlyEndpoint {
+  /** The API group and version whose discovery document lists it (and whose URL serves it). */
+  readonly group: string;
+  readonly version: string;
+  /** The discovery name: a plural, or `{plural}/{subresource}` of a stored type. */
+  readonly name: string;
+  readonly singularName: string;
+  readonly namespaced: boolean;
+  /** The kind of its request and response bodies. */
+  readonly kind: string;
+  /** The group and version of that kind when they differ from the URL's, as for `serviceaccounts/token`. */
+  readonly kindGroupVersion?: { readonly group: string; readonly version: string };
+}
+
+export const AUTHENTICATION_GROUP = 'authentication.k8s.io';
+
+export const CREATE_ONLY: readonly CreateOnlyEndpoint[] = Object.freeze([
+  Object.freeze({ group: '', version: 'v1', name: 'serviceaccounts/token', singularName: '', namespaced: true, kind: 'TokenRequest', kindGroupVersion: Object.freeze({ group: AUTHENTICATION_GROUP, version: 'v1' }) }),
+  Object.freeze({ group: AUTHENTICATION_GROUP, version: 'v1', name: 'tokenreviews', singularName: 'tokenreview', namespaced: false, kind: 'TokenReview' }),
+]);
+
 /** `v1` for the core group, `group/version` otherwise. */
 export function apiVersionOf(r: Pick<ResourceType, 'group' | 'version'>): string {
   return r.group === '' ? r.version : `${r.group}/${r.version}`;
@@ -87,7 +115,7 @@ export function resolveResource(name: string): ResourceType | undefined {
 /** The API groups other than core, in the order discovery lists them. */
 export function apiGroups(): { group: string; versions: string[] }[] {
   const groups = new Map<string, string[]>();
-  for (const r of RESOURCES) {
+  for (const r of [...RESOURCES, ...CREATE_ONLY]) {
     if (r.group === '') continue;
     const versions = groups.get(r.group) ?? [];
     if (!versions.includes(r.version)) versions.push(r.version);

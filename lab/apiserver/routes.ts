@@ -1,4 +1,4 @@
-import { findByPath, type ResourceType } from './resources.js';
+import { AUTHENTICATION_GROUP, findByPath, type ResourceType } from './resources.js';
 
 /** A request path that names a resource collection, one object, or its status. */
 export interface ResourceRoute {
@@ -58,6 +58,19 @@ export function parseResourcePath(segs: readonly string[]): ResourceRoute | unde
   if (rest[1] !== undefined) route.name = rest[1];
   if (rest[2] === 'status') route.subresource = 'status';
   return route;
+}
+
+/** A POST to one of the token endpoints (CREATE_ONLY in resources.ts); tokens.ts answers it and nothing is stored. */
+export type TokenRoute = { kind: 'TokenRequest'; namespace: string; serviceAccount: string } | { kind: 'TokenReview' };
+
+/** Recognises `/api/v1/namespaces/{ns}/serviceaccounts/{name}/token` and `/apis/authentication.k8s.io/v1/tokenreviews`. */
+export function parseTokenPath(segs: readonly string[]): TokenRoute | undefined {
+  const [root, a, b, c, d, e, f] = segs;
+  if (segs.length === 7 && root === 'api' && a === 'v1' && b === 'namespaces' && d === 'serviceaccounts' && f === 'token') {
+    return { kind: 'TokenRequest', namespace: c!, serviceAccount: e! };
+  }
+  if (segs.length === 4 && root === 'apis' && a === AUTHENTICATION_GROUP && b === 'v1' && c === 'tokenreviews') return { kind: 'TokenReview' };
+  return undefined;
 }
 
 /** Splits and URL-decodes a path; undefined if it is not valid percent-encoding. */

@@ -91,6 +91,42 @@ describe('lab API server over HTTP', () => {
     assertStatus(await call('GET', '/apis/nope.io/v1'), 404, 'NotFound');
   });
 
+  it('lists the token endpoints in discovery as kube-apiserver does', async () => {
+    const core = (await call('GET', '/api/v1')).body;
+    assert.deepEqual(core.resources.find((r: any) => r.name === 'serviceaccounts/token'), {
+      name: 'serviceaccounts/token',
+      singularName: '',
+      namespaced: true,
+      group: 'authentication.k8s.io',
+      version: 'v1',
+      kind: 'TokenRequest',
+      verbs: ['create'],
+    });
+    assert.ok((await call('GET', '/apis')).body.groups.some((g: any) => g.name === 'authentication.k8s.io'));
+    assert.equal((await call('GET', '/apis/authentication.k8s.io')).body.preferredVersion.groupVersion, 'authentication.k8s.io/v1');
+    const authn = (await call('GET', '/apis/authentication.k8s.io/v1')).body;
+    assert.deepEqual(authn.resources, [{ name: 'tokenreviews', singularName: 'tokenreview', namespaced: false, kind: 'TokenReview', verbs: ['create'] }]);
+  });
+
+  it('issues and reviews service account tokens with 201 Created, and only on POST', async () => {
+    store.create('serviceaccounts', { metadata: { name: 'robot', namespace: 'default' } });
+    const issued = await call('POST', '/api/v1/namespaces/default/serviceaccounts/robot/token', { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { audiences: ['ambit'] } });
+    assert.equal(issued.code, 201, JSON.stringify(issued.body));
+    assert.equal(issued.body.kind, 'TokenRequest');
+    assert.equal(issued.body.spec.expirationSeconds, 3600);
+    const reviewed = await call('POST', '/apis/authentication.k8s.io/v1/tokenreviews', { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token: issued.body.status.token, audiences: ['ambit'] } });
+    assert.equal(reviewed.code, 201);
+    assert.equal(reviewed.body.status.authenticated, true);
+    assert.equal(reviewed.body.status.user.username, 'system:serviceaccount:default:robot');
+    const unknown = await call('POST', '/apis/authentication.k8s.io/v1/tokenreviews', 'spec:\n  token: nope\n', 'application/yaml');
+    assert.deepEqual([unknown.code, unknown.body.status], [201, { user: {}, error: 'invalid bearer token' }]);
+    assertStatus(await call('POST', '/api/v1/namespaces/default/serviceaccounts/nobody/token', {}), 404, 'NotFound', /serviceaccounts "nobody" not found/);
+    assertStatus(await call('POST', '/apis/authentication.k8s.io/v1/tokenreviews', { spec: {} }), 400, 'BadRequest', /token is required/);
+    assertStatus(await call('GET', '/api/v1/namespaces/default/serviceaccounts/robot/token'), 405, 'MethodNotAllowed');
+    assertStatus(await call('GET', '/apis/authentication.k8s.io/v1/tokenreviews'), 405, 'MethodNotAllowed');
+    assertStatus(await call('POST', '/apis/authentication.k8s.io/v1/namespaces/default/tokenreviews', { spec: { token: 'x' } }), 404, 'NotFound');
+  });
+
   it('creates, reads, replaces, patches and deletes over REST with Kubernetes status codes', async () => {
     const base = '/apis/ambit.dev/v1alpha1/namespaces/default/authorizationpolicies';
     const created = await call('POST', base, { apiVersion: 'ambit.dev/v1alpha1', kind: 'AuthorizationPolicy', metadata: { name: 'deny' }, spec: { action: 'DENY' } });

@@ -9,10 +9,11 @@ import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } fro
 import { openApiGroupVersion, openApiIndex } from './openapi.js';
 import { patchTypeOf } from './patch.js';
 import { apiVersionOf } from './resources.js';
-import { parseDiscoveryPath, parseResourcePath, pathSegments, type ResourceRoute } from './routes.js';
+import { parseDiscoveryPath, parseResourcePath, parseTokenPath, pathSegments, type ResourceRoute, type TokenRoute } from './routes.js';
 import { ApiError, isApiError } from './status.js';
 import type { ObjectStore } from './store.js';
 import { toTable, wantsTable, type IncludeObject } from './table.js';
+import { TokenRegistry } from './tokens.js';
 import type { KubeObject } from './types.js';
 import { serveWatch, type WatchStreamConfig } from './watch-stream.js';
 
@@ -38,7 +39,7 @@ export interface ApiServerOptions {
   watchTimeoutMs?: number;
   /** Largest accepted request body. Default 3 MiB, the kube-apiserver limit. */
   maxBodyBytes?: number;
-  /** Clock for Table ages; injectable for tests. */
+  /** Clock for Table ages and service account token lifetimes; injectable for tests. */
   now?: () => Date;
 }
 
@@ -95,6 +96,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     maxBufferedBytes: 16 * 1024 * 1024,
   };
   const watches = new Set<ActiveWatch>();
+  const tokens = new TokenRegistry({ store, now });
   let address = '';
 
   const list = (route: ResourceRoute, q: URLSearchParams, accept: string | undefined, res: ServerResponse): void => {
@@ -162,6 +164,14 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   };
 
   const body = async (req: IncomingMessage): Promise<unknown> => parseBody(await readBody(req, maxBodyBytes), req.headers['content-type']);
+
+  /** TokenRequest and TokenReview: POST only, answered with 201 and the computed object, as kube-apiserver does. */
+  const serveToken = async (route: TokenRoute, req: IncomingMessage, res: ServerResponse, q: URLSearchParams): Promise<void> => {
+    if (req.method !== 'POST') throw new ApiError('MethodNotAllowed', `the server does not allow method ${req.method} on ${req.url}`);
+    if (q.has('dryRun')) throw new ApiError('BadRequest', 'the lab API server does not support dryRun; the request was not applied');
+    const request = await body(req);
+    sendJson(res, 201, route.kind === 'TokenReview' ? tokens.review(request) : tokens.request(route.namespace, route.serviceAccount, request));
+  };
 
   const serveResource = async (route: ResourceRoute, req: IncomingMessage, res: ServerResponse, q: URLSearchParams): Promise<void> => {
     const r = route.resource;
@@ -237,6 +247,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       if (doc === undefined) throw new ApiError('NotFound', 'the server could not find the requested resource');
       return sendJson(res, 200, doc);
     }
+    const tokenRoute = parseTokenPath(segs);
+    if (tokenRoute) return serveToken(tokenRoute, req, res, url.searchParams);
     const route = parseResourcePath(segs);
     if (!route) throw new ApiError('NotFound', `the server could not find the requested resource (${req.method} ${url.pathname})`);
     await serveResource(route, req, res, url.searchParams);
