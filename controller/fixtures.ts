@@ -23,8 +23,9 @@ export interface Lab {
   close(): Promise<void>;
 }
 
-export async function startLab(): Promise<Lab> {
-  const store = new ObjectStore();
+/** `now`: the store's clock for creationTimestamp. */
+export async function startLab(opts: { now?: () => Date } = {}): Promise<Lab> {
+  const store = new ObjectStore(opts.now ? { now: opts.now } : {});
   const api = await startApiServer({ store, host: '127.0.0.1', port: 0, token: LAB_TOKEN });
   const kc = new KubeConfig();
   kc.loadFromOptions({
@@ -115,6 +116,10 @@ export function authorizationPolicy(name: string, spec: unknown, ns = 'default')
 
 export function peerAuthentication(name: string, spec: unknown, ns = 'default'): KubeObject {
   return { apiVersion: 'ambit.dev/v1alpha1', kind: 'PeerAuthentication', metadata: { name, namespace: ns }, spec };
+}
+
+export function trafficPolicy(name: string, spec: unknown, ns = 'default'): KubeObject {
+  return { apiVersion: 'ambit.dev/v1alpha1', kind: 'TrafficPolicy', metadata: { name, namespace: ns }, spec };
 }
 
 export function conditions(store: ObjectStore, plural: string, ns: string, name: string): { type: string; status: string; reason: string; message: string; observedGeneration?: number }[] {

@@ -11,6 +11,7 @@ export const WATCHED_KINDS = [
   'Waypoint',
   'AuthorizationPolicy',
   'PeerAuthentication',
+  'TrafficPolicy',
 ] as const;
 export type WatchedKind = (typeof WATCHED_KINDS)[number];
 
@@ -25,10 +26,12 @@ export const AFFECTS: Readonly<Record<WatchedKind, readonly ResourceType[]>> = {
   Waypoint: ['Workload', 'Service'],
   AuthorizationPolicy: ['AuthorizationPolicy'],
   PeerAuthentication: ['PeerAuthentication'],
+  TrafficPolicy: ['Service'],
 };
 
 /** Kinds whose changes can change a policy's status conditions. */
-export const AFFECTS_STATUS: ReadonlySet<WatchedKind> = new Set(['Namespace', 'Service', 'Waypoint', 'AuthorizationPolicy', 'PeerAuthentication']);
+export const AFFECTS_STATUS: ReadonlySet<WatchedKind> = new Set(['Namespace', 'Service', 'Waypoint', 'AuthorizationPolicy', 'PeerAuthentication', 'TrafficPolicy']);
 
 /** The policy kinds the controller validates and writes status for. */
-export type PolicyKind = 'AuthorizationPolicy' | 'PeerAuthentication';
+export const POLICY_KINDS = ['AuthorizationPolicy', 'PeerAuthentication', 'TrafficPolicy'] as const satisfies readonly WatchedKind[];
+export type PolicyKind = (typeof POLICY_KINDS)[number];

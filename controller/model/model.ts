@@ -3,8 +3,9 @@ import type { InformerEvent } from '../../lib/k8s/informer.js';
 import type { Logger } from '../../lib/log.js';
 import { RESOURCE_TYPES, resourceName, type ResourceMap, type ResourceType } from '../../lib/xds/index.js';
 import { AFFECTS, AFFECTS_STATUS, type PolicyKind, type WatchedKind } from './kinds.js';
-import { authorizationPolicyBook, formatFieldErrors, peerAuthenticationBook, type PolicyBook, type RawObject } from './policies.js';
+import { authorizationPolicyBook, formatFieldErrors, peerAuthenticationBook, trafficPolicyBook, type PolicyBook, type RawObject } from './policies.js';
 import { SERVICE_NAME_LABEL, toService } from './services.js';
+import { DEFAULT_LOAD_BALANCER, bindTrafficPolicies, type CompiledTrafficPolicy, type TrafficPolicyBinding } from './traffic-policies.js';
 import { isLiveWorkloadPod, podServiceAccount, serviceWaypoint, toWorkload, type WaypointFor, type WaypointLookup } from './workloads.js';
 
 /**
@@ -57,6 +58,8 @@ export class MeshModel {
   private readonly waypoints = new Map<string, RawObject>();
   readonly authorizationPolicies: PolicyBook<ResourceMap['AuthorizationPolicy']>;
   readonly peerAuthentications: PolicyBook<ResourceMap['PeerAuthentication']>;
+  readonly trafficPolicies: PolicyBook<CompiledTrafficPolicy>;
+  private binding: { gen: number; value: TrafficPolicyBinding } | undefined;
   private readonly typeGens = Object.fromEntries(RESOURCE_TYPES.map((t) => [t, 1])) as Record<ResourceType, number>;
   private readonly built: { [T in ResourceType]?: Built<T> } = {};
   private readonly listeners = new Set<Listener>();
@@ -68,6 +71,7 @@ export class MeshModel {
     this.log = opts.log;
     this.authorizationPolicies = authorizationPolicyBook(opts.rootNamespace);
     this.peerAuthentications = peerAuthenticationBook(opts.rootNamespace);
+    this.trafficPolicies = trafficPolicyBook();
   }
 
   /** Bumped on every applied change. */
@@ -115,6 +119,7 @@ export class MeshModel {
         break;
       case 'AuthorizationPolicy':
       case 'PeerAuthentication':
+      case 'TrafficPolicy':
         this.applyPolicy(kind, key, obj, del);
         break;
     }
@@ -145,7 +150,7 @@ export class MeshModel {
   }
 
   private applyPolicy(kind: PolicyKind, key: string, obj: RawObject, del: boolean): void {
-    const book: PolicyBook<unknown> = kind === 'AuthorizationPolicy' ? this.authorizationPolicies : this.peerAuthentications;
+    const book = this.book(kind);
     if (del) {
       book.delete(key);
       return;
@@ -166,6 +171,11 @@ export class MeshModel {
           : `${kind} ${key} rejected; it has no accepted version, so nothing of it is enforced`,
       );
     }
+  }
+
+  /** The book of a policy kind. */
+  book(kind: PolicyKind): PolicyBook<unknown> {
+    return { AuthorizationPolicy: this.authorizationPolicies, PeerAuthentication: this.peerAuthentications, TrafficPolicy: this.trafficPolicies }[kind];
   }
 
   // ---- the pushed resources ----
@@ -200,8 +210,11 @@ export class MeshModel {
           byService.set(k, [...(byService.get(k) ?? []), s]);
         }
         const sorted = (list: V1EndpointSlice[]) => list.sort((a, b) => (a.metadata!.name! < b.metadata!.name! ? -1 : 1));
+        const { inForce } = this.trafficPolicyBinding();
+        const podUid = (ns: string, name: string) => this.pods.get(`${ns}/${name}`)?.metadata?.uid;
         for (const [k, svc] of this.services) {
-          const r = toService(svc, sorted(byService.get(k) ?? []), this.namespaces.get(svc.metadata?.namespace ?? ''), this.waypointLookup, (ns, name) => this.pods.get(`${ns}/${name}`)?.metadata?.uid);
+          const lb = inForce.get(k)?.loadBalancer ?? DEFAULT_LOAD_BALANCER;
+          const r = toService(svc, sorted(byService.get(k) ?? []), this.namespaces.get(svc.metadata?.namespace ?? ''), this.waypointLookup, podUid, lb);
           if (r) add(r as ResourceMap[T]);
         }
         break;
@@ -250,6 +263,19 @@ export class MeshModel {
     return svc ? serviceWaypoint(svc as { metadata?: { namespace?: string; labels?: Record<string, string> } }, this.namespaces.get(namespace), this.waypointLookup) : null;
   }
 
+  /** Whether a Service exists. */
+  hasService(namespace: string, name: string): boolean {
+    return this.services.has(`${namespace}/${name}`);
+  }
+
+  /** Which TrafficPolicy is in force for each Service, and which Services each one lost to an older one. */
+  trafficPolicyBinding(): TrafficPolicyBinding {
+    // A TrafficPolicy change dirties the Service type, so its generation tells when to recompute.
+    const gen = this.typeGens.Service;
+    if (this.binding?.gen !== gen) this.binding = { gen, value: bindTrafficPolicies(this.trafficPolicies.enforced().values()) };
+    return this.binding.value;
+  }
+
   counts(): Record<string, number> {
     return {
       namespaces: this.namespaces.size,
@@ -261,8 +287,10 @@ export class MeshModel {
       waypoints: this.waypoints.size,
       authorizationPolicies: this.authorizationPolicies.size,
       peerAuthentications: this.peerAuthentications.size,
+      trafficPolicies: this.trafficPolicies.size,
       rejectedAuthorizationPolicies: this.authorizationPolicies.rejected,
       rejectedPeerAuthentications: this.peerAuthentications.rejected,
+      rejectedTrafficPolicies: this.trafficPolicies.rejected,
     };
   }
 
@@ -280,7 +308,11 @@ export class MeshModel {
       counts: this.counts(),
       nodes: [...this.nodes.keys()].sort(),
       resources: Object.fromEntries(RESOURCE_TYPES.map((t) => [t, [...this.resources(t).values()]])),
-      rejected: { AuthorizationPolicy: rejected(this.authorizationPolicies), PeerAuthentication: rejected(this.peerAuthentications) },
+      rejected: {
+        AuthorizationPolicy: rejected(this.authorizationPolicies),
+        PeerAuthentication: rejected(this.peerAuthentications),
+        TrafficPolicy: rejected(this.trafficPolicies),
+      },
     };
   }
 }

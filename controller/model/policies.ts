@@ -4,11 +4,14 @@ import {
   normalizePrincipal,
   validateAuthorizationPolicy,
   validatePeerAuthentication,
+  validateTrafficPolicy,
   type AuthorizationPolicy as AuthorizationPolicyCr,
   type PeerAuthentication as PeerAuthenticationCr,
+  type TrafficPolicy as TrafficPolicyCr,
 } from '../../lib/crds/index.js';
 import type { AuthorizationPolicy, L4Condition, L4Rule, L4Source, PeerAuthentication, PolicyScope, WorkloadSelector } from '../../lib/xds/types.js';
 import type { PolicyKind } from './kinds.js';
+import { compileTrafficPolicy, type CompiledTrafficPolicy } from './traffic-policies.js';
 
 /**
  * Validation and compilation of the policy kinds. A policy that fails
@@ -20,7 +23,7 @@ import type { PolicyKind } from './kinds.js';
 export interface RawObject {
   apiVersion?: string;
   kind?: string;
-  metadata?: { name?: string; namespace?: string; generation?: number; uid?: string; resourceVersion?: string; labels?: Record<string, string> };
+  metadata?: { name?: string; namespace?: string; generation?: number; uid?: string; resourceVersion?: string; creationTimestamp?: string; labels?: Record<string, string> };
   spec?: unknown;
   status?: unknown;
 }
@@ -164,6 +167,10 @@ export function authorizationPolicyBook(rootNamespace: string): PolicyBook<Autho
 
 export function peerAuthenticationBook(rootNamespace: string): PolicyBook<PeerAuthentication> {
   return new PolicyBook('PeerAuthentication', validatePeerAuthentication, (o) => compilePeerAuthentication(o as PeerAuthenticationCr, rootNamespace));
+}
+
+export function trafficPolicyBook(): PolicyBook<CompiledTrafficPolicy> {
+  return new PolicyBook('TrafficPolicy', validateTrafficPolicy, (o) => compileTrafficPolicy(o as TrafficPolicyCr));
 }
 
 /** One line for logs and status messages: `spec.action: must be one of ...; spec.rules[0]...`. */

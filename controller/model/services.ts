@@ -1,5 +1,6 @@
 import type { V1EndpointSlice, V1Namespace, V1Service } from '@kubernetes/client-node';
 import type { Endpoint, PortMapping, Service, ServicePort } from '../../lib/xds/types.js';
+import type { ServiceLoadBalancer } from './traffic-policies.js';
 import { serviceWaypoint, type WaypointLookup } from './workloads.js';
 
 /** The label an EndpointSlice names its Service with. */
@@ -26,7 +27,8 @@ function servicePorts(svc: V1Service): ServicePort[] {
  * A Service with its endpoints: every IPv4 address of its EndpointSlices,
  * each with the pod it is (by uid, else found by name through `podUid`) and
  * its port per Service port (slice ports are matched by name, as kube-proxy
- * does). Sorted by address so equal input gives equal output.
+ * does). Sorted by address so equal input gives equal output. `loadBalancer`
+ * comes from the TrafficPolicy in force for the Service.
  */
 export function toService(
   svc: V1Service,
@@ -34,6 +36,7 @@ export function toService(
   ns: V1Namespace | undefined,
   lookup: WaypointLookup,
   podUid: (namespace: string, name: string) => string | undefined,
+  loadBalancer: ServiceLoadBalancer,
 ): Service | undefined {
   const name = svc.metadata?.name;
   if (!name || svc.spec?.type === 'ExternalName') return undefined;
@@ -68,6 +71,8 @@ export function toService(
     ports,
     endpoints: [...byAddress.values()].sort((a, b) => compareIp(a.address, b.address)),
     waypoint: serviceWaypoint(svc as { metadata?: { namespace?: string; labels?: Record<string, string> } }, ns, lookup),
+    lbPolicy: loadBalancer.lbPolicy,
+    lbHashHeader: loadBalancer.lbHashHeader,
   };
 }
 

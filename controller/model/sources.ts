@@ -44,6 +44,7 @@ export function startModelSources(opts: { kc: KubeConfig; model: MeshModel; log:
     ['Waypoint', '/apis/ambit.dev/v1alpha1/waypoints', crd('waypoints')],
     ['AuthorizationPolicy', '/apis/ambit.dev/v1alpha1/authorizationpolicies', crd('authorizationpolicies')],
     ['PeerAuthentication', '/apis/ambit.dev/v1alpha1/peerauthentications', crd('peerauthentications')],
+    ['TrafficPolicy', '/apis/ambit.dev/v1alpha1/trafficpolicies', crd('trafficpolicies')],
   ];
   const informers: Informer<KubernetesObject>[] = table.map(([kind, path, list]) =>
     startInformer<KubernetesObject>({

@@ -3,9 +3,10 @@ import { exponentialBackoff, type Backoff } from '../../lib/k8s/informer.js';
 import type { Logger } from '../../lib/log.js';
 import { realTimers, type Timers } from '../../lib/xds/timers.js';
 import type { AuthorizationPolicy } from '../../lib/xds/types.js';
-import type { PolicyKind } from './kinds.js';
+import { POLICY_KINDS, type PolicyKind } from './kinds.js';
 import type { MeshModel } from './model.js';
 import { formatFieldErrors, type PolicyEntry } from './policies.js';
+import type { CompiledTrafficPolicy } from './traffic-policies.js';
 
 /**
  * Status conditions of the policy kinds, written back through the API's
@@ -26,7 +27,7 @@ export interface Condition {
 
 export type DesiredCondition = Omit<Condition, 'lastTransitionTime'>;
 
-const PLURALS: Record<PolicyKind, string> = { AuthorizationPolicy: 'authorizationpolicies', PeerAuthentication: 'peerauthentications' };
+const PLURALS: Record<PolicyKind, string> = { AuthorizationPolicy: 'authorizationpolicies', PeerAuthentication: 'peerauthentications', TrafficPolicy: 'trafficpolicies' };
 
 const L7_FAIL_CLOSED =
   'node agents enforce it fail-closed: an ALLOW rule with L7 fields (methods, paths, hosts, request.* conditions) matches nothing, a DENY rule with them matches on its L4 fields alone';
@@ -54,6 +55,59 @@ function waypointCondition(model: MeshModel, p: AuthorizationPolicy, generation:
   return { ...base, status: 'True', reason: 'ResolvedWaypoint', message: 'The L7 rules are enforced by the waypoint of each target.' };
 }
 
+const list = (names: readonly string[]): string => names.join(', ');
+
+/**
+ * A TrafficPolicy's conditions beyond Accepted: whether its target Services
+ * exist (ResolvedRefs), whether an older policy holds any of them
+ * (Conflicted), and, when it sets L7 fields, that they wait for a waypoint
+ * (WaypointAccepted). Ambit runs no waypoints yet, so that one is False
+ * whatever the Service's labels say.
+ */
+function trafficPolicyConditions(model: MeshModel, p: CompiledTrafficPolicy, generation: number | undefined): DesiredCondition[] {
+  const out: DesiredCondition[] = [];
+  const missing = p.services.filter((s) => !model.hasService(p.namespace, s));
+  out.push(
+    missing.length > 0
+      ? {
+          type: 'ResolvedRefs',
+          status: 'False',
+          reason: 'ServiceNotFound',
+          message: `Service ${list(missing)} not found in namespace ${p.namespace}; the policy applies to it once it exists.`,
+          observedGeneration: generation,
+        }
+      : { type: 'ResolvedRefs', status: 'True', reason: 'ResolvedRefs', message: 'Every target Service exists.', observedGeneration: generation },
+  );
+  const lost = model.trafficPolicyBinding().overridden.get(`${p.namespace}/${p.name}`) ?? [];
+  out.push(
+    lost.length > 0
+      ? {
+          type: 'Conflicted',
+          status: 'True',
+          reason: 'OlderPolicyWins',
+          message: `${lost.map((l) => `Service ${l.service} is held by TrafficPolicy ${l.by}`).join('; ')}: of the TrafficPolicies targeting one Service the oldest (by creationTimestamp, then name) is in force there, so this one does not apply to ${lost.length === 1 ? 'it' : 'them'}.`,
+          observedGeneration: generation,
+        }
+      : { type: 'Conflicted', status: 'False', reason: 'NoConflicts', message: 'In force for every target Service.', observedGeneration: generation },
+  );
+  if (p.waypointFields.length > 0) {
+    const hash = p.loadBalancer.lbPolicy === 'CONSISTENT_HASH';
+    const rest = p.waypointFields.filter((f) => f !== 'spec.loadBalancer.consistentHash');
+    const parts = [
+      ...(hash ? [`consistent hashing on header ${p.loadBalancer.lbHashHeader} needs a waypoint, so node agents balance connections round robin instead`] : []),
+      ...(rest.length > 0 ? [`${list(rest)} ${rest.length === 1 ? 'is' : 'are'} enforced by a waypoint, so ${rest.length === 1 ? 'it is' : 'they are'} not enforced`] : []),
+    ];
+    out.push({
+      type: 'WaypointAccepted',
+      status: 'False',
+      reason: 'WaypointUnavailable',
+      message: `Waypoints are not available yet: ${parts.join('; ')}.`,
+      observedGeneration: generation,
+    });
+  }
+  return out;
+}
+
 /** What the conditions of a policy should be. */
 export function desiredConditions(model: MeshModel, kind: PolicyKind, entry: PolicyEntry<unknown>): DesiredCondition[] {
   const generation = entry.object.metadata?.generation;
@@ -66,6 +120,7 @@ export function desiredConditions(model: MeshModel, kind: PolicyKind, entry: Pol
     const w = waypointCondition(model, entry.good.compiled as AuthorizationPolicy, generation);
     if (w) out.push(w);
   }
+  if (kind === 'TrafficPolicy' && entry.good) out.push(...trafficPolicyConditions(model, entry.good.compiled as CompiledTrafficPolicy, generation));
   return out;
 }
 
@@ -173,7 +228,7 @@ export class StatusReconciler {
       do {
         this.again = false;
         failures = 0;
-        const books = [this.o.model.authorizationPolicies, this.o.model.peerAuthentications] as const;
+        const books = POLICY_KINDS.map((k) => this.o.model.book(k));
         const live = new Set(books.flatMap((b) => b.entriesList().map(([key]) => `${b.kind}/${key}`)));
         for (const k of this.written.keys()) if (!live.has(k)) this.written.delete(k);
         for (const book of books) {

@@ -13,6 +13,7 @@ import {
   startTestController,
   syncEndpointSlices,
   tempDir,
+  trafficPolicy,
   until,
   type Lab,
   type TestAgent,
@@ -102,6 +103,17 @@ describe('config stream (controller <-> agent client, lab API server)', () => {
     lab.store.delete('peerauthentications', 'shop', 'strict');
     await until('the removal', () => !a.state.PeerAuthentication.has('shop/strict'));
     assert.deepEqual(a.updates.slice(seen2), [{ type: 'PeerAuthentication', upserts: [], removals: ['shop/strict'] }]);
+  });
+
+  it("a TrafficPolicy reaches the agents as its Service's load balancer, and only that Service is sent", async () => {
+    const a = agents[0]!;
+    assert.equal((a.state.Service.get('shop/web') as Service).lbPolicy, 'ROUND_ROBIN');
+    const seen = a.updates.length;
+    lab.store.create('trafficpolicies', trafficPolicy('web-lb', { targetRefs: [{ kind: 'Service', name: 'web' }], loadBalancer: { type: 'LeastRequest' } }, 'shop'));
+    await until('the load balancer', () => (a.state.Service.get('shop/web') as Service).lbPolicy === 'LEAST_REQUEST');
+    assert.deepEqual(a.updates.slice(seen), [{ type: 'Service', upserts: ['shop/web'], removals: [] }]);
+    lab.store.delete('trafficpolicies', 'shop', 'web-lb');
+    await until('back to round robin', () => (a.state.Service.get('shop/web') as Service).lbPolicy === 'ROUND_ROBIN');
   });
 
   it('a NACKed version is recorded and reported, and not resent until the model changes again', async () => {

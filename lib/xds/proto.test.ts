@@ -31,6 +31,8 @@ const service: Service = {
   ports: [{ name: 'http', port: 80, targetPort: 0, targetPortName: 'http', protocol: 'TCP', appProtocol: 'http' }],
   endpoints: [{ workloadUid: 'u1', address: '10.0.1.5', node: 'node-a', ready: true, ports: [{ servicePort: 80, targetPort: 8080 }] }],
   waypoint: null,
+  lbPolicy: 'CONSISTENT_HASH',
+  lbHashHeader: 'x-user',
 };
 const policy: AuthorizationPolicy = {
   namespace: 'shop',
@@ -74,5 +76,14 @@ describe('the .proto files', () => {
       assert.deepEqual(fromWire(type === 'Workload' ? 'Service' : 'Workload', back.upserts[0]!), undefined);
       assert.deepEqual([back.type, back.version, back.nonce, back.removals, back.fullState], [type, 'v1', 'n1', ['gone'], true]);
     }
+  });
+
+  it('decode a Service from a controller that predates lb_policy as ROUND_ROBIN', () => {
+    const def = protoLoader.loadSync([...PROTO_FILES], { ...LOADER_OPTIONS, includeDirs: [protoRoot()] });
+    const stream = (def['ambit.v1.MeshConfig'] as Record<string, protoLoader.MethodDefinition<object, ConfigMessage>>).Stream!;
+    const { lbPolicy: _p, lbHashHeader: _h, ...old } = service;
+    const msg: ConfigMessage = { type: 'Service', version: 'v1', nonce: 'n1', upserts: [{ name: 'shop/web', service: old as Service }], removals: [], fullState: true };
+    const back = fromWire('Service', stream.responseDeserialize(stream.responseSerialize(msg)).upserts[0]!);
+    assert.deepEqual([back?.lbPolicy, back?.lbHashHeader], ['ROUND_ROBIN', '']);
   });
 });

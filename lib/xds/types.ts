@@ -52,6 +52,9 @@ export interface Endpoint {
   ports: PortMapping[];
 }
 
+/** The proto `LoadBalancerPolicy`: CONSISTENT_HASH is L7, so node agents balance it ROUND_ROBIN. */
+export type LoadBalancerPolicy = 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'CONSISTENT_HASH';
+
 /** Resource name: `<namespace>/<name>`. */
 export interface Service {
   namespace: string;
@@ -62,6 +65,10 @@ export interface Service {
   ports: ServicePort[];
   endpoints: Endpoint[];
   waypoint: WaypointRef | null;
+  /** From the TrafficPolicy targeting the Service; ROUND_ROBIN when none does. */
+  lbPolicy: LoadBalancerPolicy;
+  /** The header CONSISTENT_HASH hashes; empty otherwise. */
+  lbHashHeader: string;
 }
 
 export type PolicyScope = 'NAMESPACE' | 'MESH' | 'WORKLOAD_SELECTOR' | 'TARGET_REFS';

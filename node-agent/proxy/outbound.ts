@@ -72,7 +72,12 @@ async function handle(client: net.Socket, deps: OutboundDeps): Promise<void> {
 
   if (meshedPath && target.workload!.node === deps.nodeName) {
     // Same node: the inbound side decides and reports; no tunnel needed.
-    await deps.inbound.deliver(client, { identity: source!.identity, sourceIp: peerIp, sourcePort: peerPort, sourceWorkload: source }, target.ip, target.port, 'mtls');
+    const release = deps.resolver.track(target.ip);
+    try {
+      await deps.inbound.deliver(client, { identity: source!.identity, sourceIp: peerIp, sourcePort: peerPort, sourceWorkload: source }, target.ip, target.port, 'mtls');
+    } finally {
+      release();
+    }
     return;
   }
 

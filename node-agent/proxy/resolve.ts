@@ -11,21 +11,20 @@ export interface Target {
   service: Service | undefined;
 }
 
-export type LbPolicy = 'RoundRobin' | 'LeastRequest';
-
 /**
  * Resolves an original destination: a ClusterIP picks a ready endpoint of
- * the Service (round robin, or least open connections); a pod IP is that pod;
- * anything else passes through as addressed. Owns the balancer state.
+ * the Service by the `lbPolicy` pushed with it, read on every resolution
+ * (LEAST_REQUEST: the fewest connections open through this agent, equals in
+ * turn; anything else is round robin, CONSISTENT_HASH included: hashing a
+ * header needs a waypoint); a pod IP is that pod; anything else passes
+ * through as addressed. Owns the balancer state: a cursor per Service port,
+ * and the open connections per endpoint address, counted by `track`.
  */
 export class Resolver {
   private readonly cursor = new Map<string, number>();
   private readonly active = new Map<string, number>();
 
-  constructor(
-    private readonly state: MeshState,
-    private readonly policy: () => LbPolicy = () => 'RoundRobin',
-  ) {}
+  constructor(private readonly state: MeshState) {}
 
   resolve(ip: string, port: number): Target | { error: string } {
     const service = this.state.serviceAt(ip);
@@ -35,15 +34,16 @@ export class Resolver {
       .map((e) => ({ e, target: e.ports.find((p) => p.servicePort === port)?.targetPort }))
       .filter((c): c is { e: (typeof service.endpoints)[number]; target: number } => c.target !== undefined);
     if (candidates.length === 0) return { error: `no ready endpoint of ${service.namespace}/${service.name} for port ${port}` };
+    // Round robin over the eligible endpoints: all of them, or for LEAST_REQUEST those with the fewest open connections.
+    const open = candidates.map((c) => this.active.get(c.e.address) ?? 0);
+    const fewest = Math.min(...open);
+    const eligible = (j: number) => service.lbPolicy !== 'LEAST_REQUEST' || open[j] === fewest;
     const key = `${service.namespace}/${service.name}:${port}`;
-    let pick = candidates[0]!;
-    if (this.policy() === 'LeastRequest') {
-      pick = candidates.reduce((best, c) => ((this.active.get(c.e.address) ?? 0) < (this.active.get(best.e.address) ?? 0) ? c : best));
-    } else {
-      const i = this.cursor.get(key) ?? 0;
-      pick = candidates[i % candidates.length]!;
-      this.cursor.set(key, (i + 1) % candidates.length);
-    }
+    const n = candidates.length;
+    let at = (this.cursor.get(key) ?? 0) % n;
+    while (!eligible(at)) at = (at + 1) % n;
+    this.cursor.set(key, (at + 1) % n);
+    const pick = candidates[at]!;
     return {
       ip: pick.e.address,
       port: pick.target,
@@ -52,7 +52,7 @@ export class Resolver {
     };
   }
 
-  /** Tracks open connections per endpoint for least-request balancing; returns the release. */
+  /** Counts a connection open to `ip` for LEAST_REQUEST; returns its release (idempotent), to call when the connection closes. */
   track(ip: string): () => void {
     this.active.set(ip, (this.active.get(ip) ?? 0) + 1);
     let released = false;
