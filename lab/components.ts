@@ -13,6 +13,8 @@ export interface ComponentSpec {
   cgroup: string;
   /** Compiled entry point, relative to the repo root. */
   entry: string;
+  /** Node.js flags before the entry point (the component's own runtime tuning). */
+  nodeFlags: readonly string[];
   env: Record<string, string>;
   admin: string;
 }
@@ -62,7 +64,7 @@ export class Component {
     this.logFile = paths.componentLog(spec.name);
     this.group = new ProcessGroup(
       componentHost(spec, this.logFile),
-      [{ name: spec.name, argv: [process.execPath, '--enable-source-maps', join(paths.repoRoot, spec.entry)], env: { ...process.env, ...spec.env } as Record<string, string>, workingDir: paths.repoRoot }],
+      [{ name: spec.name, argv: [process.execPath, '--enable-source-maps', ...spec.nodeFlags, join(paths.repoRoot, spec.entry)], env: { ...process.env, ...spec.env } as Record<string, string>, workingDir: paths.repoRoot }],
       'Always',
       (states) => (this.state = states[0]),
     );

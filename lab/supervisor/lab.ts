@@ -6,6 +6,7 @@ import type { KubeObject } from '../../lib/k8s/types.js';
 import { logger } from '../../lib/log.js';
 import { isMeshed } from '../../lib/mesh/membership.js';
 import { startApiServer, ObjectStore } from '../apiserver/index.js';
+import { NODE_AGENT_NODE_FLAGS } from '../../node-agent/node-flags.js';
 import { Component, type ComponentSpec } from '../components.js';
 import { PORTS as CONTROLLER_PORTS } from '../../controller/config.js';
 import { ensureBpffs, ensureCgroup2, makeCgroup } from '../host/cgroup.js';
@@ -157,6 +158,7 @@ export class Lab {
       node: undefined,
       netns: this.paths.fabricNetns,
       entry: 'dist/controller/main.js',
+      nodeFlags: [],
       admin: `${FABRIC_GATEWAY}:${CONTROLLER_PORTS.admin}`,
       env: {
         AMBIT_KUBE_SERVER: this.apiUrl,
@@ -174,6 +176,7 @@ export class Lab {
         node: node.name,
         netns: node.netns,
         entry: 'dist/node-agent/main.js',
+        nodeFlags: NODE_AGENT_NODE_FLAGS,
         admin: `${node.ip}:15020`,
         env: {
           AMBIT_NODE_NAME: node.name,
