@@ -97,12 +97,6 @@ export class EnrollmentReconciler {
     return [...this.current.values()];
   }
 
-  /** The enrolled pod with this IP, if any (the source of a redirected connection). */
-  byIp(ip: string): EnrolledPod | undefined {
-    for (const p of this.current.values()) if (p.ip === ip) return p;
-    return undefined;
-  }
-
   stop(): void {
     if (this.retryTimer) clearTimeout(this.retryTimer);
   }
