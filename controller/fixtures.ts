@@ -11,8 +11,12 @@ import { ObjectStore, startApiServer, type ApiServer } from '../lab/apiserver/in
 import type { KubeObject } from '../lib/k8s/types.js';
 import { computeEndpoints } from '../lab/workloads/endpoints.js';
 import { RESOURCE_TYPES, connectMeshConfig, resourceName, type MeshConfigConnection, type ResourceType } from '../lib/xds/index.js';
+import { logger } from '../lib/log.js';
 import { startController, type ControllerOverrides, type RunningController } from './app.js';
 import { loadControllerConfig, type ControllerConfig } from './config.js';
+import { MeshModel } from './model/model.js';
+import { startModelSources } from './model/sources.js';
+import { StatusReconciler, kubeStatusPatcher } from './model/status.js';
 
 export const LAB_TOKEN = 'lab-api-token';
 
@@ -35,6 +39,29 @@ export async function startLab(opts: { now?: () => Date } = {}): Promise<Lab> {
     currentContext: 'lab',
   });
   return { store, api, kc, close: () => api.close() };
+}
+
+export interface ModelHarness {
+  model: MeshModel;
+  status: StatusReconciler;
+  stop(): Promise<void>;
+}
+
+/** The controller's model fed by informers on `lab`, writing status back, once the informers have synced. */
+export async function startModelHarness(lab: Lab): Promise<ModelHarness> {
+  const model = new MeshModel({ trustDomain: 'cluster.local', rootNamespace: 'ambit-system', log: logger('test', 'model') });
+  const sources = startModelSources({ kc: lab.kc, model, log: logger('test', 'kube') });
+  const status = new StatusReconciler({ model, patcher: kubeStatusPatcher(lab.kc), log: logger('test', 'status'), debounceMs: 5 });
+  await sources.synced;
+  status.start();
+  return {
+    model,
+    status,
+    stop: async () => {
+      status.stop();
+      await sources.stop();
+    },
+  };
 }
 
 export async function tempDir(prefix = 'ambit-ctl-'): Promise<{ path: string; remove(): Promise<void> }> {

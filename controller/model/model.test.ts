@@ -1,17 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { logger } from '../../lib/log.js';
 import type { AuthorizationPolicy, PeerAuthentication, Service, Workload } from '../../lib/xds/index.js';
-import { authorizationPolicy, conditions, createPod, createService, namespace, peerAuthentication, startLab, syncEndpointSlices, until, type Lab } from '../fixtures.js';
-import { MeshModel } from './model.js';
-import { startModelSources, type ModelSources } from './sources.js';
-import { StatusReconciler, kubeStatusPatcher } from './status.js';
+import { authorizationPolicy, conditions, createPod, createService, namespace, peerAuthentication, startLab, startModelHarness, syncEndpointSlices, until, type Lab, type ModelHarness } from '../fixtures.js';
+import type { MeshModel } from './model.js';
 
 describe('mesh model from the lab API server', () => {
   let lab: Lab;
   let model: MeshModel;
-  let sources: ModelSources;
-  let status: StatusReconciler;
+  let harness: ModelHarness | undefined;
   const workload = (ns: string, name: string) => [...model.resources('Workload').values()].find((w) => w.namespace === ns && w.name === name);
 
   before(async () => {
@@ -33,16 +29,12 @@ describe('mesh model from the lab API server', () => {
     store.create('authorizationpolicies', authorizationPolicy('deny-posts', { targetRefs: [{ kind: 'Service', name: 'web' }], action: 'DENY', rules: [{ to: [{ operation: { methods: ['POST'] } }] }] }, 'shop'));
     store.create('peerauthentications', peerAuthentication('mesh', { mtls: { mode: 'STRICT' } }, 'ambit-system'));
 
-    model = new MeshModel({ trustDomain: 'cluster.local', rootNamespace: 'ambit-system', log: logger('test', 'model') });
-    sources = startModelSources({ kc: lab.kc, model, log: logger('test', 'kube') });
-    status = new StatusReconciler({ model, patcher: kubeStatusPatcher(lab.kc), log: logger('test', 'status'), debounceMs: 5 });
-    await sources.synced;
-    status.start();
+    harness = await startModelHarness(lab);
+    model = harness.model;
   });
 
   after(async () => {
-    status?.stop();
-    await sources?.stop();
+    await harness?.stop();
     await lab?.close();
   });
 
@@ -131,6 +123,7 @@ describe('mesh model from the lab API server', () => {
   });
 
   it('does not write a status that is already there', async () => {
+    const status = harness!.status;
     await status.reconcile();
     const writes = status.writes;
     await status.reconcile();

@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { TrafficPolicy as Cr } from '../../lib/crds/index.js';
-import { logger } from '../../lib/log.js';
 import type { Service } from '../../lib/xds/index.js';
-import { conditions, createPod, createService, namespace, startLab, syncEndpointSlices, trafficPolicy, until, type Lab } from '../fixtures.js';
-import { MeshModel } from './model.js';
-import { startModelSources, type ModelSources } from './sources.js';
-import { StatusReconciler, kubeStatusPatcher } from './status.js';
+import { conditions, createPod, createService, namespace, startLab, startModelHarness, syncEndpointSlices, trafficPolicy, until, type Lab, type ModelHarness } from '../fixtures.js';
+import type { MeshModel } from './model.js';
 import { bindTrafficPolicies, compileTrafficPolicy, type CompiledTrafficPolicy } from './traffic-policies.js';
 
 const tp = (name: string, spec: Cr['spec'], creationTimestamp?: string): Cr => ({
@@ -65,8 +62,7 @@ describe('TrafficPolicy precedence', () => {
 describe('TrafficPolicy from the lab API server', () => {
   let lab: Lab;
   let model: MeshModel;
-  let sources: ModelSources;
-  let status: StatusReconciler;
+  let harness: ModelHarness | undefined;
   /** The store's clock: each policy is created one second after the one before. */
   let clock = Date.parse('2025-01-01T00:00:00Z');
   const tick = () => (clock += 1000);
@@ -86,16 +82,12 @@ describe('TrafficPolicy from the lab API server', () => {
     tick();
     store.create('trafficpolicies', trafficPolicy('least', { targetRefs: to('web'), loadBalancer: { type: 'LeastRequest' } }, 'shop'));
 
-    model = new MeshModel({ trustDomain: 'cluster.local', rootNamespace: 'ambit-system', log: logger('test', 'model') });
-    sources = startModelSources({ kc: lab.kc, model, log: logger('test', 'kube') });
-    status = new StatusReconciler({ model, patcher: kubeStatusPatcher(lab.kc), log: logger('test', 'status'), debounceMs: 5 });
-    await sources.synced;
-    status.start();
+    harness = await startModelHarness(lab);
+    model = harness.model;
   });
 
   after(async () => {
-    status?.stop();
-    await sources?.stop();
+    await harness?.stop();
     await lab?.close();
   });
 
