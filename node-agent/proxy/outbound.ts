@@ -1,6 +1,7 @@
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { connectTcp, splice, type HbonePool } from '../../lib/hbone/index.js';
+import type { Workload } from '../../lib/xds/index.js';
 import type { Logger } from '../../lib/log.js';
 import { identityToSni } from '../../lib/mesh/sni.js';
 import type { OriginalDst } from '../bpf/abi.js';
@@ -66,48 +67,60 @@ async function handle(client: net.Socket, deps: OutboundDeps): Promise<void> {
   }
   const source = deps.state.workloadAt(peerIp);
   const resolved = deps.resolver.resolve(orig.ip, orig.port);
-  const target: Target = 'error' in resolved ? { ip: orig.ip, port: orig.port, workload: undefined, service: undefined } : resolved;
-  const service = target.service ? `${target.service.name}.${target.service.namespace}.svc.cluster.local` : undefined;
-  const meshedPath = Boolean(source?.meshed && target.workload?.meshed);
-
-  if (meshedPath && target.workload!.node === deps.nodeName) {
-    // Same node: the inbound side decides and reports; no tunnel needed.
-    const release = deps.resolver.track(target.ip);
-    try {
-      await deps.inbound.deliver(client, { identity: source!.identity, sourceIp: peerIp, sourcePort: peerPort, sourceWorkload: source }, target.ip, target.port, 'mtls');
-    } finally {
-      release();
-    }
+  if ('error' in resolved) {
+    const target: Target = { ip: orig.ip, port: orig.port, workload: undefined, service: undefined };
+    deps.telemetry.open(sourceView({ peerIp, peerPort, source, target, orig }, false))({ received: 0, sent: 0, error: resolved.error, flags: 'UH' });
+    client.resetAndDestroy();
     return;
   }
+  // The connection counts against its endpoint (LEAST_REQUEST) until it closes, whichever way it goes.
+  const release = deps.resolver.track(resolved.ip);
+  try {
+    await forward(client, deps, { peerIp, peerPort, source, target: resolved, orig });
+  } finally {
+    release();
+  }
+}
 
-  const view: ConnectionView = {
+/** A captured connection: who opened it, what it addressed, where it goes. */
+interface Captured {
+  peerIp: string;
+  peerPort: number;
+  source: Workload | undefined;
+  target: Target;
+  orig: OriginalDst;
+}
+
+function sourceView({ peerIp, peerPort, source, target, orig }: Captured, meshedPath: boolean): ConnectionView {
+  const service = target.service ? `${target.service.name}.${target.service.namespace}.svc.cluster.local` : undefined;
+  return {
     reporter: 'source',
     source: { ip: peerIp, port: peerPort, workload: source },
     destination: { ip: target.ip, port: target.port, workload: target.workload, service },
     originalDestination: { ip: orig.ip, port: orig.port },
     security: meshedPath ? 'mutual_tls' : 'none',
   };
-  const close = deps.telemetry.open(view);
-  if ('error' in resolved) {
-    close({ received: 0, sent: 0, error: resolved.error, flags: 'UH' });
+}
+
+/** Carries a resolved connection: to the inbound side on this node, through a tunnel, or as plain TCP. */
+async function forward(client: net.Socket, deps: OutboundDeps, c: Captured): Promise<void> {
+  const { peerIp, peerPort, source, target } = c;
+  const meshedPath = Boolean(source?.meshed && target.workload?.meshed);
+  if (meshedPath && target.workload!.node === deps.nodeName) {
+    // Same node: the inbound side decides and reports; no tunnel needed.
+    await deps.inbound.deliver(client, { identity: source!.identity, sourceIp: peerIp, sourcePort: peerPort, sourceWorkload: source }, target.ip, target.port, 'mtls');
+    return;
+  }
+  const close = deps.telemetry.open(sourceView(c, meshedPath));
+  const upstream = meshedPath ? await tunnel(deps, source!.identity, peerIp, target) : await plain(target);
+  if (!upstream.ok) {
+    close({ received: 0, sent: 0, error: upstream.error, flags: upstream.flags });
     client.resetAndDestroy();
     return;
   }
-  const release = deps.resolver.track(target.ip);
-  try {
-    const upstream = meshedPath ? await tunnel(deps, source!.identity, peerIp, target) : await plain(target);
-    if (!upstream.ok) {
-      close({ received: 0, sent: 0, error: upstream.error, flags: upstream.flags });
-      client.resetAndDestroy();
-      return;
-    }
-    const r = await splice(upstream.value, client);
-    close({ received: r.socketToStream, sent: r.streamToSocket, error: r.error?.message, ...(r.error ? { flags: 'UR' } : {}) });
-    if (r.error) resetDuplex(client);
-  } finally {
-    release();
-  }
+  const r = await splice(upstream.value, client);
+  close({ received: r.socketToStream, sent: r.streamToSocket, error: r.error?.message, ...(r.error ? { flags: 'UR' } : {}) });
+  if (r.error) resetDuplex(client);
 }
 
 type Upstream = { ok: true; value: Duplex } | { ok: false; error: string; flags: string };
