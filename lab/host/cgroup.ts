@@ -57,15 +57,31 @@ export function cgroupPids(path: string): number[] {
 }
 
 /**
+ * cgroup v2's `populated` flag of a subtree. Unlike `cgroup.procs` it stays 1
+ * while a killed process is still exiting (freeing a large heap takes a
+ * while), and rmdir fails with EBUSY until it drops.
+ */
+function populated(path: string): boolean {
+  try {
+    return /^populated 1$/m.test(readFileSync(join(path, 'cgroup.events'), 'utf8'));
+  } catch {
+    return false; // no such file (cgroup v1 or gone): cgroup.procs is all there is
+  }
+}
+
+/**
  * Kills every process in a subtree (all of them started by the lab, found by
  * pid through the cgroup) and removes the directories, deepest first. cgroup
- * directories can only be removed once empty, so wait briefly for the kills.
+ * directories can only be removed once empty, so wait (at most 5 s) for the
+ * killed processes to be gone.
  */
 export async function removeCgroupTree(path: string): Promise<void> {
   if (!existsSync(path)) return;
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const pids = cgroupPids(path).filter((p) => p !== process.pid);
-    if (pids.length === 0) break;
+  for (let attempt = 0; attempt < 250; attempt++) {
+    const all = cgroupPids(path);
+    const pids = all.filter((p) => p !== process.pid);
+    // A caller inside the tree keeps it populated: then only the others count.
+    if (pids.length === 0 && (all.length > 0 || !populated(path))) break;
     for (const pid of pids) {
       try {
         process.kill(pid, 'SIGKILL');
