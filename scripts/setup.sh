@@ -1,18 +1,16 @@
 #!/usr/bin/env bash
 # Installs what Ambit needs on a Debian 12 machine and builds it. Idempotent:
-# apt and npm run only when something is missing or out of date.
+# apt and npm run only when something is missing or out of date. The package
+# list is scripts/apt-packages; test/install/packages.test.ts keeps it honest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# command -> Debian package
-declare -A NEED=(
-  [clang]=clang [llc]=llvm [bpftool]=bpftool [ip]=iproute2 [nft]=nftables
-  [nsenter]=util-linux [iperf3]=iperf3 [wrk]=wrk [haproxy]=haproxy [tcpdump]=tcpdump
-)
+mapfile -t wanted < <(grep -v '^\s*#' scripts/apt-packages | grep -v '^\s*$')
 missing=()
-for cmd in "${!NEED[@]}"; do command -v "$cmd" >/dev/null 2>&1 || missing+=("${NEED[$cmd]}"); done
-[ -f /usr/include/bpf/bpf_helpers.h ] || missing+=(libbpf-dev)
-ls /usr/lib/*/libbpf.so.1 >/dev/null 2>&1 || missing+=(libbpf1)
+for pkg in "${wanted[@]}"; do
+  status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
+  [ "$status" = installed ] || missing+=("$pkg")
+done
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "setup: missing packages (${missing[*]}); run as root to install them" >&2
