@@ -2,13 +2,19 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
-import { findMount } from '../../lab/host/cgroup.js';
+import { after, before, describe, it } from 'node:test';
+import { ensureBpffs, ensureCgroup2, findMount } from '../../lab/host/cgroup.js';
 import { checkRedirectPrerequisites } from './preflight.js';
 
 // Runs as root, like the agent (the capability check comes first otherwise).
 describe('redirect prerequisites', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ambit-preflight-'));
+  // A node running the agent has both mounted; a fresh test machine may not
+  // until a lab boots, and test order must not matter.
+  before(async () => {
+    await ensureCgroup2();
+    await ensureBpffs();
+  });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('names a missing bpf filesystem', () => {
