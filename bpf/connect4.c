@@ -69,6 +69,10 @@ int ambit_connect4(struct bpf_sock_addr *ctx)
 	__u64 cookie = bpf_get_socket_cookie(ctx);
 	if (bpf_map_update_elem(&ambit_cookie_dst, &cookie, &orig, BPF_ANY))
 		return 1; /* cannot record: let it through rather than strand it */
+	/* For getpeername4: the socket keeps its original destination for life. */
+	struct ambit_orig_dst *peer = bpf_sk_storage_get(&ambit_sock_dst, ctx->sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (peer)
+		*peer = orig;
 
 	ctx->user_ip4 = cfg->agent_ip4;
 	ctx->user_port = cfg->agent_port;

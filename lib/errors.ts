@@ -29,6 +29,7 @@ export const ErrorCodes = {
   AMBIT_ERR_HBONE_DENIED: 'the HBONE peer refused the tunnel by authorization policy (HTTP 401/403); the reason header says which rule',
   AMBIT_ERR_HBONE_UPSTREAM: 'the HBONE peer could not connect to the destination workload (HTTP 503); check the destination pod is listening',
   AMBIT_ERR_HBONE_PROTOCOL: 'an HBONE peer broke the protocol or went away (not CONNECT, bad :authority, unexpected status, stream reset, GOAWAY, timeout)',
+  AMBIT_ERR_SOURCE_SPOOFED: 'an HBONE peer claimed a source address that is not a workload of its own identity on its own node; the tunnel was refused',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -13,7 +13,8 @@ import { loadRedirector, type Redirector } from './bpf/loader.js';
 import type { AgentConfig } from './config.js';
 import { EnrollmentReconciler } from './enrollment/reconciler.js';
 import { CertManager } from './identity/certs.js';
-import { makeTransparent, startInboundCapture, type InboundCapture } from './inbound/capture.js';
+import { startInboundCapture, type InboundCapture } from './inbound/capture.js';
+import { makeTransparent } from './inbound/transparent.js';
 import { Inbound } from './proxy/inbound.js';
 import { startOutbound } from './proxy/outbound.js';
 import { Resolver } from './proxy/resolve.js';
@@ -74,10 +75,19 @@ export async function startAgent(cfg: Readonly<AgentConfig>): Promise<RunningAge
     onUpdate: (type, upserts, removals) => state.apply(type, upserts as never, removals),
     log: logger('node-agent', 'xds'),
   });
+  void xds.synced.then(() => state.markComplete());
 
   // Inbound: HBONE on 15008 presents the destination workload's certificate,
   // chosen by SNI; plaintext comes through 15006 where PERMISSIVE allows.
-  const inbound = new Inbound(state, cfg.nodeName, telemetry, logger('node-agent', 'inbound'));
+  const inbound = new Inbound({
+    state,
+    nodeName: cfg.nodeName,
+    telemetry,
+    metrics,
+    log: logger('node-agent', 'inbound'),
+    nodeIp,
+    preserveSourceIp: cfg.inboundCapture,
+  });
   const hbone: HboneServer = await startHboneServer({
     host: cfg.nodeIp,
     port: cfg.hbonePort,
@@ -93,13 +103,16 @@ export async function startAgent(cfg: Readonly<AgentConfig>): Promise<RunningAge
   let capture: InboundCapture | undefined;
   if (cfg.inboundCapture) {
     makeTransparent(plaintext);
-    capture = await startInboundCapture(cfg.inboundPort);
+    capture = await startInboundCapture({ port: cfg.inboundPort, log: logger('node-agent', 'capture') });
   }
-  // Local meshed pods: keep their certificates ready and their inbound capture current.
+  // Local meshed pods: keep their certificates ready and, once the config is
+  // complete, their inbound capture current (until then the kernel keeps
+  // what the last agent left).
   const syncLocal = () => {
     const local = state.workloadsOn(cfg.nodeName).filter((w) => w.meshed && w.ip);
     certs.retain(local.map((w) => w.identity));
-    void capture?.update(local.map((w) => ({ ip: w.ip, mode: state.mtlsModeFor(w) }))).catch((err: unknown) => log.error({ err: String(err) }, 'inbound capture update failed'));
+    if (!state.complete) return;
+    capture?.update(local.map((w) => ({ ip: w.ip, mode: state.mtlsModeFor(w) }))).catch((err: unknown) => log.error({ err: String(err) }, 'inbound capture update failed'));
   };
   state.onChange(syncLocal);
   syncLocal(); // what arrived before this point
@@ -161,7 +174,7 @@ export async function startAgent(cfg: Readonly<AgentConfig>): Promise<RunningAge
       ca.close();
       await Promise.all([namespaces.stop(), pods.stop(), nodes.stop()]);
       await Promise.all([closeServer(outbound), closeServer(admin), closeServer(plaintext), hbone.close({ drainMs: 1000 }), pool.close({ drainMs: 1000 })]);
-      await capture?.close();
+      await capture?.close({ remove: cfg.detachOnExit });
       redirector.close({ detach: cfg.detachOnExit });
       log.info({ detached: cfg.detachOnExit }, 'node agent stopped');
     },

@@ -51,7 +51,13 @@ enum ambit_stat {
 	AMBIT_STAT_SKIP_AGENT = 4,        /* destination already is the agent */
 	AMBIT_STAT_ORIG_DST_RECORDED = 5, /* sockops keyed the original destination */
 	AMBIT_STAT_COOKIE_MISSING = 6,    /* sockops found no connect4 record */
-	AMBIT_STAT_MAX = 7,
+	AMBIT_STAT_PEER_RESTORED = 7,     /* getpeername4 reported the original destination */
+	AMBIT_STAT_MAX = 8,
 };
+
+/* Slots of ambit_stats. Larger than AMBIT_STAT_MAX and never changed, so a
+ * new counter does not change the pinned map's layout and an upgraded agent
+ * still re-adopts it. */
+#define AMBIT_STAT_SLOTS 32
 
 #endif

@@ -48,9 +48,19 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } ambit_orig_dst SEC(".maps");
 
+/* Per socket, where a redirected socket was going, for getpeername(). Socket
+ * local storage: the kernel frees it with the socket, so nothing can leak. */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct ambit_orig_dst);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ambit_sock_dst SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, AMBIT_STAT_MAX);
+	__uint(max_entries, AMBIT_STAT_SLOTS);
 	__type(key, __u32);
 	__type(value, __u64);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);

@@ -5,23 +5,24 @@ import type { HostPort } from './authority.js';
 import { DEFAULT_UPSTREAM_CONNECT_TIMEOUT_MS } from './constants.js';
 import { HboneError } from './errors.js';
 
+export interface ConnectOptions {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Bind to this address first (for a foreign address, pass a transparent `socket`). */
+  localAddress?: string;
+  /** An unconnected, half-open-capable socket to connect (default: a new one). */
+  socket?: net.Socket;
+}
+
 /**
  * A connected, half-open-capable TCP socket to `dest`, or an AMBIT_ERR_UPSTREAM_CONNECT value
  * (refused, unreachable, timed out). `signal` aborts the attempt.
  */
-export function connectTcp(
-  dest: HostPort,
-  opts: { timeoutMs?: number; signal?: AbortSignal; localAddress?: string } = {},
-): Promise<Result<net.Socket, HboneError>> {
+export function connectTcp(dest: HostPort, opts: ConnectOptions = {}): Promise<Result<net.Socket, HboneError>> {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_UPSTREAM_CONNECT_TIMEOUT_MS;
   return new Promise((resolve) => {
-    const sock = net.connect({
-      host: dest.host,
-      port: dest.port,
-      allowHalfOpen: true,
-      noDelay: true,
-      ...(opts.localAddress ? { localAddress: opts.localAddress } : {}),
-    });
+    const sock = opts.socket ?? new net.Socket({ allowHalfOpen: true });
+    sock.connect({ host: dest.host, port: dest.port, ...(opts.localAddress ? { localAddress: opts.localAddress } : {}) });
     const where = `${dest.family === 6 ? `[${dest.host}]` : dest.host}:${dest.port}`;
     const finish = (r: Result<net.Socket, HboneError>): void => {
       clearTimeout(timer);
@@ -39,6 +40,7 @@ export function connectTcp(
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     if (opts.signal?.aborted) onAbort();
     sock.once('connect', () => {
+      sock.setNoDelay(true);
       sock.setKeepAlive(true, 30_000);
       sock.on('error', () => {}); // the owner (splice) reports errors; never an uncaught 'error'
       finish(ok(sock));

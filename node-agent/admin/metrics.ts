@@ -24,6 +24,7 @@ export class AgentMetrics {
   readonly sent: Counter<(typeof TCP_LABELS)[number]>;
   readonly received: Counter<(typeof TCP_LABELS)[number]>;
   readonly redirectMisses: Counter<string>;
+  readonly sourceRefused: Counter<'source_principal'>;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'ambit_agent_' });
@@ -36,6 +37,12 @@ export class AgentMetrics {
     this.redirectMisses = new Counter({
       name: 'ambit_redirect_original_dst_missing_total',
       help: 'Connections on the outbound port with no recorded original destination',
+      registers: [this.registry],
+    });
+    this.sourceRefused = new Counter({
+      name: 'ambit_source_address_refused_total',
+      help: 'HBONE tunnels refused because the peer claimed a source address that is not its own workload',
+      labelNames: ['source_principal'],
       registers: [this.registry],
     });
   }

@@ -11,7 +11,7 @@ import { decodeConfig, decodeOrigDst, encodeConfig, encodeSockKey, LAYOUT, MAP_N
  * for byte. The truth is the BTF the compiler wrote into the built objects.
  */
 const repo = resolve(fileURLToPath(import.meta.url), '..', '..', '..', '..');
-const objects = ['connect4.bpf.o', 'sockops.bpf.o'].map((o) => resolve(repo, 'bpf', 'build', o));
+const objects = ['connect4.bpf.o', 'sockops.bpf.o', 'getpeername4.bpf.o'].map((o) => resolve(repo, 'bpf', 'build', o));
 
 interface BtfType {
   kind: string;

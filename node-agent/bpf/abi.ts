@@ -7,7 +7,7 @@
 import { isIPv4 } from 'node:net';
 import { AmbitError } from '../../lib/errors.js';
 
-export const MAP_NAMES = ['ambit_meshed', 'ambit_config', 'ambit_cookie_dst', 'ambit_orig_dst', 'ambit_stats'] as const;
+export const MAP_NAMES = ['ambit_meshed', 'ambit_config', 'ambit_cookie_dst', 'ambit_orig_dst', 'ambit_sock_dst', 'ambit_stats'] as const;
 export type MapName = (typeof MAP_NAMES)[number];
 
 export const ENROLL_MESHED = 1;
@@ -28,6 +28,7 @@ export const STATS = [
   'skip_agent',
   'orig_dst_recorded',
   'cookie_missing',
+  'peer_restored',
 ] as const;
 export type StatName = (typeof STATS)[number];
 

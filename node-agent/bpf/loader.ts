@@ -26,6 +26,7 @@ const log = logger('node-agent', 'bpf');
 const PROGRAMS = [
   { object: 'connect4.bpf.o', program: 'ambit_connect4', link: 'link_connect4' },
   { object: 'sockops.bpf.o', program: 'ambit_sockops', link: 'link_sockops' },
+  { object: 'getpeername4.bpf.o', program: 'ambit_getpeername4', link: 'link_getpeername4' },
 ] as const;
 
 export interface RedirectOptions {

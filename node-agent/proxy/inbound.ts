@@ -1,11 +1,15 @@
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
-import { splice, connectTcp, type AuthzDecision, type TunnelRecord, type TunnelRequest } from '../../lib/hbone/index.js';
+import { fail, type Result } from '../../lib/errors.js';
+import { splice, connectTcp, HboneError, type AuthzDecision, type TunnelRecord, type TunnelRequest } from '../../lib/hbone/index.js';
 import type { Logger } from '../../lib/log.js';
 import { authorize } from '../../lib/policy/index.js';
 import type { Workload } from '../../lib/xds/index.js';
+import type { AgentMetrics } from '../admin/metrics.js';
+import { transparentSocket } from '../inbound/transparent.js';
 import type { MeshState } from '../state/mesh-state.js';
 import { stripV4Mapped } from './addresses.js';
+import { listen } from './listen.js';
 import type { ConnectionOutcome, Telemetry } from './telemetry.js';
 
 /** Who is asking to reach a local pod, as far as the destination agent knows. */
@@ -21,22 +25,45 @@ export type Admission =
   | { ok: true; workload: Workload }
   | { ok: false; status: 401 | 403 | 503; reason: string };
 
+export interface InboundOptions {
+  state: MeshState;
+  nodeName: string;
+  telemetry: Telemetry;
+  metrics: AgentMetrics;
+  log: Logger;
+  /** A node's address for HBONE (its InternalIP): a tunnel's claimed source must live on the node it comes from. */
+  nodeIp(node: string): string | undefined;
+  /**
+   * Connect to local pods from the client's own address (IP_TRANSPARENT), so
+   * applications see who called them. Needs the capture table's
+   * `socket transparent` rule to route the replies back; off without it.
+   */
+  preserveSourceIp: boolean;
+}
+
 /**
  * The destination side of the mesh on this node: decides whether a peer may
  * reach a local pod (it must be a meshed pod of this node, its mTLS mode must
  * admit the transport, and L4 authorization must allow) and connects to it.
  * One decision for all three ways in: HBONE (15008), plaintext through 15006
- * (PERMISSIVE), and connections between pods of this node.
+ * (PERMISSIVE), and connections between pods of this node. Until the agent
+ * has its first complete config it knows no policy, so it admits nothing.
  */
 export class Inbound {
-  constructor(
-    private readonly state: MeshState,
-    private readonly nodeName: string,
-    private readonly telemetry: Telemetry,
-    private readonly log: Logger,
-  ) {}
+  private readonly state: MeshState;
+  private readonly nodeName: string;
+  private readonly telemetry: Telemetry;
+  private readonly log: Logger;
+
+  constructor(private readonly o: InboundOptions) {
+    this.state = o.state;
+    this.nodeName = o.nodeName;
+    this.telemetry = o.telemetry;
+    this.log = o.log;
+  }
 
   admit(peer: InboundPeer, destIp: string, destPort: number, transport: 'mtls' | 'plaintext'): Admission {
+    if (!this.state.complete) return { ok: false, status: 503, reason: 'the node agent has no complete config from the controller yet' };
     const w = this.state.workloadAt(destIp);
     if (!w || w.node !== this.nodeName) return { ok: false, status: 503, reason: `${destIp} is not a workload on node ${this.nodeName}` };
     if (!w.meshed) return { ok: false, status: 503, reason: `${w.namespace}/${w.name} is not in the mesh` };
@@ -59,23 +86,55 @@ export class Inbound {
     return { ok: true, workload: w };
   }
 
-  /** The hooks of the HBONE server (15008): authorize each tunnel and report it. */
+  /**
+   * The address a tunnel's client really has. The source agent names it in
+   * `Forwarded: for=`; the claim is believed only for a workload whose
+   * identity is the peer certificate's and that runs on the node the tunnel
+   * comes from. No claim: unknown. A false claim: an error (the tunnel is
+   * refused), or any meshed workload could borrow another's address to pass
+   * an ipBlocks rule or to be logged as someone else.
+   */
+  private tunnelSource(req: TunnelRequest): Result<Workload | undefined, string> {
+    const claimed = forwardedFor(req.headers['forwarded']);
+    if (claimed === undefined) return { ok: true, value: undefined };
+    const w = this.state.workloadAt(claimed);
+    if (!w || w.identity !== req.peer.uri) {
+      return fail(`the peer ${req.peer.uri} claims source address ${claimed}, which is ${w ? `${w.namespace}/${w.name} (${w.identity})` : 'no workload the mesh knows'}`);
+    }
+    const from = this.o.nodeIp(w.node);
+    if (from !== req.sourceAddress.address) {
+      return fail(`the peer ${req.peer.uri} claims source address ${claimed} of ${w.namespace}/${w.name} on node ${w.node}, but the tunnel comes from ${req.sourceAddress.address}`);
+    }
+    return { ok: true, value: w };
+  }
+
+  /** The hooks of the HBONE server (15008): authorize each tunnel, connect it from the client's address, and report it. */
   hboneHooks() {
     const open = new WeakMap<TunnelRequest, (d: ConnectionOutcome) => void>();
+    const sources = new WeakMap<TunnelRequest, Workload>();
     return {
       authorize: (req: TunnelRequest): AuthzDecision => {
-        const sourceIp = forwardedFor(req.headers['forwarded']);
-        const peer = { identity: req.peer.uri, sourceIp, sourceWorkload: sourceIp ? this.state.workloadAt(sourceIp) : undefined };
+        const principal = req.peer.uri.replace(/^spiffe:\/\//, '');
+        const src = this.tunnelSource(req);
+        if (!src.ok) {
+          this.o.metrics.sourceRefused.inc({ source_principal: principal });
+          this.log.warn({ code: 'AMBIT_ERR_SOURCE_SPOOFED', peer: req.peer.uri, from: req.sourceAddress.address, dst: req.authority, reason: src.error }, 'HBONE tunnel refused: false source address');
+          return { allow: false, status: 401, reason: src.error };
+        }
+        const sourceWorkload = src.value;
+        if (sourceWorkload) sources.set(req, sourceWorkload);
+        const peer = { identity: req.peer.uri, sourceIp: sourceWorkload?.ip, sourceWorkload };
         const a = this.admit(peer, req.destination.host, req.destination.port, 'mtls');
         const close = this.telemetry.open({
           reporter: 'destination',
-          source: { ip: sourceIp ?? req.sourceAddress.address, workload: peer.sourceWorkload, principal: req.peer.uri.replace(/^spiffe:\/\//, '') },
+          source: { ip: sourceWorkload?.ip ?? req.sourceAddress.address, workload: sourceWorkload, principal },
           destination: { ip: req.destination.host, port: req.destination.port, workload: a.ok ? a.workload : this.state.workloadAt(req.destination.host) },
           security: 'mutual_tls',
         });
         open.set(req, close);
         return a.ok ? { allow: true } : { allow: false, status: a.status === 503 ? 403 : a.status, reason: a.reason };
       },
+      connectUpstream: (req: TunnelRequest, signal: AbortSignal) => this.connectPod(req.destination.host, req.destination.port, sources.get(req)?.ip, signal),
       onTunnelClosed: (r: TunnelRecord) => {
         const close = r.request && open.get(r.request);
         if (!close) return;
@@ -88,6 +147,18 @@ export class Inbound {
         });
       },
     };
+  }
+
+  /** A connection to a local pod, from `sourceIp` when the agent preserves source addresses and knows it. */
+  private connectPod(ip: string, port: number, sourceIp: string | undefined, signal?: AbortSignal): Promise<Result<net.Socket, HboneError>> {
+    if (!this.o.preserveSourceIp || !sourceIp) return connectTcp({ host: ip, port, family: 4 }, signal ? { signal } : {});
+    let socket: net.Socket;
+    try {
+      socket = transparentSocket();
+    } catch (err) {
+      return Promise.resolve(fail(new HboneError('AMBIT_ERR_UPSTREAM_CONNECT', `cannot open a transparent socket: ${(err as Error).message}`, { reason: 'transparent', cause: err })));
+    }
+    return connectTcp({ host: ip, port, family: 4 }, { socket, localAddress: sourceIp, ...(signal ? { signal } : {}) });
   }
 
   /**
@@ -108,7 +179,7 @@ export class Inbound {
       resetDuplex(client);
       return;
     }
-    const upstream = await connectTcp({ host: destIp, port: destPort, family: 4 });
+    const upstream = await this.connectPod(destIp, destPort, peer.sourceIp);
     if (!upstream.ok) {
       close({ received: 0, sent: 0, error: upstream.error.message, flags: 'UF' });
       resetDuplex(client);
@@ -123,18 +194,18 @@ export class Inbound {
     const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
       socket.on('error', () => {});
       const sourceIp = stripV4Mapped(socket.remoteAddress ?? '');
-      void this.deliver(
+      this.deliver(
         socket,
         { identity: undefined, sourceIp, sourcePort: socket.remotePort, sourceWorkload: this.state.workloadAt(sourceIp) },
         stripV4Mapped(socket.localAddress ?? ''),
         socket.localPort ?? 0,
         'plaintext',
-      );
+      ).catch((err: unknown) => {
+        this.log.error({ err: err instanceof Error ? err.message : String(err) }, 'bug: plaintext inbound connection failed unexpectedly');
+        resetDuplex(socket);
+      });
     });
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ host: '0.0.0.0', port }, () => resolve(server));
-    });
+    return listen(server, { host: '0.0.0.0', port }, this.log, 'plaintext inbound (15006)');
   }
 }
 

@@ -10,6 +10,7 @@ import type { MeshState } from '../state/mesh-state.js';
 import type { AgentMetrics } from '../admin/metrics.js';
 import { stripV4Mapped } from './addresses.js';
 import { resetDuplex, type Inbound } from './inbound.js';
+import { listen } from './listen.js';
 import type { Resolver, Target } from './resolve.js';
 import type { ConnectionView, Telemetry } from './telemetry.js';
 
@@ -45,14 +46,7 @@ export function startOutbound(host: string, port: number, deps: OutboundDeps): P
       client.resetAndDestroy();
     });
   });
-  server.on('error', (err) => deps.log.error({ err }, 'outbound listener failed'));
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ host, port, backlog: 4096 }, () => {
-      server.off('error', reject);
-      resolve(server);
-    });
-  });
+  return listen(server, { host, port }, deps.log, 'outbound (15001)');
 }
 
 async function handle(client: net.Socket, deps: OutboundDeps): Promise<void> {

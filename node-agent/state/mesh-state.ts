@@ -26,6 +26,24 @@ export class MeshState {
   private serviceByVip = new Map<string, Service>();
   private readonly listeners = new Set<() => void>();
   private version = 0;
+  private completed = false;
+
+  /**
+   * True once every resource type has arrived at least once. Before that the
+   * state may hold workloads but not yet the policies that govern them, so
+   * nothing may be decided from it: inbound admits nothing, and the capture
+   * and enrollment in the kernel stay as the last agent left them.
+   */
+  get complete(): boolean {
+    return this.completed;
+  }
+
+  /** Called by the updater once the first complete config is applied. */
+  markComplete(): void {
+    if (this.completed) return;
+    this.completed = true;
+    for (const l of this.listeners) l();
+  }
 
   apply<T extends ResourceType>(type: T, upserts: ResourceMap[T][], removals: string[]): UpdateResult {
     const problem = upserts.map((r) => invalid(type, r)).find(Boolean);
@@ -100,6 +118,7 @@ export class MeshState {
   dump(): unknown {
     return {
       generation: this.version,
+      complete: this.completed,
       workloads: [...this.workloads.values()],
       services: [...this.services.values()],
       authorizationPolicies: [...this.policies.values()],

@@ -1,9 +1,11 @@
-import { execFile } from 'node:child_process';
+import assert from 'node:assert/strict';
+import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
+import { createInterface } from 'node:readline';
 
 /** Helpers for end-to-end tests: drive a uniquely named lab through the real CLI. */
 
@@ -61,21 +63,28 @@ export class LabHarness {
     }
   }
 
-  /** The node agent's access-log lines (pino JSON) on a node. */
-  async accessLog(node: string): Promise<AccessLine[]> {
+  /** Every JSON line the node agent of a node logged (pino). */
+  async componentLog(node: string): Promise<Record<string, unknown>[]> {
     const st = await this.status();
     const agent = st.components.find((c) => c.kind === 'node-agent' && c.node === node);
     if (!agent) throw new Error(`no node agent on ${node}`);
     return readFileSync(agent.log, 'utf8')
       .split('\n')
-      .filter((l) => l.includes('"node-agent.access"'))
-      .map((l) => JSON.parse(l) as AccessLine);
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  }
+
+  /** The node agent's access-log lines on a node. */
+  async accessLog(node: string): Promise<AccessLine[]> {
+    return (await this.componentLog(node)).filter((l) => l['component'] === 'node-agent.access') as unknown as AccessLine[];
   }
 }
 
 export interface ConnectResult {
   error?: string;
   local?: { ip: string; port: number };
+  /** The peer address getpeername() reported. */
+  remote?: { ip: string; port: number };
   reply?: { pod: string; peer: string; local: string };
 }
 
@@ -149,4 +158,64 @@ export async function eventually(check: () => Promise<boolean>, attempts = 40, e
     await sleep(everyMs);
   }
   return false;
+}
+
+export interface Opened {
+  id: number;
+  pod: string;
+  local: { ip: string; port: number };
+}
+
+/** Drives fixtures/conns.mjs in a pod through `lab exec`: one command, one answer, in order. */
+export class Conns {
+  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly waiting: ((line: string) => void)[] = [];
+  private stderr = '';
+
+  constructor(lab: LabHarness, pod: string) {
+    this.child = spawn(resolve(repoRoot, 'bin', 'ambit'), ['lab', 'exec', pod, '--', 'node', fixture('conns.mjs')], {
+      env: { ...process.env, AMBIT_LAB: lab.name },
+      cwd: repoRoot,
+    });
+    this.child.stderr.on('data', (d: Buffer) => (this.stderr += d.toString()));
+    this.child.stdin.on('error', () => {}); // the process is gone; a pending ask times out and says so
+    createInterface({ input: this.child.stdout }).on('line', (line) => this.waiting.shift()?.(line));
+  }
+
+  private ask(command: string): Promise<Record<string, unknown>> {
+    return new Promise((resolvePromise, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no answer to "${command}" within 15 s; stderr: ${this.stderr}`)), 15_000);
+      this.waiting.push((line) => {
+        clearTimeout(timer);
+        resolvePromise(JSON.parse(line) as Record<string, unknown>);
+      });
+      this.child.stdin.write(`${command}\n`);
+    });
+  }
+
+  async open(host: string, port: number): Promise<Opened> {
+    const r = await this.ask(`open ${host} ${port}`);
+    if (typeof r['pod'] !== 'string') throw new Error(`open ${host}:${port} failed: ${JSON.stringify(r)}`);
+    return r as unknown as Opened;
+  }
+
+  /** Sends a line on connection `id` and waits for the server to echo it; the outcome as the fixture reports it. */
+  async ping(id: number): Promise<{ echo?: string; error?: string }> {
+    return (await this.ask(`ping ${id}`)) as { echo?: string; error?: string };
+  }
+
+  async close(id: number): Promise<void> {
+    const r = await this.ask(`close ${id}`);
+    assert.deepEqual(r, { closed: id });
+  }
+
+  /** Ends stdin: the fixture closes what is still open and exits. */
+  stop(): void {
+    this.child.stdin.end();
+  }
+
+  /** For cleanup after a failure: ends the `lab exec` process if it is still running. */
+  kill(): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill();
+  }
 }
