@@ -1,12 +1,12 @@
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AmbitError } from '../lib/errors.js';
 import type { KubeObject } from '../lib/k8s/types.js';
 import { describeOrigin, loadManifests, manifestOrigin } from '../lab/manifests/index.js';
 import { addNetns } from '../lab/host/netns.js';
-import { labPaths, type LabPaths } from '../lab/paths.js';
+import { DEFAULT_LAB, isLabName, LABS_DIR, labPaths, type LabPaths } from '../lab/paths.js';
 import { podCommand, type PodSandbox } from '../lab/runtime.js';
 import { controlRequest } from '../lab/supervisor/control.js';
 import type { LabStatus } from '../lab/supervisor/lab.js';
@@ -17,10 +17,9 @@ const UP_TIMEOUT_MS = 180_000;
 
 export async function labCommand(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
-  const paths = labPaths();
+  if (sub === 'up') return up(labPaths(), rest);
+  const paths = await targetLab();
   switch (sub) {
-    case 'up':
-      return up(paths, rest);
     case 'apply':
     case 'delete':
       return change(paths, sub, rest);
@@ -40,6 +39,25 @@ export async function labCommand(args: string[]): Promise<number> {
     default:
       throw new AmbitError('AMBIT_ERR_CONFIG', `unknown lab command ${JSON.stringify(sub ?? '')}: try 'ambit help'`);
   }
+}
+
+/**
+ * The lab a command addresses: the one AMBIT_LAB names; with AMBIT_LAB unset,
+ * the default lab, or, when that one is not up and exactly one other lab is,
+ * that one (so what `npm run demo` or a test booted is found from a fresh
+ * shell). An explicit AMBIT_LAB is never second-guessed.
+ */
+export async function chooseLab(explicit: string | undefined, up: (lab: string) => Promise<boolean>, existing: () => string[]): Promise<string> {
+  if (explicit !== undefined) return explicit;
+  if (await up(DEFAULT_LAB)) return DEFAULT_LAB;
+  const others: string[] = [];
+  for (const lab of existing()) if (lab !== DEFAULT_LAB && isLabName(lab) && (await up(lab))) others.push(lab);
+  return others.length === 1 ? others[0]! : DEFAULT_LAB;
+}
+
+function targetLab(): Promise<LabPaths> {
+  const labs = () => (existsSync(LABS_DIR) ? readdirSync(LABS_DIR) : []);
+  return chooseLab(process.env.AMBIT_LAB, (lab) => isUp(labPaths(lab)), labs).then((lab) => labPaths(lab));
 }
 
 function requireRoot(): void {

@@ -13,7 +13,8 @@ commands:
   lab kubectl [ARGS...]                    kubectl against the lab's API server
   lab down                                 remove everything the lab made
 
-environment: AMBIT_LAB=NAME selects a lab (default "ambit"), so several can coexist.
+environment: AMBIT_LAB=NAME selects a lab, so several can coexist. Unset, commands use the
+lab "ambit", or the only lab that is up when "ambit" is not.
 `;
 
 async function main(argv: string[]): Promise<number> {

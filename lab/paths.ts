@@ -33,14 +33,19 @@ export interface LabPaths {
 
 export const DEFAULT_LAB = 'ambit';
 
+/** Where every lab keeps its state folder, named after the lab. */
+export const LABS_DIR = '/run/ambit/labs';
+
 const LAB_NAME = /^[a-z][a-z0-9]{0,11}$/;
 
+export const isLabName = (s: string): boolean => LAB_NAME.test(s);
+
 export function labPaths(lab = process.env.AMBIT_LAB ?? DEFAULT_LAB): LabPaths {
-  if (!LAB_NAME.test(lab)) {
+  if (!isLabName(lab)) {
     throw new AmbitError('AMBIT_ERR_CONFIG', `lab name ${JSON.stringify(lab)} must be 1-12 lowercase letters or digits, starting with a letter`);
   }
   const prefix = lab === DEFAULT_LAB ? 'ambit-' : `ambit-${lab}-`;
-  const stateDir = `/run/ambit/labs/${lab}`;
+  const stateDir = join(LABS_DIR, lab);
   return {
     lab,
     prefix,

@@ -3,28 +3,41 @@
 # shows the secure mesh: two identities, a call that is mutual TLS on the
 # wire, a call a policy denies, and where the metrics and logs are. Leaves the
 # lab running; `bin/ambit lab down` removes it.
+#
+# It boots the default lab ("ambit"), so every command it prints works as
+# printed in a fresh shell. With AMBIT_LAB set it boots that lab instead and
+# the printed commands name it. AMBIT_SKIP_SETUP=1 skips installing and
+# building (the test that runs this script has done both).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+[ "${AMBIT_SKIP_SETUP:-}" = 1 ] || scripts/setup.sh
 
-export AMBIT_LAB=${AMBIT_LAB:-demo}
-fabric="/run/netns/ambit-${AMBIT_LAB}-fabric"
+lab=${AMBIT_LAB:-ambit}
+export AMBIT_LAB=$lab
+if [ "$lab" = ambit ]; then prefix=ambit-; as_lab=""; else prefix="ambit-$lab-"; as_lab="AMBIT_LAB=$lab "; fi
+fabric="/run/netns/${prefix}fabric"
 bold() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 call() { bin/ambit lab exec "$1" -- node -e 'fetch(process.argv[1]).then(r => r.text()).then(t => process.stdout.write(t), e => { console.log("refused: " + (e.cause?.code ?? e.message)); })' "$2"; }
 status_json() { bin/ambit lab status --json; }
 field() { node -e "const s=JSON.parse(require('fs').readFileSync(0,'utf8')); console.log($1)"; }
+
+if bin/ambit lab status >/dev/null 2>&1; then
+  bold "Lab $lab is already up: the demo replaces it"
+  bin/ambit lab down
+fi
 
 bold "Booting the lab (2 nodes) with examples/demo.yaml"
 bin/ambit lab up -f examples/demo.yaml
 
 bold "demo/client (identity cluster.local/ns/demo/sa/client) calls http://web.demo/ four times"
 for _ in 1 2 3 4; do call demo/client http://web.demo/; done
-echo "-> answered by both replicas; client_seen_as is a node's pod gateway: the node agents carried each call."
+client_ip=$(status_json | field 's.pods.find(p=>p.namespace==="demo"&&p.name==="client").ip')
+echo "-> answered by both replicas, through the node agents; client_seen_as is demo/client's own address ($client_ip): the mesh is transparent."
 
 bold "On the wire: capture node1's link to the fabric during a call to the web pod on node2"
 web2=$(status_json | field 's.pods.find(p=>p.name.startsWith("web-")&&p.node==="node2").ip')
 cap=$(mktemp)
-nsenter --net="/run/netns/ambit-${AMBIT_LAB}-node1" timeout 4 tcpdump -i eth0 -n -A -l tcp > "$cap" 2>/dev/null &
+nsenter --net="/run/netns/${prefix}node1" timeout 4 tcpdump -i eth0 -n -A -l tcp > "$cap" 2>/dev/null &
 sleep 1; call demo/client "http://$web2:8080/" >/dev/null; wait || true
 echo "packets to the HBONE port 15008: $(grep -c '\.15008: ' "$cap" || true)   packets to the pod port 8080: $(grep -c '\.8080: ' "$cap" || true)"
 echo "response body visible in the capture: $(grep -q served_by "$cap" && echo yes || echo 'no (encrypted: mutual TLS 1.3 between the node agents)')"
@@ -45,12 +58,14 @@ echo "demo/client:"; call demo/client http://web.demo/
 echo "demo/other (identity cluster.local/ns/demo/sa/default):"; call demo/other http://web.demo/
 echo "legacy/client (no identity):"; call legacy/client http://web.demo/
 
+# Every line below is a command that works as printed, from this folder, in a fresh shell.
 bold "Where to look next"
 cat <<TXT
-  bin/ambit lab status                                   nodes, pods, services, mesh processes
-  nsenter --net=$fabric curl -s 10.200.0.10:15020/metrics       node1 agent metrics (ambit_tcp_*)
-  nsenter --net=$fabric curl -s 10.200.0.10:15020/config_dump   model, certificates, tunnels
-  nsenter --net=$fabric curl -s 10.200.0.1:15014/debug/agents   the controller's view of its agents
-  bin/ambit lab kubectl get authorizationpolicies -A     the lab's API, with a real kubectl
-  bin/ambit lab down                                     remove the lab
+  ${as_lab}bin/ambit lab status                                           # nodes, pods, services, mesh processes
+  ${as_lab}bin/ambit lab exec demo/client -- sh                           # a shell in the client pod
+  nsenter --net=$fabric curl -s 10.200.0.10:15020/metrics       # node1 agent metrics (ambit_tcp_*)
+  nsenter --net=$fabric curl -s 10.200.0.10:15020/config_dump   # model, certificates, tunnels
+  nsenter --net=$fabric curl -s 10.200.0.1:15014/debug/agents   # the controller's view of its agents
+  ${as_lab}bin/ambit lab kubectl get authorizationpolicies -A             # the lab's API, with a real kubectl
+  ${as_lab}bin/ambit lab down                                             # remove the lab
 TXT
