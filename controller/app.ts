@@ -10,7 +10,7 @@ import type { Timers } from '../lib/xds/timers.js';
 import { RESOURCE_TYPES } from '../lib/xds/types.js';
 import { startAdminServer } from '../lib/admin.js';
 import { ControllerMetrics } from './admin/index.js';
-import { StaticTokenAuthenticator, TokenReviewAuthenticator, kubeTokenReviewer, type Authenticator, type TokenReviewer } from './auth/index.js';
+import { GuardedAuthenticator, StaticTokenAuthenticator, TokenReviewAuthenticator, kubeTokenReviewer, type Authenticator, type TokenReviewer } from './auth/index.js';
 import { CaService, DirectoryCaStore, SecretCaStore, loadOrCreateCa, type CaStore } from './ca/index.js';
 import type { ControllerConfig } from './config.js';
 import { MeshModel, StatusReconciler, kubeStatusPatcher, startModelSources, type StatusPatcher } from './model/index.js';
@@ -54,7 +54,7 @@ export async function startController(cfg: Readonly<ControllerConfig>, over: Con
 
   const sources = startModelSources({ kc, model, log: logger('controller', 'kube') });
 
-  const authenticator: Authenticator =
+  const authenticator: Authenticator = new GuardedAuthenticator(
     cfg.agentAuth.kind === 'static'
       ? new StaticTokenAuthenticator(cfg.agentAuth.tokens)
       : new TokenReviewAuthenticator({
@@ -63,7 +63,9 @@ export async function startController(cfg: Readonly<ControllerConfig>, over: Con
           serviceAccounts: cfg.agentAuth.serviceAccounts,
           audiences: cfg.agentAuth.audiences,
           ...(over.now ? { now: over.now } : {}),
-        });
+        }),
+    over.now ? { now: over.now } : {},
+  );
 
   const xds = new XdsServer({
     model,

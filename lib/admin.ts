@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { Registry } from 'prom-client';
+import { listen } from './listen.js';
 import type { Logger } from './log.js';
 
 export interface AdminOptions {
@@ -52,13 +53,7 @@ export function startAdminServer(opts: AdminOptions): Promise<http.Server> {
     }
   });
   server.on('clientError', (_err, socket) => socket.destroy());
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ host: opts.host, port: opts.port }, () => {
-      server.off('error', reject);
-      resolve(server);
-    });
-  });
+  return listen(server, { host: opts.host, port: opts.port, backlog: 511 }, opts.log, `admin (${opts.port})`);
 }
 
 function bigintAsString(_key: string, value: unknown): unknown {

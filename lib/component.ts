@@ -5,9 +5,23 @@ import { logger } from './log.js';
  * Runs a long-lived component process: starts it, stops it gracefully on
  * SIGTERM or SIGINT (once), and on a failed start logs one fatal line with
  * the error code and exits non-zero.
+ *
+ * The last line of defence, for bugs that slip past every handler: a promise
+ * rejection nobody handled is logged and the process keeps serving (one
+ * failed operation must not drop every connection of the node); an uncaught
+ * exception leaves state that cannot be trusted, so it is logged and the
+ * process exits for its supervisor to restart (the kernel keeps capture and
+ * eBPF state across that).
  */
 export async function runComponent(name: string, start: () => Promise<{ stop(): Promise<void> }>): Promise<void> {
   const log = logger(name);
+  process.on('unhandledRejection', (reason) => {
+    log.error({ code: 'internal', err: reason instanceof Error ? (reason.stack ?? reason.message) : String(reason) }, 'bug: a rejected promise nobody handled; still serving');
+  });
+  process.on('uncaughtException', (err) => {
+    log.fatal({ code: 'internal', err: err.stack ?? err.message }, 'bug: an uncaught exception; exiting to be restarted clean');
+    setTimeout(() => process.exit(70), 50);
+  });
   try {
     const running = await start();
     let stopping = false;

@@ -2,3 +2,4 @@
 export type { AgentIdentity, Authenticator } from './authenticator.js';
 export { StaticTokenAuthenticator } from './static.js';
 export { EXTRA_NODE_NAME, EXTRA_POD_NAME, EXTRA_POD_UID, TokenReviewAuthenticator, kubeTokenReviewer, type TokenReviewer, type TokenReviewAuthenticatorOptions } from './token-review.js';
+export { GuardedAuthenticator, type GuardOptions } from './guard.js';

@@ -32,6 +32,9 @@ export interface XdsServerOptions {
 
 type Call = grpc.ServerDuplexStream<AgentMessage, ConfigMessage>;
 
+/** An agent sends one Hello, then waits: anything beyond a few messages before its token is checked is not an agent. */
+const MAX_MESSAGES_BEFORE_AUTH = 4;
+
 export class XdsServer {
   readonly snapshots: SnapshotCache;
   private readonly conns = new Map<string, { conn: AgentConnection; call: Call }>();
@@ -158,7 +161,8 @@ export class XdsServer {
 
     call.on('data', (msg: AgentMessage) => {
       if (identity) dispatch(msg);
-      else pending.push(msg);
+      else if (pending.length < MAX_MESSAGES_BEFORE_AUTH) pending.push(msg);
+      else refuse(grpc.status.INVALID_ARGUMENT, 'protocol', `more than ${MAX_MESSAGES_BEFORE_AUTH} messages before the stream was authenticated`);
     });
     call.on('end', () => {
       finish();

@@ -9,7 +9,7 @@ import type { AgentMetrics } from '../admin/metrics.js';
 import { transparentSocket } from '../inbound/transparent.js';
 import type { MeshState } from '../state/mesh-state.js';
 import { stripV4Mapped } from './addresses.js';
-import { listen } from './listen.js';
+import { listen } from '../../lib/listen.js';
 import type { ConnectionOutcome, Telemetry } from './telemetry.js';
 
 /** Who is asking to reach a local pod, as far as the destination agent knows. */

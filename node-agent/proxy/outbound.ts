@@ -10,7 +10,7 @@ import type { MeshState } from '../state/mesh-state.js';
 import type { AgentMetrics } from '../admin/metrics.js';
 import { stripV4Mapped } from './addresses.js';
 import { resetDuplex, type Inbound } from './inbound.js';
-import { listen } from './listen.js';
+import { listen } from '../../lib/listen.js';
 import type { Resolver, Target } from './resolve.js';
 import type { ConnectionView, Telemetry } from './telemetry.js';
 

@@ -10,6 +10,7 @@ import type {
   Workload,
 } from '../../lib/xds/index.js';
 import type { UpdateResult } from '../../lib/xds/index.js';
+import { resourceProblem } from './validate.js';
 
 /**
  * The agent's view of the mesh, as the controller pushed it. One writer:
@@ -46,7 +47,7 @@ export class MeshState {
   }
 
   apply<T extends ResourceType>(type: T, upserts: ResourceMap[T][], removals: string[]): UpdateResult {
-    const problem = upserts.map((r) => invalid(type, r)).find(Boolean);
+    const problem = upserts.map((r) => resourceProblem(type, r)).find(Boolean);
     if (problem) return { ok: false, error: problem };
     const store = this.storeOf(type) as Map<string, ResourceMap[T]>;
     for (const name of removals) store.delete(name);
@@ -129,15 +130,6 @@ export class MeshState {
 
 function nameOf(type: ResourceType, r: ResourceMap[ResourceType]): string {
   return type === 'Workload' ? (r as Workload).uid : `${(r as { namespace: string }).namespace}/${(r as { name: string }).name}`;
-}
-
-function invalid(type: ResourceType, r: unknown): string | undefined {
-  const o = r as Record<string, unknown> | null;
-  if (!o || typeof o !== 'object') return `${type}: not an object`;
-  if (type === 'Workload' && !o['uid']) return 'Workload without uid';
-  if (type !== 'Workload' && (!o['namespace'] || !o['name'])) return `${type} without namespace/name`;
-  if (type === 'AuthorizationPolicy' && !['ALLOW', 'DENY', 'AUDIT'].includes(String(o['action']))) return `AuthorizationPolicy ${String(o['namespace'])}/${String(o['name'])}: unknown action ${String(o['action'])}`;
-  return undefined;
 }
 
 /**

@@ -1,12 +1,12 @@
 import type net from 'node:net';
-import type { Logger } from '../../lib/log.js';
+import type { Logger } from './log.js';
 
 /**
  * Starts a listener; a failure to listen rejects. Afterwards its errors
  * (EMFILE on accept, say) are logged and it keeps serving: without a handler
  * one transient error would crash the process and drop every open connection.
  */
-export function listen(server: net.Server, opts: { host: string; port: number; backlog?: number }, log: Logger, what: string): Promise<net.Server> {
+export function listen<S extends net.Server>(server: S, opts: { host: string; port: number; backlog?: number }, log: Logger, what: string): Promise<S> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host: opts.host, port: opts.port, backlog: opts.backlog ?? 4096 }, () => {
