@@ -2,7 +2,7 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { splice, connectTcp, type AuthzDecision, type TunnelRecord, type TunnelRequest } from '../../lib/hbone/index.js';
 import type { Logger } from '../../lib/log.js';
-import { authorize } from '../../lib/policy/index.js';
+import { authorize, modeOnPort } from '../../lib/policy/index.js';
 import type { Workload } from '../../lib/xds/index.js';
 import type { MeshState } from '../state/mesh-state.js';
 import { stripV4Mapped } from './addresses.js';
@@ -40,8 +40,9 @@ export class Inbound {
     const w = this.state.workloadAt(destIp);
     if (!w || w.node !== this.nodeName) return { ok: false, status: 503, reason: `${destIp} is not a workload on node ${this.nodeName}` };
     if (!w.meshed) return { ok: false, status: 503, reason: `${w.namespace}/${w.name} is not in the mesh` };
-    if (transport === 'plaintext' && this.state.mtlsModeFor(w) === 'STRICT') {
-      return { ok: false, status: 401, reason: `PeerAuthentication STRICT: ${w.namespace}/${w.name} accepts only mutual TLS` };
+    // The capture hands over plaintext for a pod with any PERMISSIVE port; the STRICT ones are refused here.
+    if (transport === 'plaintext' && modeOnPort(this.state.mtlsFor(w), destPort) === 'STRICT') {
+      return { ok: false, status: 401, reason: `PeerAuthentication STRICT: ${w.namespace}/${w.name} accepts only mutual TLS on port ${destPort}` };
     }
     const principal = peer.identity?.replace(/^spiffe:\/\//, '');
     const decision = authorize(this.state.policiesFor(w), {

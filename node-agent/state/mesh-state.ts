@@ -1,8 +1,7 @@
 import type { AuthorizationRule } from '../../lib/crds/authorization-policy.js';
-import type { PolicyRef } from '../../lib/policy/index.js';
+import { coversWorkload, workloadMtls, type PolicyRef, type WorkloadMtls } from '../../lib/policy/index.js';
 import type {
   AuthorizationPolicy,
-  MtlsMode,
   PeerAuthentication,
   ResourceMap,
   ResourceType,
@@ -69,28 +68,12 @@ export class MeshState {
    * targetRefs policies belong to waypoints.
    */
   policiesFor(w: Workload): PolicyRef[] {
-    return [...this.policies.values()].filter((p) => this.applies(p, w)).map(toPolicyRef);
+    return [...this.policies.values()].filter((p) => coversWorkload(p, w)).map(toPolicyRef);
   }
 
-  /** The effective mTLS mode of a workload: selector over namespace over mesh-wide; PERMISSIVE by default, as Istio. */
-  mtlsModeFor(w: Workload): Exclude<MtlsMode, 'UNSET'> {
-    const candidates = [...this.peerAuthns.values()].filter((p) => this.applies(p, w) && p.mode !== 'UNSET');
-    const rank = (p: PeerAuthentication) => (p.scope === 'WORKLOAD_SELECTOR' ? 0 : p.scope === 'NAMESPACE' ? 1 : 2);
-    const best = candidates.sort((a, b) => rank(a) - rank(b) || `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`))[0];
-    return best?.mode === 'STRICT' ? 'STRICT' : 'PERMISSIVE';
-  }
-
-  private applies(p: AuthorizationPolicy | PeerAuthentication, w: Workload): boolean {
-    switch (p.scope) {
-      case 'MESH':
-        return true; // the controller scopes root-namespace policies
-      case 'NAMESPACE':
-        return p.namespace === w.namespace;
-      case 'WORKLOAD_SELECTOR':
-        return p.namespace === w.namespace && Object.entries(p.selector?.matchLabels ?? {}).every(([k, v]) => w.labels[k] === v);
-      case 'TARGET_REFS':
-        return false;
-    }
+  /** The workload's mTLS modes, whole and per port (lib/policy/mtls.ts has the precedence). */
+  mtlsFor(w: Workload): WorkloadMtls {
+    return workloadMtls(this.peerAuthns.values(), w);
   }
 
   private storeOf(type: ResourceType): Map<string, unknown> {
