@@ -45,7 +45,7 @@ export class Inbound {
       return { ok: false, status: 401, reason: `PeerAuthentication STRICT: ${w.namespace}/${w.name} accepts only mutual TLS on port ${destPort}` };
     }
     const principal = peer.identity?.replace(/^spiffe:\/\//, '');
-    const decision = authorize(this.state.policiesFor(w), {
+    const decision = authorize(this.state.policiesFor(w, destPort), {
       sourcePrincipal: principal,
       sourceNamespace: principal ? /\/ns\/([^/]+)\//.exec(principal)?.[1] : undefined,
       sourceIp: peer.sourceIp,

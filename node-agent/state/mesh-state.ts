@@ -62,13 +62,23 @@ export class MeshState {
   }
 
   /**
-   * The policies the destination node agent enforces for a workload, mapped
-   * to the evaluator's shape: mesh-wide ones from the root namespace, the
-   * workload's namespace-wide ones, and those whose selector matches it.
-   * targetRefs policies belong to waypoints.
+   * The policies the destination node agent enforces on a connection to
+   * `port` of a workload, mapped to the evaluator's shape: those that cover
+   * the workload by scope (mesh-wide, its namespace, a selector), on every
+   * port; and those that target a Service the node agents enforce
+   * (`nodeAgentServices`: the controller left out what a waypoint serves)
+   * when the workload is one of that Service's endpoints and `port` one of
+   * its target ports there.
    */
-  policiesFor(w: Workload): PolicyRef[] {
-    return [...this.policies.values()].filter((p) => coversWorkload(p, w)).map(toPolicyRef);
+  policiesFor(w: Workload, port: number): PolicyRef[] {
+    return [...this.policies.values()]
+      .filter((p) => (p.scope === 'TARGET_REFS' ? p.nodeAgentServices.some((s) => this.isServicePort(p.namespace, s, w, port)) : coversWorkload(p, w)))
+      .map(toPolicyRef);
+  }
+
+  private isServicePort(namespace: string, service: string, w: Workload, port: number): boolean {
+    const endpoints = this.services.get(`${namespace}/${service}`)?.endpoints ?? [];
+    return endpoints.some((e) => (e.workloadUid ? e.workloadUid === w.uid : e.address === w.ip) && e.ports.some((m) => m.targetPort === port));
   }
 
   /** The workload's mTLS modes, whole and per port (lib/policy/mtls.ts has the precedence). */
