@@ -117,7 +117,7 @@ describe('where an AuthorizationPolicy is enforced', () => {
     view.services[0] = svc('web', [{ pod: 'web-1', ports: [[80, 8080]] }, { pod: 'web-3', ports: [[80, 8080]] }]);
     const gap = enforced(view, targets(['Service', 'web']));
     assert.deepEqual(pick(gap), ['False', 'PartiallyEnforced']);
-    assert.match(gap.message, /port 8080 \(Service port 80\) of pod web-1; other ports of those pods are not covered\. Not on pod web-3: not in the mesh, so nothing enforces it there\./);
+    assert.match(gap.message, /port 8080 \(Service port 80\) of pod web-1; other ports of those pods are not covered\. Not on endpoint web-3: not in the mesh, so nothing enforces it there\./);
     view.services[0] = svc('web', [{ pod: 'web-3', ports: [[80, 8080]] }]);
     assert.deepEqual(pick(enforced(view, targets(['Service', 'web']))), ['False', 'NotEnforced']);
   });
@@ -126,6 +126,15 @@ describe('where an AuthorizationPolicy is enforced', () => {
     const c = enforced(new FakeView(), targets(['Service', 'empty']));
     assert.deepEqual(pick(c), ['True', 'NodeAgents']);
     assert.equal(c.message, 'Service empty has no endpoints now; the node agents enforce it on those it gets, on its target ports.');
+  });
+
+  it('an endpoint that names no pod is matched by address, as the node agents match it', () => {
+    const view = new FakeView();
+    view.workloads[0] = { ...view.workloads[0]!, ip: '10.244.1.5' };
+    view.services[0] = { ...svc('web', []), endpoints: [{ workloadUid: '', address: '10.244.1.5', node: 'node1', ready: true, ports: [{ servicePort: 80, targetPort: 8080 }] }, { workloadUid: '', address: '192.0.2.1', node: '', ready: true, ports: [{ servicePort: 80, targetPort: 8080 }] }] };
+    const c = enforced(view, targets(['Service', 'web']));
+    assert.deepEqual(pick(c), ['False', 'PartiallyEnforced']);
+    assert.match(c.message, /port 8080 \(Service port 80\) of pod web-1; .* Not on endpoint 192\.0\.2\.1: not in the mesh/);
   });
 
   it('names the ports of each endpoint, grouped', () => {

@@ -1,4 +1,4 @@
-import { coversWorkload } from '../../lib/policy/index.js';
+import { coversWorkload, isEndpointOf } from '../../lib/policy/index.js';
 import type { Service, WaypointRef, Workload } from '../../lib/xds/types.js';
 import type { CompiledAuthorizationPolicy } from './policies.js';
 import type { DesiredCondition } from './status.js';
@@ -64,11 +64,11 @@ interface Part {
 const MAX_NAMED = 5;
 
 /** `pod a`, `pods a, b and 3 more`. */
-function podList(names: readonly string[]): string {
+function podList(names: readonly string[], noun = 'pod'): string {
   const sorted = [...names].sort();
   const shown = sorted.slice(0, MAX_NAMED).join(', ');
   const more = sorted.length > MAX_NAMED ? ` and ${sorted.length - MAX_NAMED} more` : '';
-  return `${sorted.length === 1 ? 'pod' : 'pods'} ${shown}${more}`;
+  return `${noun}${sorted.length === 1 ? '' : 's'} ${shown}${more}`;
 }
 
 const ref = (w: WaypointRef) => `${w.namespace}/${w.name}`;
@@ -116,9 +116,9 @@ function serviceByNodeAgents(view: EnforcementView, namespace: string, name: str
   const outside: string[] = [];
   for (const e of svc.endpoints) {
     if (e.ports.length === 0) continue; // no Service port reaches it
-    const w = e.workloadUid ? workloads.get(e.workloadUid) : undefined;
+    const w = workloads.get(e.workloadUid) ?? [...workloads.values()].find((x) => isEndpointOf(e, x));
     if (!w?.meshed) {
-      outside.push(w?.name ?? e.address);
+      outside.push(w?.name ?? e.address); // an endpoint that is no pod the mesh knows goes by its address
       continue;
     }
     const ports = [...e.ports]
@@ -132,13 +132,13 @@ function serviceByNodeAgents(view: EnforcementView, namespace: string, name: str
     return { enforcer: 'NodeAgents', gaps: false, text: `Service ${name} has no endpoints now; the node agents enforce it on those it gets, on its target ports.${bound}` };
   }
   if (byPorts.size === 0) {
-    return { enforcer: undefined, gaps: false, text: `Service ${name}: its endpoints (${podList(outside)}) are not in the mesh, so no node agent sees their traffic and nothing enforces the policy.${bound}` };
+    return { enforcer: undefined, gaps: false, text: `Service ${name}: its endpoints (${podList(outside, 'endpoint')}) are not in the mesh, so no node agent sees their traffic and nothing enforces the policy.${bound}` };
   }
   const groups = [...byPorts]
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([ports, pods]) => `${ports.includes(',') ? 'ports' : 'port'} ${ports} of ${podList(pods)}`)
     .join('; ');
-  const gap = outside.length > 0 ? ` Not on ${podList(outside)}: not in the mesh, so nothing enforces it there.` : '';
+  const gap = outside.length > 0 ? ` Not on ${podList(outside, 'endpoint')}: not in the mesh, so nothing enforces it there.` : '';
   return {
     enforcer: 'NodeAgents',
     gaps: outside.length > 0,

@@ -1,4 +1,4 @@
-import type { PolicyScope, WorkloadSelector } from '../xds/types.js';
+import type { Endpoint, PolicyScope, Workload, WorkloadSelector } from '../xds/types.js';
 
 /** The part of a pushed policy that says which workloads it covers. */
 export interface ScopedPolicy {
@@ -25,4 +25,13 @@ export function coversWorkload(p: ScopedPolicy, w: { namespace: string; labels: 
     case 'TARGET_REFS':
       return false;
   }
+}
+
+/**
+ * Whether a Service endpoint is a workload, for Service-targeted policy: by
+ * the pod uid the EndpointSlice names, or by address for an endpoint that
+ * names no pod.
+ */
+export function isEndpointOf(e: Endpoint, w: Pick<Workload, 'uid' | 'ip'>): boolean {
+  return e.workloadUid ? e.workloadUid === w.uid : e.address !== '' && e.address === w.ip;
 }

@@ -1,5 +1,5 @@
 import type { AuthorizationRule } from '../../lib/crds/authorization-policy.js';
-import { coversWorkload, workloadMtls, type PolicyRef, type WorkloadMtls } from '../../lib/policy/index.js';
+import { coversWorkload, isEndpointOf, workloadMtls, type PolicyRef, type WorkloadMtls } from '../../lib/policy/index.js';
 import type {
   AuthorizationPolicy,
   PeerAuthentication,
@@ -78,7 +78,7 @@ export class MeshState {
 
   private isServicePort(namespace: string, service: string, w: Workload, port: number): boolean {
     const endpoints = this.services.get(`${namespace}/${service}`)?.endpoints ?? [];
-    return endpoints.some((e) => (e.workloadUid ? e.workloadUid === w.uid : e.address === w.ip) && e.ports.some((m) => m.targetPort === port));
+    return endpoints.some((e) => isEndpointOf(e, w) && e.ports.some((m) => m.targetPort === port));
   }
 
   /** The workload's mTLS modes, whole and per port (lib/policy/mtls.ts has the precedence). */
