@@ -6,6 +6,7 @@ import { HbonePool, startHboneServer, type HboneServer } from '../lib/hbone/inde
 import { kubeConfig } from '../lib/k8s/client.js';
 import { startInformer, type Informer } from '../lib/k8s/informer.js';
 import { logger } from '../lib/log.js';
+import { acceptsPlaintextSomewhere } from '../lib/policy/index.js';
 import { sniToIdentity } from '../lib/mesh/sni.js';
 import { connectMeshConfig, createMeshCaClient, type MeshConfigConnection } from '../lib/xds/index.js';
 import { AgentMetrics } from './admin/metrics.js';
@@ -106,13 +107,16 @@ export async function startAgent(cfg: Readonly<AgentConfig>): Promise<RunningAge
     capture = await startInboundCapture({ port: cfg.inboundPort, log: logger('node-agent', 'capture') });
   }
   // Local meshed pods: keep their certificates ready and, once the config is
-  // complete, their inbound capture current (until then the kernel keeps
-  // what the last agent left).
+  // complete, their inbound capture current (until then the kernel keeps what
+  // the last agent left). The capture is per pod: one STRICT on every port is
+  // refused by the kernel; one with any PERMISSIVE port has its plaintext
+  // handed to 15006, where Inbound.admit refuses it on the STRICT ports.
   const syncLocal = () => {
     const local = state.workloadsOn(cfg.nodeName).filter((w) => w.meshed && w.ip);
     certs.retain(local.map((w) => w.identity));
     if (!state.complete) return;
-    capture?.update(local.map((w) => ({ ip: w.ip, mode: state.mtlsModeFor(w) }))).catch((err: unknown) => log.error({ err: String(err) }, 'inbound capture update failed'));
+    const pods = local.map((w) => ({ ip: w.ip, mode: acceptsPlaintextSomewhere(state.mtlsFor(w)) ? ('PERMISSIVE' as const) : ('STRICT' as const) }));
+    capture?.update(pods).catch((err: unknown) => log.error({ err: String(err) }, 'inbound capture update failed'));
   };
   state.onChange(syncLocal);
   syncLocal(); // what arrived before this point

@@ -17,20 +17,31 @@ export type WatchedKind = (typeof WATCHED_KINDS)[number];
 
 /** The pushed resource types each kind feeds; a change to a kind dirties exactly these. */
 export const AFFECTS: Readonly<Record<WatchedKind, readonly ResourceType[]>> = {
-  Namespace: ['Workload', 'Service'],
+  // Namespace, Service and Waypoint decide which Services a waypoint serves,
+  // and so which targets of an AuthorizationPolicy the node agents enforce.
+  Namespace: ['Workload', 'Service', 'AuthorizationPolicy'],
   Pod: ['Workload'],
-  Service: ['Service'],
+  Service: ['Service', 'AuthorizationPolicy'],
   EndpointSlice: ['Service'],
   ServiceAccount: [],
   Node: [],
-  Waypoint: ['Workload', 'Service'],
+  Waypoint: ['Workload', 'Service', 'AuthorizationPolicy'],
   AuthorizationPolicy: ['AuthorizationPolicy'],
   PeerAuthentication: ['PeerAuthentication'],
   TrafficPolicy: ['Service'],
 };
 
-/** Kinds whose changes can change a policy's status conditions. */
-export const AFFECTS_STATUS: ReadonlySet<WatchedKind> = new Set(['Namespace', 'Service', 'Waypoint', 'AuthorizationPolicy', 'PeerAuthentication', 'TrafficPolicy']);
+/** Kinds whose changes can change a policy's status conditions (an AuthorizationPolicy's Enforced names pods and endpoints). */
+export const AFFECTS_STATUS: ReadonlySet<WatchedKind> = new Set([
+  'Namespace',
+  'Pod',
+  'Service',
+  'EndpointSlice',
+  'Waypoint',
+  'AuthorizationPolicy',
+  'PeerAuthentication',
+  'TrafficPolicy',
+]);
 
 /** The policy kinds the controller validates and writes status for. */
 export const POLICY_KINDS = ['AuthorizationPolicy', 'PeerAuthentication', 'TrafficPolicy'] as const satisfies readonly WatchedKind[];

@@ -87,12 +87,35 @@ describe('mesh model from the lab API server', () => {
     assert.equal(model.hasServiceAccountOnNode('node-b', 'legacy', 'default'), true);
   });
 
-  it('writes Accepted=True on good policies, and WaypointAccepted for L7 rules', async () => {
+  it('writes Accepted, Enforced, and WaypointAccepted for L7 rules, each true to what enforces the policy', async () => {
     await until('status of allow-web', () => conditions(lab.store, 'authorizationpolicies', 'shop', 'allow-web').some((c) => c.type === 'Accepted' && c.status === 'True'));
-    await until('status of deny-posts', () => conditions(lab.store, 'authorizationpolicies', 'shop', 'deny-posts').length === 2);
+    await until('status of deny-posts', () => conditions(lab.store, 'authorizationpolicies', 'shop', 'deny-posts').length === 3);
     const c = conditions(lab.store, 'authorizationpolicies', 'shop', 'deny-posts');
-    assert.equal(c.find((x) => x.type === 'WaypointAccepted')?.status, 'True', 'the targeted Service has a waypoint');
     assert.equal(c.find((x) => x.type === 'Accepted')?.observedGeneration, 1);
+    // The namespace names waypoint shop-wp, which does not exist: web's endpoints' node agents enforce the policy, its L7 rule fail-closed.
+    const enforced = c.find((x) => x.type === 'Enforced')!;
+    assert.deepEqual([enforced.status, enforced.reason], ['True', 'NodeAgents']);
+    assert.match(enforced.message, /^Service web: .* ports 8080 \(Service port 80\), 9001 \(Service port 9000\) of pod web-1; .* names waypoint shop\/shop-wp, which does not exist/);
+    const waypoint = c.find((x) => x.type === 'WaypointAccepted')!;
+    assert.deepEqual([waypoint.status, waypoint.reason], ['False', 'NoWaypoint']);
+    assert.match(waypoint.message, /^Service web names waypoint shop\/shop-wp, which does not exist; for it node agents enforce it fail-closed/);
+    assert.deepEqual((model.resources('AuthorizationPolicy').get('shop/deny-posts') as AuthorizationPolicy).nodeAgentServices, ['web']);
+
+    // The Waypoint is created, but Ambit runs no waypoint proxies: still the node agents, and the status says why.
+    lab.store.create('waypoints', { apiVersion: 'ambit.dev/v1alpha1', kind: 'Waypoint', metadata: { name: 'shop-wp', namespace: 'shop' }, spec: {} });
+    await until('Enforced names the idle waypoint', () =>
+      conditions(lab.store, 'authorizationpolicies', 'shop', 'deny-posts').some((x) => x.type === 'Enforced' && /shop-wp, which does not run/.test(x.message)),
+    );
+    assert.deepEqual((model.resources('AuthorizationPolicy').get('shop/deny-posts') as AuthorizationPolicy).nodeAgentServices, ['web']);
+  });
+
+  it('keeps Enforced current as pods come and go', async () => {
+    const enforced = () => conditions(lab.store, 'authorizationpolicies', 'shop', 'allow-web').find((x) => x.type === 'Enforced')?.message ?? '';
+    await until('allow-web names web-1', () => enforced().endsWith('labelled app=web, on every port: now pod web-1.'));
+    createPod(lab.store, 'web-2', { namespace: 'shop', node: 'node-b', ip: '10.0.2.7', labels: { app: 'web' } });
+    await until('allow-web names web-2 too', () => enforced().endsWith('now pods web-1, web-2.'));
+    lab.store.delete('pods', 'shop', 'web-2');
+    await until('and forgets it', () => enforced().endsWith('now pod web-1.'));
   });
 
   it('rejects a malformed AuthorizationPolicy with Accepted=False and keeps the last good version', async () => {

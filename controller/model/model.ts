@@ -1,9 +1,19 @@
 import type { V1EndpointSlice, V1Namespace, V1Node, V1Pod, V1Service } from '@kubernetes/client-node';
 import type { InformerEvent } from '../../lib/k8s/informer.js';
 import type { Logger } from '../../lib/log.js';
-import { RESOURCE_TYPES, resourceName, type ResourceMap, type ResourceType } from '../../lib/xds/index.js';
+import { namespaceInMesh } from '../../lib/mesh/index.js';
+import { RESOURCE_TYPES, resourceName, type ResourceMap, type ResourceType, type Service, type WaypointRef, type Workload } from '../../lib/xds/index.js';
+import { nodeAgentServices, type EnforcementView, type WaypointState } from './enforcement.js';
 import { AFFECTS, AFFECTS_STATUS, type PolicyKind, type WatchedKind } from './kinds.js';
-import { authorizationPolicyBook, formatFieldErrors, peerAuthenticationBook, trafficPolicyBook, type PolicyBook, type RawObject } from './policies.js';
+import {
+  authorizationPolicyBook,
+  formatFieldErrors,
+  peerAuthenticationBook,
+  trafficPolicyBook,
+  type CompiledAuthorizationPolicy,
+  type PolicyBook,
+  type RawObject,
+} from './policies.js';
 import { SERVICE_NAME_LABEL, toService } from './services.js';
 import { DEFAULT_LOAD_BALANCER, bindTrafficPolicies, type CompiledTrafficPolicy, type TrafficPolicyBinding } from './traffic-policies.js';
 import { isLiveWorkloadPod, podServiceAccount, serviceWaypoint, toWorkload, type WaypointFor, type WaypointLookup } from './workloads.js';
@@ -44,7 +54,7 @@ const keyOf = (obj: { metadata?: { name?: string; namespace?: string } }): strin
   return obj.metadata?.namespace ? `${obj.metadata.namespace}/${name}` : name;
 };
 
-export class MeshModel {
+export class MeshModel implements EnforcementView {
   readonly trustDomain: string;
   readonly rootNamespace: string;
   private readonly log: Logger;
@@ -56,7 +66,7 @@ export class MeshModel {
   private readonly serviceAccounts = new Map<string, RawObject>();
   private readonly nodes = new Map<string, V1Node>();
   private readonly waypoints = new Map<string, RawObject>();
-  readonly authorizationPolicies: PolicyBook<ResourceMap['AuthorizationPolicy']>;
+  readonly authorizationPolicies: PolicyBook<CompiledAuthorizationPolicy>;
   readonly peerAuthentications: PolicyBook<ResourceMap['PeerAuthentication']>;
   readonly trafficPolicies: PolicyBook<CompiledTrafficPolicy>;
   private binding: { gen: number; value: TrafficPolicyBinding } | undefined;
@@ -220,7 +230,7 @@ export class MeshModel {
         break;
       }
       case 'AuthorizationPolicy':
-        for (const p of this.authorizationPolicies.enforced().values()) add(p as ResourceMap[T]);
+        for (const p of this.authorizationPolicies.enforced().values()) add({ ...p, nodeAgentServices: nodeAgentServices(this, p) } as ResourceMap[T]);
         break;
       case 'PeerAuthentication':
         for (const p of this.peerAuthentications.enforced().values()) add(p as ResourceMap[T]);
@@ -261,6 +271,30 @@ export class MeshModel {
   serviceWaypoint(namespace: string, name: string): { namespace: string; name: string } | null {
     const svc = this.services.get(`${namespace}/${name}`);
     return svc ? serviceWaypoint(svc as { metadata?: { namespace?: string; labels?: Record<string, string> } }, this.namespaces.get(namespace), this.waypointLookup) : null;
+  }
+
+  /**
+   * Whether a Waypoint exists and whether its proxies serve traffic: the one
+   * switch between node-agent and waypoint enforcement of Service-targeted
+   * policy (see enforcement.ts). Ambit does not run waypoint proxies yet, so
+   * an existing Waypoint is 'not-running'; the change that runs them answers
+   * 'serving' here once a Waypoint's proxies are ready, and that change
+   * dirties the AuthorizationPolicy type (kinds.ts) so the agents hear of it.
+   */
+  waypointState(ref: WaypointRef): WaypointState {
+    return this.waypoints.has(`${ref.namespace}/${ref.name}`) ? 'not-running' : 'missing';
+  }
+
+  workloadsByUid(): ReadonlyMap<string, Workload> {
+    return this.resources('Workload');
+  }
+
+  pushedService(namespace: string, name: string): Service | undefined {
+    return this.resources('Service').get(`${namespace}/${name}`);
+  }
+
+  namespaceInMesh(namespace: string): boolean {
+    return namespaceInMesh(this.namespaces.get(namespace));
   }
 
   /** Whether a Service exists. */

@@ -36,8 +36,15 @@ function portsOf(list: (string | number)[] | undefined): number[] {
   return (list ?? []).map(Number).filter((n) => Number.isInteger(n) && n > 0 && n < 65536);
 }
 
+/**
+ * An AuthorizationPolicy compiled from its object alone. Which of its target
+ * Services the node agents enforce depends on the waypoints of the moment, so
+ * the model adds that when it builds the pushed resource (enforcement.ts).
+ */
+export type CompiledAuthorizationPolicy = Omit<AuthorizationPolicy, 'nodeAgentServices'>;
+
 /** Compiles a validated AuthorizationPolicy to the L4 form node agents enforce. */
-export function compileAuthorizationPolicy(cr: AuthorizationPolicyCr, rootNamespace: string): AuthorizationPolicy {
+export function compileAuthorizationPolicy(cr: AuthorizationPolicyCr, rootNamespace: string): CompiledAuthorizationPolicy {
   const spec = cr.spec ?? {};
   const namespace = cr.metadata.namespace ?? 'default';
   const targetRefs = (spec.targetRefs ?? []).map((r) => ({ group: r.group ?? (r.kind === 'Waypoint' ? 'ambit.dev' : ''), kind: r.kind, name: r.name }));
@@ -161,7 +168,7 @@ function sameErrors(a: FieldError[], b: FieldError[]): boolean {
   return a.length === b.length && a.every((e, i) => e.path === b[i]!.path && e.message === b[i]!.message);
 }
 
-export function authorizationPolicyBook(rootNamespace: string): PolicyBook<AuthorizationPolicy> {
+export function authorizationPolicyBook(rootNamespace: string): PolicyBook<CompiledAuthorizationPolicy> {
   return new PolicyBook('AuthorizationPolicy', validateAuthorizationPolicy, (o) => compileAuthorizationPolicy(o as AuthorizationPolicyCr, rootNamespace));
 }
 

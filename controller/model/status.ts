@@ -2,10 +2,10 @@ import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } fr
 import { exponentialBackoff, type Backoff } from '../../lib/k8s/informer.js';
 import type { Logger } from '../../lib/log.js';
 import { realTimers, type Timers } from '../../lib/xds/timers.js';
-import type { AuthorizationPolicy } from '../../lib/xds/types.js';
+import { enforcedCondition, waypointCondition } from './enforcement.js';
 import { POLICY_KINDS, type PolicyKind } from './kinds.js';
 import type { MeshModel } from './model.js';
-import { formatFieldErrors, type PolicyEntry } from './policies.js';
+import { formatFieldErrors, type CompiledAuthorizationPolicy, type PolicyEntry } from './policies.js';
 import type { CompiledTrafficPolicy } from './traffic-policies.js';
 
 /**
@@ -28,32 +28,6 @@ export interface Condition {
 export type DesiredCondition = Omit<Condition, 'lastTransitionTime'>;
 
 const PLURALS: Record<PolicyKind, string> = { AuthorizationPolicy: 'authorizationpolicies', PeerAuthentication: 'peerauthentications', TrafficPolicy: 'trafficpolicies' };
-
-const L7_FAIL_CLOSED =
-  'node agents enforce it fail-closed: an ALLOW rule with L7 fields (methods, paths, hosts, request.* conditions) matches nothing, a DENY rule with them matches on its L4 fields alone';
-
-function waypointCondition(model: MeshModel, p: AuthorizationPolicy, generation: number | undefined): DesiredCondition | undefined {
-  if (!p.hasL7) return undefined;
-  const base = { type: 'WaypointAccepted', observedGeneration: generation };
-  if (p.scope !== 'TARGET_REFS') {
-    return {
-      ...base,
-      status: 'False',
-      reason: 'NoWaypoint',
-      message: `The policy has L7 rules but selects workloads, and only a waypoint sees requests; target a Service that uses a waypoint (or the Waypoint) with spec.targetRefs. Until then ${L7_FAIL_CLOSED}.`,
-    };
-  }
-  const missing = p.targetRefs.filter((r) => r.kind === 'Service' && !model.serviceWaypoint(p.namespace, r.name)).map((r) => r.name);
-  if (missing.length > 0) {
-    return {
-      ...base,
-      status: 'False',
-      reason: 'NoWaypoint',
-      message: `Service ${missing.join(', ')} has no waypoint (label it or its namespace ambit.dev/use-waypoint=<waypoint>); for it ${L7_FAIL_CLOSED}.`,
-    };
-  }
-  return { ...base, status: 'True', reason: 'ResolvedWaypoint', message: 'The L7 rules are enforced by the waypoint of each target.' };
-}
 
 const list = (names: readonly string[]): string => names.join(', ');
 
@@ -115,9 +89,13 @@ export function desiredConditions(model: MeshModel, kind: PolicyKind, entry: Pol
     const kept = entry.good ? `The last accepted version (generation ${entry.good.generation}) stays in force.` : 'Nothing of it is enforced.';
     return [{ type: 'Accepted', status: 'False', reason: 'Invalid', message: `Rejected: ${formatFieldErrors(entry.errors)}. ${kept}`, observedGeneration: generation }];
   }
-  const out: DesiredCondition[] = [{ type: 'Accepted', status: 'True', reason: 'Accepted', message: 'Valid; sent to the node agents.', observedGeneration: generation }];
+  // Where an AuthorizationPolicy is in force is its Enforced condition's to say: a Waypoint target is sent but no node agent enforces it.
+  const sent = kind === 'AuthorizationPolicy' ? 'Valid; the Enforced condition says where it is in force.' : 'Valid; sent to the node agents.';
+  const out: DesiredCondition[] = [{ type: 'Accepted', status: 'True', reason: 'Accepted', message: sent, observedGeneration: generation }];
   if (kind === 'AuthorizationPolicy' && entry.good) {
-    const w = waypointCondition(model, entry.good.compiled as AuthorizationPolicy, generation);
+    const p = entry.good.compiled as CompiledAuthorizationPolicy;
+    out.push(enforcedCondition(model, p, generation));
+    const w = waypointCondition(model, p, generation);
     if (w) out.push(w);
   }
   if (kind === 'TrafficPolicy' && entry.good) out.push(...trafficPolicyConditions(model, entry.good.compiled as CompiledTrafficPolicy, generation));

@@ -1,2 +1,2 @@
 export * from './labels.js';
-export { isMeshed } from './membership.js';
+export { isMeshed, namespaceInMesh } from './membership.js';

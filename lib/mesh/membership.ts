@@ -4,6 +4,11 @@ interface Labelled {
   metadata?: { labels?: Record<string, string> | undefined } | undefined;
 }
 
+/** Whether a namespace opts its pods into the mesh (`ambit.dev/dataplane-mode=ambient`). */
+export function namespaceInMesh(namespace: Labelled | undefined): boolean {
+  return namespace?.metadata?.labels?.[DATAPLANE_MODE_LABEL] === DATAPLANE_MODE_AMBIENT;
+}
+
 /**
  * Whether a pod's traffic belongs in the mesh: its namespace opts in with
  * `ambit.dev/dataplane-mode=ambient` and the pod does not opt out with
@@ -11,7 +16,7 @@ interface Labelled {
  * is the node's.
  */
 export function isMeshed(pod: Labelled & { spec?: { hostNetwork?: boolean | undefined } | undefined }, namespace: Labelled | undefined): boolean {
-  if (!namespace || namespace.metadata?.labels?.[DATAPLANE_MODE_LABEL] !== DATAPLANE_MODE_AMBIENT) return false;
+  if (!namespaceInMesh(namespace)) return false;
   if (pod.spec?.hostNetwork) return false;
   return pod.metadata?.labels?.[DATAPLANE_MODE_LABEL] !== DATAPLANE_MODE_NONE;
 }

@@ -50,6 +50,7 @@ const policy: AuthorizationPolicy = {
     },
   ],
   hasL7: true,
+  nodeAgentServices: ['web', 'api'],
 };
 const peer: PeerAuthentication = { namespace: 'shop', name: 'strict', scope: 'MESH', selector: null, mode: 'STRICT', portLevelMtls: [{ port: 8080, mode: 'PERMISSIVE' }] };
 

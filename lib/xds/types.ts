@@ -128,6 +128,12 @@ export interface AuthorizationPolicy {
   action: AuthorizationAction;
   rules: L4Rule[];
   hasL7: boolean;
+  /**
+   * TARGET_REFS only: the target Services no waypoint serves, by name in the
+   * policy's namespace. The node agents of their endpoints enforce the policy
+   * on the Service's target ports; the other targets are not theirs.
+   */
+  nodeAgentServices: string[];
 }
 
 export type MtlsMode = 'UNSET' | 'STRICT' | 'PERMISSIVE';

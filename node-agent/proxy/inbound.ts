@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { fail, type Result } from '../../lib/errors.js';
 import { splice, connectTcp, HboneError, type AuthzDecision, type TunnelRecord, type TunnelRequest } from '../../lib/hbone/index.js';
 import type { Logger } from '../../lib/log.js';
-import { authorize } from '../../lib/policy/index.js';
+import { authorize, modeOnPort } from '../../lib/policy/index.js';
 import type { Workload } from '../../lib/xds/index.js';
 import type { AgentMetrics } from '../admin/metrics.js';
 import { transparentSocket } from '../inbound/transparent.js';
@@ -67,11 +67,12 @@ export class Inbound {
     const w = this.state.workloadAt(destIp);
     if (!w || w.node !== this.nodeName) return { ok: false, status: 503, reason: `${destIp} is not a workload on node ${this.nodeName}` };
     if (!w.meshed) return { ok: false, status: 503, reason: `${w.namespace}/${w.name} is not in the mesh` };
-    if (transport === 'plaintext' && this.state.mtlsModeFor(w) === 'STRICT') {
-      return { ok: false, status: 401, reason: `PeerAuthentication STRICT: ${w.namespace}/${w.name} accepts only mutual TLS` };
+    // The capture hands over plaintext for a pod with any PERMISSIVE port; the STRICT ones are refused here.
+    if (transport === 'plaintext' && modeOnPort(this.state.mtlsFor(w), destPort) === 'STRICT') {
+      return { ok: false, status: 401, reason: `PeerAuthentication STRICT: ${w.namespace}/${w.name} accepts only mutual TLS on port ${destPort}` };
     }
     const principal = peer.identity?.replace(/^spiffe:\/\//, '');
-    const decision = authorize(this.state.policiesFor(w), {
+    const decision = authorize(this.state.policiesFor(w, destPort), {
       sourcePrincipal: principal,
       sourceNamespace: principal ? /\/ns\/([^/]+)\//.exec(principal)?.[1] : undefined,
       sourceIp: peer.sourceIp,

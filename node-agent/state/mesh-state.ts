@@ -1,8 +1,7 @@
 import type { AuthorizationRule } from '../../lib/crds/authorization-policy.js';
-import type { PolicyRef } from '../../lib/policy/index.js';
+import { coversWorkload, isEndpointOf, workloadMtls, type PolicyRef, type WorkloadMtls } from '../../lib/policy/index.js';
 import type {
   AuthorizationPolicy,
-  MtlsMode,
   PeerAuthentication,
   ResourceMap,
   ResourceType,
@@ -82,34 +81,28 @@ export class MeshState {
   }
 
   /**
-   * The policies the destination node agent enforces for a workload, mapped
-   * to the evaluator's shape: mesh-wide ones from the root namespace, the
-   * workload's namespace-wide ones, and those whose selector matches it.
-   * targetRefs policies belong to waypoints.
+   * The policies the destination node agent enforces on a connection to
+   * `port` of a workload, mapped to the evaluator's shape: those that cover
+   * the workload by scope (mesh-wide, its namespace, a selector), on every
+   * port; and those that target a Service the node agents enforce
+   * (`nodeAgentServices`: the controller left out what a waypoint serves)
+   * when the workload is one of that Service's endpoints and `port` one of
+   * its target ports there.
    */
-  policiesFor(w: Workload): PolicyRef[] {
-    return [...this.policies.values()].filter((p) => this.applies(p, w)).map(toPolicyRef);
+  policiesFor(w: Workload, port: number): PolicyRef[] {
+    return [...this.policies.values()]
+      .filter((p) => (p.scope === 'TARGET_REFS' ? p.nodeAgentServices.some((s) => this.isServicePort(p.namespace, s, w, port)) : coversWorkload(p, w)))
+      .map(toPolicyRef);
   }
 
-  /** The effective mTLS mode of a workload: selector over namespace over mesh-wide; PERMISSIVE by default, as Istio. */
-  mtlsModeFor(w: Workload): Exclude<MtlsMode, 'UNSET'> {
-    const candidates = [...this.peerAuthns.values()].filter((p) => this.applies(p, w) && p.mode !== 'UNSET');
-    const rank = (p: PeerAuthentication) => (p.scope === 'WORKLOAD_SELECTOR' ? 0 : p.scope === 'NAMESPACE' ? 1 : 2);
-    const best = candidates.sort((a, b) => rank(a) - rank(b) || `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`))[0];
-    return best?.mode === 'STRICT' ? 'STRICT' : 'PERMISSIVE';
+  private isServicePort(namespace: string, service: string, w: Workload, port: number): boolean {
+    const endpoints = this.services.get(`${namespace}/${service}`)?.endpoints ?? [];
+    return endpoints.some((e) => isEndpointOf(e, w) && e.ports.some((m) => m.targetPort === port));
   }
 
-  private applies(p: AuthorizationPolicy | PeerAuthentication, w: Workload): boolean {
-    switch (p.scope) {
-      case 'MESH':
-        return true; // the controller scopes root-namespace policies
-      case 'NAMESPACE':
-        return p.namespace === w.namespace;
-      case 'WORKLOAD_SELECTOR':
-        return p.namespace === w.namespace && Object.entries(p.selector?.matchLabels ?? {}).every(([k, v]) => w.labels[k] === v);
-      case 'TARGET_REFS':
-        return false;
-    }
+  /** The workload's mTLS modes, whole and per port (lib/policy/mtls.ts has the precedence). */
+  mtlsFor(w: Workload): WorkloadMtls {
+    return workloadMtls(this.peerAuthns.values(), w);
   }
 
   private storeOf(type: ResourceType): Map<string, unknown> {

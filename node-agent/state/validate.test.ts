@@ -27,6 +27,7 @@ const policy = (ipBlocks: string[]): AuthorizationPolicy => ({
   action: 'ALLOW',
   rules: [{ from: [{ principals: [], notPrincipals: [], namespaces: [], notNamespaces: [], ipBlocks, notIpBlocks: [] }], to: [], when: [], hasL7: false }],
   hasL7: false,
+  nodeAgentServices: [],
 });
 
 const service = (over: Partial<Service> = {}): Service => ({

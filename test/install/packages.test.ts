@@ -108,7 +108,7 @@ function codeUses(file: string, text: string): Use[] {
   add(new RegExp(`\\b(?:spawn|spawnSync|execFile|execFileSync|run|runSync)\\(\\s*'(${WORD})'`, 'g'), true);
   add(new RegExp(`--net=[^'\`"]*['\`"],\\s*'(${WORD})'`, 'g'), true);
   // argv arrays handed to something that runs them: `wrap: (argv) => ['nsenter', ...]`, `inLabNetns(lab, 'n', ['tcpdump', ...])`
-  add(new RegExp(`(?:=>|inLabNetns\\([^[\\n]*|exec\\([^[\\n]*)\\s*\\[\\s*'(${WORD})'\\s*,`, 'g'), true);
+  add(new RegExp(`(?:\\(argv\\)\\s*=>|inLabNetns\\([^[\\n]*|exec\\([^[\\n]*)\\s*\\[\\s*'(${WORD})'\\s*,`, 'g'), true);
   add(new RegExp(`command:\\s*\\[\\s*"?(${WORD})"?\\s*,`, 'g'), false);
   return uses;
 }
