@@ -11,7 +11,7 @@ import { RESOURCE_TYPES } from '../lib/xds/types.js';
 import { startAdminServer } from '../lib/admin.js';
 import { ControllerMetrics } from './admin/index.js';
 import { StaticTokenAuthenticator, TokenReviewAuthenticator, kubeTokenReviewer, type Authenticator, type TokenReviewer } from './auth/index.js';
-import { BundlePublisher, CaService, ConfigMapBundleSink, DirectoryCaStore, SecretCaStore, ServingCertificate, loadOrCreateCa, type BundleSink, type CaStore } from './ca/index.js';
+import { BundlePublisher, CaService, configMapBundleSink, DirectoryCaStore, SecretCaStore, ServingCertificate, loadOrCreateCa, type BundleSink, type CaStore } from './ca/index.js';
 import type { ControllerConfig } from './config.js';
 import { MeshModel, StatusReconciler, kubeStatusPatcher, startModelSources, type StatusPatcher } from './model/index.js';
 import { XdsServer } from './xds/index.js';
@@ -60,7 +60,7 @@ export async function startController(cfg: Readonly<ControllerConfig>, over: Con
   const caStore: CaStore = cfg.ca.kind === 'directory' ? new DirectoryCaStore(cfg.ca.dir) : new SecretCaStore(kc, cfg.ca.namespace, cfg.ca.name);
   const caLog = logger('controller', 'ca');
   const { ca, bundle } = await loadOrCreateCa(caStore, { trustDomain: cfg.trustDomain, log: caLog, ...(over.now ? { now: over.now } : {}) });
-  const publisher = new BundlePublisher({ sink: over.bundleSink ?? new ConfigMapBundleSink(kc, cfg.namespace, cfg.rootCaConfigMap), pem: bundle.rootPem, log: caLog });
+  const publisher = new BundlePublisher({ sink: over.bundleSink ?? configMapBundleSink(kc, cfg.namespace, cfg.rootCaConfigMap), pem: bundle.rootPem, log: caLog });
 
   const sources = startModelSources({ kc, model, log: logger('controller', 'kube') });
 

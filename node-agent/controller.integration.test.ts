@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import type { RunningController } from '../controller/app.js';
+import type { ControllerOverrides, RunningController } from '../controller/app.js';
 import { CERT_KEY, KEY_KEY, TRUSTED_ROOTS_KEY } from '../controller/ca/index.js';
 import {
   CONTROLLER_IDENTITY,
@@ -28,7 +28,7 @@ import {
   until,
   type Lab,
 } from '../controller/fixtures.js';
-import { createRootCa, createTrustBundle, issueServingCertificate, staticTrust, TrustBundleFile, type TrustBundle, type TrustSource } from '../lib/identity/index.js';
+import { createRootCa, createTrustBundle, issueServingCertificate, staticTrust, TrustBundleFile, type TrustSource } from '../lib/identity/index.js';
 import { logger } from '../lib/log.js';
 import { loadAmbitProtos, type ControlPlaneSecurity } from '../lib/xds/index.js';
 import { connectController } from './controller.js';
@@ -94,33 +94,43 @@ function impostorCredentials(ca: ReturnType<typeof createRootCa>): grpc.ServerCr
   return grpc.ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(s.certChainPem), private_key: Buffer.from(s.keyPem) }], false);
 }
 
-describe('the agent and the controller address', { timeout: 120_000 }, () => {
-  let lab: Lab;
-  let dir: { path: string; remove(): Promise<void> };
-  let ctl: RunningController;
-  let bundle: TrustBundle;
+interface Cluster {
+  lab: Lab;
+  dir: { path: string; remove(): Promise<void> };
+  /** The controller; a test that restarts it puts the new one here. */
+  ctl: RunningController;
+  caDir: string;
+}
 
+/** For the enclosing describe: a lab API server with web and db pods on node-a, and a controller on it. */
+function withController(over: ControllerOverrides = {}): Cluster {
+  const c = {} as Cluster;
   before(async () => {
-    lab = await startLab();
-    dir = await tempDir();
-    lab.store.create('namespaces', namespace('shop', { 'ambit.dev/dataplane-mode': 'ambient' }));
-    createPod(lab.store, 'web-1', { namespace: 'shop', node: 'node-a', ip: '10.0.1.5', serviceAccount: 'web' });
-    createPod(lab.store, 'db-1', { namespace: 'shop', node: 'node-a', ip: '10.0.1.6', serviceAccount: 'db' });
-    ctl = await startTestController(lab, join(dir.path, 'ca'));
-    await ctl.synced;
-    bundle = ctl.bundle;
+    c.lab = await startLab();
+    c.dir = await tempDir();
+    c.caDir = join(c.dir.path, 'ca');
+    c.lab.store.create('namespaces', namespace('shop', { 'ambit.dev/dataplane-mode': 'ambient' }));
+    createPod(c.lab.store, 'web-1', { namespace: 'shop', node: 'node-a', ip: '10.0.1.5', serviceAccount: 'web' });
+    createPod(c.lab.store, 'db-1', { namespace: 'shop', node: 'node-a', ip: '10.0.1.6', serviceAccount: 'db' });
+    c.ctl = await startTestController(c.lab, c.caDir, {}, over);
+    await c.ctl.synced;
   });
-
   after(async () => {
-    await ctl?.stop();
-    await lab?.close();
-    await dir?.remove();
+    await c.ctl?.stop();
+    await c.lab?.close();
+    await c.dir?.remove();
   });
+  return c;
+}
+
+describe('the agent and the controller address', { timeout: 120_000 }, () => {
+  const c = withController();
+  const bundle = () => c.ctl.bundle;
 
   it('control: an impostor holding the real CA would see the token, so the checks below can see a leak', async () => {
     // (Only the controller holds the CA key; the test borrows it to prove the fake records what it gets.)
-    const fake = await fakeController(impostorCredentials(ctl.ca));
-    const a = agent(fake.address, tlsTo(staticTrust(bundle)), staticTrust(bundle));
+    const fake = await fakeController(impostorCredentials(c.ctl.ca));
+    const a = agent(fake.address, tlsTo(staticTrust(bundle())), staticTrust(bundle()));
     try {
       await until('the fake saw a call', () => fake.calls.length > 0);
       assert.deepEqual(fake.calls[0]!.authorization, [`Bearer ${TOKEN}`]);
@@ -132,7 +142,7 @@ describe('the agent and the controller address', { timeout: 120_000 }, () => {
 
   it('a fake controller with a certificate from another CA gets no token and pushes no config', async () => {
     const fake = await fakeController(impostorCredentials(createRootCa({ trustDomain: 'cluster.local' })));
-    const a = agent(fake.address, tlsTo(staticTrust(bundle)), staticTrust(bundle));
+    const a = agent(fake.address, tlsTo(staticTrust(bundle())), staticTrust(bundle()));
     try {
       await assert.rejects(a.certs.get(WEB), /UNAVAILABLE/);
       await until('a failed connection attempt', () => a.link.xds.status().lastError !== undefined);
@@ -150,7 +160,7 @@ describe('the agent and the controller address', { timeout: 120_000 }, () => {
 
   it('a plaintext fake controller gets no token either: it sees a TLS ClientHello and nothing else', async () => {
     const fake = await fakeController(grpc.ServerCredentials.createInsecure());
-    const a = agent(fake.address, tlsTo(staticTrust(bundle)), staticTrust(bundle));
+    const a = agent(fake.address, tlsTo(staticTrust(bundle())), staticTrust(bundle()));
     // And on the raw byte level: everything a plaintext listener receives.
     const received: Buffer[] = [];
     const raw: Server = createServer((s) => {
@@ -160,7 +170,7 @@ describe('the agent and the controller address', { timeout: 120_000 }, () => {
     });
     raw.listen(0, '127.0.0.1');
     await once(raw, 'listening');
-    const b = agent(`127.0.0.1:${(raw.address() as AddressInfo).port}`, tlsTo(staticTrust(bundle)), staticTrust(bundle));
+    const b = agent(`127.0.0.1:${(raw.address() as AddressInfo).port}`, tlsTo(staticTrust(bundle())), staticTrust(bundle()));
     try {
       await assert.rejects(a.certs.get(WEB), /UNAVAILABLE/);
       await until('failed attempts', () => a.link.xds.status().lastError !== undefined && received.length > 0);
@@ -182,9 +192,9 @@ describe('the agent and the controller address', { timeout: 120_000 }, () => {
   });
 
   it('refuses the real CA certificate of something that is not the controller (a workload certificate)', async () => {
-    const s = issueServingCertificate(ctl.ca, { spiffeId: WEB, dnsNames: ['web.shop.svc'], ttlMs: 3600_000 });
+    const s = issueServingCertificate(c.ctl.ca, { spiffeId: WEB, dnsNames: ['web.shop.svc'], ttlMs: 3600_000 });
     const fake = await fakeController(grpc.ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(s.certChainPem), private_key: Buffer.from(s.keyPem) }], false));
-    const a = agent(fake.address, tlsTo(staticTrust(bundle)), staticTrust(bundle));
+    const a = agent(fake.address, tlsTo(staticTrust(bundle())), staticTrust(bundle()));
     try {
       await until('a failed connection attempt', () => a.link.xds.status().lastError !== undefined);
       assert.deepEqual(fake.calls, []);
@@ -197,11 +207,11 @@ describe('the agent and the controller address', { timeout: 120_000 }, () => {
 
   it('plaintext needs the development flag on both sides', async () => {
     // A second replica, same CA, with the flag.
-    const plain = await startTestController(lab, join(dir.path, 'ca'), { AMBIT_INSECURE_CONTROL_PLANE: 'true' });
+    const plain = await startTestController(c.lab, c.caDir, { AMBIT_INSECURE_CONTROL_PLANE: 'true' });
     await plain.synced;
     assert.equal(plain.serving, undefined);
-    const secure = agent(`127.0.0.1:${plain.grpcPort}`, tlsTo(staticTrust(bundle)), staticTrust(bundle));
-    const flagged = agent(`127.0.0.1:${plain.grpcPort}`, { kind: 'insecure' }, staticTrust(bundle));
+    const secure = agent(`127.0.0.1:${plain.grpcPort}`, tlsTo(staticTrust(bundle())), staticTrust(bundle()));
+    const flagged = agent(`127.0.0.1:${plain.grpcPort}`, { kind: 'insecure' }, staticTrust(bundle()));
     try {
       await flagged.link.xds.synced;
       assert.equal((await flagged.certs.get(WEB)).spiffeId.uri, WEB, 'workload certificates still verify against the bundle');
@@ -216,12 +226,12 @@ describe('the agent and the controller address', { timeout: 120_000 }, () => {
   });
 
   it('the real controller: config over a verified channel, and certificates that chain to the bundle', async () => {
-    const a = agent(`127.0.0.1:${ctl.grpcPort}`, tlsTo(staticTrust(bundle)), staticTrust(bundle));
+    const a = agent(`127.0.0.1:${c.ctl.grpcPort}`, tlsTo(staticTrust(bundle())), staticTrust(bundle()));
     try {
       await a.link.xds.synced;
       const cert = await a.certs.get(WEB);
       assert.equal(cert.spiffeId.uri, WEB);
-      assert.equal(cert.rootPem, bundle.rootPem);
+      assert.equal(cert.rootPem, bundle().rootPem);
       assert.match(a.link.describe, /^TLS, verified as ambit-controller\.ambit-system\.svc and spiffe:/);
     } finally {
       await a.stop();
@@ -230,28 +240,12 @@ describe('the agent and the controller address', { timeout: 120_000 }, () => {
 });
 
 describe('serving-certificate renewal', { timeout: 120_000 }, () => {
-  let lab: Lab;
-  let dir: { path: string; remove(): Promise<void> };
-  let ctl: RunningController;
-
-  before(async () => {
-    lab = await startLab();
-    dir = await tempDir();
-    lab.store.create('namespaces', namespace('shop', { 'ambit.dev/dataplane-mode': 'ambient' }));
-    // A 4 s certificate: renewed about every 2 s.
-    ctl = await startTestController(lab, join(dir.path, 'ca'), {}, { servingCertTtlMs: 4000 });
-    await ctl.synced;
-  });
-
-  after(async () => {
-    await ctl?.stop();
-    await lab?.close();
-    await dir?.remove();
-  });
+  // A 4 s certificate: renewed about every 2 s.
+  const c = withController({ servingCertTtlMs: 4000 });
 
   /** The serial of the certificate a new TLS connection to 15010 is shown. */
   const servedSerial = async (): Promise<string> => {
-    const s = tls.connect({ host: '127.0.0.1', port: ctl.grpcPort, servername: CONTROLLER_SERVER_NAME, ca: ctl.bundle.rootPem, ALPNProtocols: ['h2'] });
+    const s = tls.connect({ host: '127.0.0.1', port: c.ctl.grpcPort, servername: CONTROLLER_SERVER_NAME, ca: c.ctl.bundle.rootPem, ALPNProtocols: ['h2'] });
     await once(s, 'secureConnect');
     const serial = s.getPeerX509Certificate()!.serialNumber;
     s.destroy();
@@ -259,11 +253,11 @@ describe('serving-certificate renewal', { timeout: 120_000 }, () => {
   };
 
   it('swaps each renewal into the running server; an open stream stays, loses no config, and new connections verify', async () => {
-    const trust = staticTrust(ctl.bundle);
-    const a = agent(`127.0.0.1:${ctl.grpcPort}`, tlsTo(trust), trust);
+    const trust = staticTrust(c.ctl.bundle);
+    const a = agent(`127.0.0.1:${c.ctl.grpcPort}`, tlsTo(trust), trust);
     try {
       await a.link.xds.synced;
-      const first = ctl.serving!.current().serial;
+      const first = c.ctl.serving!.current().serial;
       assert.equal(await servedSerial(), first);
       const seen = new Set([first]);
       let pods = 0;
@@ -271,8 +265,8 @@ describe('serving-certificate renewal', { timeout: 120_000 }, () => {
       await until(
         'three renewals',
         async () => {
-          seen.add(ctl.serving!.current().serial);
-          createPod(lab.store, `p-${++pods}`, { namespace: 'shop', node: 'node-a', ip: `10.0.3.${pods}`, serviceAccount: 'web' });
+          seen.add(c.ctl.serving!.current().serial);
+          createPod(c.lab.store, `p-${++pods}`, { namespace: 'shop', node: 'node-a', ip: `10.0.3.${pods}`, serviceAccount: 'web' });
           await new Promise((r) => setTimeout(r, 200));
           return seen.size >= 4;
         },
@@ -283,14 +277,14 @@ describe('serving-certificate renewal', { timeout: 120_000 }, () => {
       assert.equal(status.connects, 1, 'one stream all along');
       assert.equal(status.state, 'connected');
       const now = await servedSerial();
-      assert.equal(now, ctl.serving!.current().serial, 'a new connection gets the current certificate');
+      assert.equal(now, c.ctl.serving!.current().serial, 'a new connection gets the current certificate');
       assert.notEqual(now, first);
-      assert.ok(new X509Certificate(ctl.serving!.current().certChainPem).checkHost(CONTROLLER_SERVER_NAME));
+      assert.ok(new X509Certificate(c.ctl.serving!.current().certChainPem).checkHost(CONTROLLER_SERVER_NAME));
       // A new agent verifies the renewed certificate.
-      const b = agent(`127.0.0.1:${ctl.grpcPort}`, tlsTo(trust), trust);
+      const b = agent(`127.0.0.1:${c.ctl.grpcPort}`, tlsTo(trust), trust);
       await b.link.xds.synced;
       await b.stop();
-      const metrics = await ctl.metrics.registry.getSingleMetricAsString('ambit_ca_serving_certificates_issued_total');
+      const metrics = await c.ctl.metrics.registry.getSingleMetricAsString('ambit_ca_serving_certificates_issued_total');
       assert.match(metrics, /ambit_ca_serving_certificates_issued_total ([4-9]|\d\d)/);
     } finally {
       await a.stop();
@@ -299,65 +293,46 @@ describe('serving-certificate renewal', { timeout: 120_000 }, () => {
 });
 
 describe('root rotation with an overlap', { timeout: 120_000 }, () => {
-  let lab: Lab;
-  let dir: { path: string; remove(): Promise<void> };
-  let ctl: RunningController;
-  let port: number;
+  const c = withController();
   let trustDir: string;
   let agentLink: ReturnType<typeof agent>['link'] | undefined;
   let connectsBefore = 0;
   const reconnected = () => until('the agent reconnected and verified the controller', () => agentLink!.xds.status().state === 'connected' && agentLink!.xds.status().connects > connectsBefore);
 
-  const caDir = () => join(dir.path, 'ca');
-  /** The operator's change to the CA store, then a rolling restart of the controller. */
+  /** The operator's change to the CA store, then a rolling restart of the controller (same port). */
   const restart = async () => {
     connectsBefore = agentLink!.xds.status().connects;
-    await ctl.stop();
-    ctl = await startTestController(lab, caDir(), { AMBIT_GRPC_PORT: String(port) });
-    await ctl.synced;
-    await until('the new bundle published', () => publishedBundle(lab.store) === ctl.bundle.rootPem);
+    const port = c.ctl.grpcPort;
+    await c.ctl.stop();
+    c.ctl = await startTestController(c.lab, c.caDir, { AMBIT_GRPC_PORT: String(port) });
+    await c.ctl.synced;
+    await until('the new bundle published', () => publishedBundle(c.lab.store) === c.ctl.bundle.rootPem);
   };
   /** What kubelet does with the ConfigMap volume: the file follows the ConfigMap. */
   const project = async (file: TrustBundleFile) => {
-    await writeFile(join(trustDir, 'root-cert.pem'), publishedBundle(lab.store)!);
+    await writeFile(join(trustDir, 'root-cert.pem'), publishedBundle(c.lab.store)!);
     await file.reload();
   };
 
-  before(async () => {
-    lab = await startLab();
-    dir = await tempDir();
-    trustDir = await mkdtemp(join(tmpdir(), 'ambit-agent-root-ca-'));
-    lab.store.create('namespaces', namespace('shop', { 'ambit.dev/dataplane-mode': 'ambient' }));
-    createPod(lab.store, 'web-1', { namespace: 'shop', node: 'node-a', ip: '10.0.1.5', serviceAccount: 'web' });
-    createPod(lab.store, 'db-1', { namespace: 'shop', node: 'node-a', ip: '10.0.1.6', serviceAccount: 'db' });
-    ctl = await startTestController(lab, caDir());
-    await ctl.synced;
-    port = ctl.grpcPort;
-  });
-
-  after(async () => {
-    await ctl?.stop();
-    await lab?.close();
-    await dir?.remove();
-    await rm(trustDir, { recursive: true, force: true });
-  });
+  before(async () => (trustDir = await mkdtemp(join(tmpdir(), 'ambit-agent-root-ca-'))));
+  after(async () => rm(trustDir, { recursive: true, force: true }));
 
   it('old and new roots are both trusted during the overlap; the agent follows the controller to the new root', async () => {
-    await until('published', () => publishedBundle(lab.store) !== undefined);
-    await writeFile(join(trustDir, 'root-cert.pem'), publishedBundle(lab.store)!);
+    await until('published', () => publishedBundle(c.lab.store) !== undefined);
+    await writeFile(join(trustDir, 'root-cert.pem'), publishedBundle(c.lab.store)!);
     const opened = await TrustBundleFile.open({ path: join(trustDir, 'root-cert.pem'), trustDomain: 'cluster.local', log, pollMs: 3_600_000 });
     assert.ok(opened.ok);
     const file = opened.value;
-    const a = agent(`127.0.0.1:${port}`, tlsTo(file), file);
+    const a = agent(`127.0.0.1:${c.ctl.grpcPort}`, tlsTo(file), file);
     agentLink = a.link;
-    const oldRoot = ctl.ca.certPem;
+    const oldRoot = c.ctl.ca.certPem;
     try {
       await a.link.xds.synced;
       const oldCert = await a.certs.get(WEB);
 
       // 1. The new root is added to the store's trusted roots: published beside the old one, nobody signs with it yet.
       const next = createRootCa({ trustDomain: 'cluster.local' });
-      await writeFile(join(caDir(), TRUSTED_ROOTS_KEY), next.certPem);
+      await writeFile(join(c.caDir, TRUSTED_ROOTS_KEY), next.certPem);
       await restart();
       await project(file);
       assert.equal(file.current().roots.length, 2);
@@ -366,7 +341,7 @@ describe('root rotation with an overlap', { timeout: 120_000 }, () => {
       // An agent whose bundle has only the new root does not trust the old controller: it sends it nothing.
       const onlyNext = createTrustBundle('cluster.local', next.certPem);
       assert.ok(onlyNext.ok);
-      const early = agent(`127.0.0.1:${port}`, tlsTo(staticTrust(onlyNext.value)), staticTrust(onlyNext.value));
+      const early = agent(`127.0.0.1:${c.ctl.grpcPort}`, tlsTo(staticTrust(onlyNext.value)), staticTrust(onlyNext.value));
       await until('refused', () => early.link.xds.status().lastError !== undefined);
       assert.match(early.link.xds.status().lastError ?? '', /certificate/i);
       assert.deepEqual(early.updates, []);
@@ -375,21 +350,21 @@ describe('root rotation with an overlap', { timeout: 120_000 }, () => {
       // 2. The switch: the new root signs, the old one is kept trusted. The controller's new
       //    serving certificate chains to the new root: the agent verifies it with the bundle it has.
       const { certPem, keyPem } = next.toPem();
-      await writeFile(join(caDir(), CERT_KEY), certPem);
-      await writeFile(join(caDir(), KEY_KEY), keyPem);
-      await writeFile(join(caDir(), TRUSTED_ROOTS_KEY), oldRoot);
+      await writeFile(join(c.caDir, CERT_KEY), certPem);
+      await writeFile(join(c.caDir, KEY_KEY), keyPem);
+      await writeFile(join(c.caDir, TRUSTED_ROOTS_KEY), oldRoot);
       await restart();
       await project(file);
-      assert.equal(ctl.ca.certPem, certPem);
+      assert.equal(c.ctl.ca.certPem, certPem);
       await reconnected();
-      createPod(lab.store, 'web-2', { namespace: 'shop', node: 'node-a', ip: '10.0.1.7', serviceAccount: 'web' });
+      createPod(c.lab.store, 'web-2', { namespace: 'shop', node: 'node-a', ip: '10.0.1.7', serviceAccount: 'web' });
       await until('config after the switch', () => a.updates.length > 0 && a.updates.at(-1) === 'Workload:+1-0');
       const newCert = await a.certs.get(DB);
       assert.ok(new X509Certificate(newCert.certChainPem).verify(new X509Certificate(certPem).publicKey), 'new certificates chain to the new root');
       assert.equal(a.certs.current(WEB)!.certChainPem, oldCert.certChainPem, 'old ones stay valid through the overlap');
 
       // 3. After the longest certificate lifetime, the old root goes: its certificates are renewed at once.
-      await unlink(join(caDir(), TRUSTED_ROOTS_KEY));
+      await unlink(join(c.caDir, TRUSTED_ROOTS_KEY));
       await restart();
       await project(file);
       assert.equal(file.current().roots.length, 1);

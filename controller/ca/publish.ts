@@ -23,56 +23,46 @@ export interface BundleSink {
   write(pem: string): Promise<'created' | 'updated' | 'unchanged'>;
 }
 
-export class ConfigMapBundleSink implements BundleSink {
-  readonly describe: string;
-  private readonly api: CoreV1Api;
-
-  constructor(
-    kc: KubeConfig,
-    private readonly namespace: string,
-    private readonly name: string,
-  ) {
-    this.api = kc.makeApiClient(CoreV1Api);
-    this.describe = `ConfigMap ${namespace}/${name}`;
-  }
-
-  async write(pem: string): Promise<'created' | 'updated' | 'unchanged'> {
-    const failed = (verb: string, err: unknown) =>
-      new AmbitError('AMBIT_ERR_API', `cannot ${verb} ${this.describe}: ${(err as Error).message}; the controller needs RBAC to get, create and update configmaps in its namespace`, { cause: err });
-    let existing: V1ConfigMap | undefined;
-    try {
-      existing = await this.api.readNamespacedConfigMap({ namespace: this.namespace, name: this.name });
-    } catch (err) {
-      if ((err as { code?: number }).code !== 404) throw failed('read', err);
-    }
-    const body: V1ConfigMap = {
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: {
-        name: this.name,
-        namespace: this.namespace,
-        labels: { 'app.kubernetes.io/part-of': 'ambit' },
-        ...(existing?.metadata?.resourceVersion ? { resourceVersion: existing.metadata.resourceVersion } : {}),
-      },
-      data: { [ROOT_CA_KEY]: pem },
-    };
-    if (!existing) {
+/** The ConfigMap `namespace/name`, key `root-cert.pem`, through the Kubernetes API. */
+export function configMapBundleSink(kc: KubeConfig, namespace: string, name: string): BundleSink {
+  const api = kc.makeApiClient(CoreV1Api);
+  const describe = `ConfigMap ${namespace}/${name}`;
+  const failed = (verb: string, err: unknown) =>
+    new AmbitError('AMBIT_ERR_API', `cannot ${verb} ${describe}: ${(err as Error).message}; the controller needs RBAC to get, create and update configmaps in its namespace`, { cause: err });
+  return {
+    describe,
+    write: async (pem) => {
+      let existing: V1ConfigMap | undefined;
       try {
-        await this.api.createNamespacedConfigMap({ namespace: this.namespace, body });
-        return 'created';
+        existing = await api.readNamespacedConfigMap({ namespace, name });
       } catch (err) {
-        throw failed('create', err);
+        if ((err as { code?: number }).code !== 404) throw failed('read', err);
       }
-    }
-    if (existing.data?.[ROOT_CA_KEY] === pem) return 'unchanged';
-    try {
-      // With the resourceVersion read above: a concurrent writer makes this a 409, retried.
-      await this.api.replaceNamespacedConfigMap({ namespace: this.namespace, name: this.name, body });
-      return 'updated';
-    } catch (err) {
-      throw failed('update', err);
-    }
-  }
+      if (existing?.data?.[ROOT_CA_KEY] === pem) return 'unchanged';
+      const body: V1ConfigMap = {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: {
+          name,
+          namespace,
+          labels: { 'app.kubernetes.io/part-of': 'ambit' },
+          // A concurrent writer makes the replace a 409; the publisher retries.
+          ...(existing?.metadata?.resourceVersion ? { resourceVersion: existing.metadata.resourceVersion } : {}),
+        },
+        data: { [ROOT_CA_KEY]: pem },
+      };
+      try {
+        if (!existing) {
+          await api.createNamespacedConfigMap({ namespace, body });
+          return 'created';
+        }
+        await api.replaceNamespacedConfigMap({ namespace, name, body });
+        return 'updated';
+      } catch (err) {
+        throw failed(existing ? 'update' : 'create', err);
+      }
+    },
+  };
 }
 
 export interface BundlePublisherOptions {
