@@ -59,6 +59,10 @@ describe('controller process (TokenReview auth, admin port)', () => {
     const model = JSON.parse((await get('/debug/model')).text) as { counts: { pods: number }; resources: { Workload: { name: string }[] } };
     assert.equal(model.counts.pods, 1);
     assert.deepEqual(model.resources.Workload.map((w) => w.name), ['agent-abc']);
+    const ca = JSON.parse((await get('/debug/ca')).text) as { trustBundle: unknown[]; published: string; serving: { identity: string; serial: string } };
+    assert.equal(ca.trustBundle.length, 1);
+    assert.equal(ca.published, 'ambit-system/ambit-root-ca');
+    assert.deepEqual([ca.serving.identity, ca.serving.serial], ['spiffe://cluster.local/ns/ambit-system/sa/ambit-controller', ctl.serving!.current().serial]);
     const agentsJson = JSON.parse((await get('/debug/agents')).text) as { node: string; subject: string }[];
     assert.deepEqual(agentsJson.map((x) => [x.node, x.subject]), [['node-a', 'system:serviceaccount:ambit-system:ambit-node-agent']]);
   });

@@ -2,7 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { MeshCa, TrustBundle } from '../lib/identity/index.js';
+import { summarizeRoots, type MeshCa, type TrustBundle } from '../lib/identity/index.js';
 import { kubeConfig } from '../lib/k8s/client.js';
 import { logger } from '../lib/log.js';
 import { warnInsecureControlPlane } from '../lib/xds/credentials.js';
@@ -45,6 +45,8 @@ export interface RunningController {
   readonly synced: Promise<void>;
   stop(): Promise<void>;
 }
+
+const iso = (ms: number): string => new Date(ms).toISOString();
 
 /** Wires the controller's subsystems together; each owns its own state. */
 export async function startController(cfg: Readonly<ControllerConfig>, over: ControllerOverrides = {}): Promise<RunningController> {
@@ -160,7 +162,17 @@ export async function startController(cfg: Readonly<ControllerConfig>, over: Con
           : !publisher.isPublished
             ? `the trust bundle is not published yet (${cfg.rootCaConfigMap} in ${cfg.namespace}); node agents cannot start without it`
             : undefined,
-    json: { '/debug/agents': () => xds.agents(), '/debug/model': () => model.debug() },
+    json: {
+      '/debug/agents': () => xds.agents(),
+      '/debug/model': () => model.debug(),
+      '/debug/ca': () => ({
+        trustBundle: summarizeRoots(bundle.roots),
+        published: publisher.isPublished ? `${cfg.namespace}/${cfg.rootCaConfigMap}` : false,
+        serving: serving
+          ? (({ serial, notAfter, issuedAt, renewAt }) => ({ identity: cfg.serving.spiffeId, dnsNames: cfg.serving.dnsNames, serial, notAfter: iso(notAfter), issuedAt: iso(issuedAt), renewAt: iso(renewAt) }))(serving.current())
+          : 'PLAINTEXT (development flag)',
+      }),
+    },
     log,
   });
   const adminPort = (admin.address() as AddressInfo).port;
