@@ -1,7 +1,9 @@
-import { execFile } from 'node:child_process';
+import assert from 'node:assert/strict';
+import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 
@@ -117,6 +119,24 @@ export function inLabNetns(lab: LabHarness, netns: string, argv: string[], timeo
   });
 }
 
+/** tcpdump (ASCII) on a lab namespace's eth0 until `stop()`, which returns what it printed. */
+export async function startCapture(lab: LabHarness, netns: string, filter: string[] = ['tcp']): Promise<{ stop(): Promise<string> }> {
+  const tcpdump = spawn('nsenter', [`--net=/run/netns/ambit-${lab.name}-${netns}`, 'tcpdump', '-i', 'eth0', '-n', '-A', '-s0', '-l', ...filter], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  let text = '';
+  tcpdump.stdout.on('data', (d: Buffer) => (text += d.toString('latin1')));
+  await sleep(500);
+  return {
+    stop: async () => {
+      await sleep(300);
+      tcpdump.kill('SIGTERM');
+      await new Promise((res) => tcpdump.once('exit', res));
+      return text;
+    },
+  };
+}
+
 export interface LoadResult {
   ok: number;
   failed: number;
@@ -149,4 +169,65 @@ export async function eventually(check: () => Promise<boolean>, attempts = 40, e
     await sleep(everyMs);
   }
   return false;
+}
+
+export interface Opened {
+  id: number;
+  pod: string;
+  local: { ip: string; port: number };
+}
+
+/** Drives fixtures/conns.mjs in a pod through `lab exec`: one command, one answer, in order. */
+export class Conns {
+  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly waiting: ((line: string) => void)[] = [];
+  private stderr = '';
+
+  constructor(lab: LabHarness, pod: string) {
+    this.child = spawn(resolve(repoRoot, 'bin', 'ambit'), ['lab', 'exec', pod, '--', 'node', fixture('conns.mjs')], {
+      env: { ...process.env, AMBIT_LAB: lab.name },
+      cwd: repoRoot,
+    });
+    this.child.stderr.on('data', (d: Buffer) => (this.stderr += d.toString()));
+    this.child.stdin.on('error', () => {}); // the process is gone; a pending ask times out and says so
+    createInterface({ input: this.child.stdout }).on('line', (line) => this.waiting.shift()?.(line));
+  }
+
+  private ask(command: string): Promise<Record<string, unknown>> {
+    return new Promise((resolvePromise, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no answer to "${command}" within 15 s; stderr: ${this.stderr}`)), 15_000);
+      this.waiting.push((line) => {
+        clearTimeout(timer);
+        resolvePromise(JSON.parse(line) as Record<string, unknown>);
+      });
+      this.child.stdin.write(`${command}\n`);
+    });
+  }
+
+  async open(host: string, port: number): Promise<Opened> {
+    const r = await this.ask(`open ${host} ${port}`);
+    if (typeof r['pod'] !== 'string') throw new Error(`open ${host}:${port} failed: ${JSON.stringify(r)}`);
+    return r as unknown as Opened;
+  }
+
+  /** Sends a line on an open connection to an echo server and checks it comes back. */
+  async ping(id: number): Promise<void> {
+    const r = await this.ask(`ping ${id}`);
+    assert.equal(typeof r['echoed'], 'string', `ping on connection ${id}: ${JSON.stringify(r)}`);
+  }
+
+  async close(id: number): Promise<void> {
+    const r = await this.ask(`close ${id}`);
+    assert.deepEqual(r, { closed: id });
+  }
+
+  /** Ends stdin: the fixture closes what is still open and exits. */
+  stop(): void {
+    this.child.stdin.end();
+  }
+
+  /** For cleanup after a failure: ends the `lab exec` process if it is still running. */
+  kill(): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill();
+  }
 }

@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Service } from '../../lib/xds/index.js';
-import { adminGet, applyText, eventually, fixture, LabHarness, repoRoot, requireRoot, type LabStatusJson } from './harness.js';
+import { adminGet, applyText, Conns, eventually, fixture, LabHarness, requireRoot, type LabStatusJson, type Opened } from './harness.js';
 
 /**
  * TrafficPolicy's load balancer end to end: the controller puts it on the
@@ -50,7 +48,7 @@ describe('TrafficPolicy load balancing', { timeout: 600_000 }, () => {
 
   /** A connection-holding process in the client pod. */
   const client = (): Conns => {
-    const c = new Conns(lab);
+    const c = new Conns(lab, 'lb/client');
     clients.push(c);
     return c;
   };
@@ -169,58 +167,3 @@ spec:
     assert.ok(await eventually(async () => (await pushedPolicy()) === 'ROUND_ROBIN', 80), 'deleting the policy restores round robin');
   });
 });
-
-interface Opened {
-  id: number;
-  pod: string;
-  local: { ip: string; port: number };
-}
-
-/** Drives fixtures/conns.mjs in the client pod through `lab exec`: one command, one answer, in order. */
-class Conns {
-  private readonly child: ChildProcessWithoutNullStreams;
-  private readonly waiting: ((line: string) => void)[] = [];
-  private stderr = '';
-
-  constructor(lab: LabHarness) {
-    this.child = spawn(resolve(repoRoot, 'bin', 'ambit'), ['lab', 'exec', 'lb/client', '--', 'node', fixture('conns.mjs')], {
-      env: { ...process.env, AMBIT_LAB: lab.name },
-      cwd: repoRoot,
-    });
-    this.child.stderr.on('data', (d: Buffer) => (this.stderr += d.toString()));
-    this.child.stdin.on('error', () => {}); // the process is gone; a pending ask times out and says so
-    createInterface({ input: this.child.stdout }).on('line', (line) => this.waiting.shift()?.(line));
-  }
-
-  private ask(command: string): Promise<Record<string, unknown>> {
-    return new Promise((resolvePromise, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no answer to "${command}" within 15 s; stderr: ${this.stderr}`)), 15_000);
-      this.waiting.push((line) => {
-        clearTimeout(timer);
-        resolvePromise(JSON.parse(line) as Record<string, unknown>);
-      });
-      this.child.stdin.write(`${command}\n`);
-    });
-  }
-
-  async open(host: string, port: number): Promise<Opened> {
-    const r = await this.ask(`open ${host} ${port}`);
-    if (typeof r['pod'] !== 'string') throw new Error(`open ${host}:${port} failed: ${JSON.stringify(r)}`);
-    return r as unknown as Opened;
-  }
-
-  async close(id: number): Promise<void> {
-    const r = await this.ask(`close ${id}`);
-    assert.deepEqual(r, { closed: id });
-  }
-
-  /** Ends stdin: the fixture closes what is still open and exits. */
-  stop(): void {
-    this.child.stdin.end();
-  }
-
-  /** For cleanup after a failure: ends the `lab exec` process if it is still running. */
-  kill(): void {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill();
-  }
-}
