@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { V1TokenReviewStatus } from '@kubernetes/client-node';
 import type { RunningController } from './app.js';
 import { EXTRA_POD_NAME } from './auth/index.js';
-import { createPod, namespace, startLab, startTestAgent, startTestController, tempDir, until, type Lab, type TestAgent } from './fixtures.js';
+import { controllerTarget, createPod, namespace, startLab, startTestAgent, startTestController, tempDir, until, type Lab, type TestAgent } from './fixtures.js';
 
 describe('controller process (TokenReview auth, admin port)', () => {
   let lab: Lab;
@@ -41,11 +41,11 @@ describe('controller process (TokenReview auth, admin port)', () => {
   });
 
   it('authenticates an agent by its pod-bound service account token, as the node its pod runs on', async () => {
-    const a = startTestAgent(`127.0.0.1:${ctl.grpcPort}`, 'node-a', 'sa-token');
+    const a = startTestAgent(controllerTarget(ctl), 'node-a', 'sa-token');
     agents.push(a);
     await a.conn.synced;
     assert.equal(a.state.Workload.size, 1);
-    const wrong = startTestAgent(`127.0.0.1:${ctl.grpcPort}`, 'node-b', 'sa-token', { backoffMs: 60_000 });
+    const wrong = startTestAgent(controllerTarget(ctl), 'node-b', 'sa-token', { backoffMs: 60_000 });
     agents.push(wrong);
     await until('refused', () => wrong.conn.status().lastError?.startsWith('PERMISSION_DENIED') ?? false);
   });
@@ -59,6 +59,10 @@ describe('controller process (TokenReview auth, admin port)', () => {
     const model = JSON.parse((await get('/debug/model')).text) as { counts: { pods: number }; resources: { Workload: { name: string }[] } };
     assert.equal(model.counts.pods, 1);
     assert.deepEqual(model.resources.Workload.map((w) => w.name), ['agent-abc']);
+    const ca = JSON.parse((await get('/debug/ca')).text) as { trustBundle: unknown[]; published: string; serving: { identity: string; serial: string } };
+    assert.equal(ca.trustBundle.length, 1);
+    assert.equal(ca.published, 'ambit-system/ambit-root-ca');
+    assert.deepEqual([ca.serving.identity, ca.serving.serial], ['spiffe://cluster.local/ns/ambit-system/sa/ambit-controller', ctl.serving!.current().serial]);
     const agentsJson = JSON.parse((await get('/debug/agents')).text) as { node: string; subject: string }[];
     assert.deepEqual(agentsJson.map((x) => [x.node, x.subject]), [['node-a', 'system:serviceaccount:ambit-system:ambit-node-agent']]);
   });

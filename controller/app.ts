@@ -1,17 +1,17 @@
 import * as grpc from '@grpc/grpc-js';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { readFile } from 'node:fs/promises';
 import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { MeshCa } from '../lib/identity/index.js';
+import { summarizeRoots, type MeshCa, type TrustBundle } from '../lib/identity/index.js';
 import { kubeConfig } from '../lib/k8s/client.js';
 import { logger } from '../lib/log.js';
+import { warnInsecureControlPlane } from '../lib/xds/credentials.js';
 import type { Timers } from '../lib/xds/timers.js';
 import { RESOURCE_TYPES } from '../lib/xds/types.js';
 import { startAdminServer } from '../lib/admin.js';
 import { ControllerMetrics } from './admin/index.js';
 import { GuardedAuthenticator, StaticTokenAuthenticator, TokenReviewAuthenticator, kubeTokenReviewer, type Authenticator, type TokenReviewer } from './auth/index.js';
-import { CaService, DirectoryCaStore, SecretCaStore, loadOrCreateCa, type CaStore } from './ca/index.js';
+import { BundlePublisher, CaService, configMapBundleSink, DirectoryCaStore, SecretCaStore, ServingCertificate, loadOrCreateCa, type BundleSink, type CaStore } from './ca/index.js';
 import type { ControllerConfig } from './config.js';
 import { MeshModel, StatusReconciler, kubeStatusPatcher, startModelSources, type StatusPatcher } from './model/index.js';
 import { XdsServer } from './xds/index.js';
@@ -23,6 +23,10 @@ export interface ControllerOverrides {
   statusPatcher?: StatusPatcher;
   timers?: Timers;
   now?: () => number;
+  /** Where the trust bundle is published (default: the ConfigMap of the config). */
+  bundleSink?: BundleSink;
+  /** Tests rotate the serving certificate within seconds; the config's minimum is a minute. */
+  servingCertTtlMs?: number;
 }
 
 export interface RunningController {
@@ -31,12 +35,18 @@ export interface RunningController {
   readonly model: MeshModel;
   readonly xds: XdsServer;
   readonly ca: MeshCa;
+  /** The roots nodes are to trust (published to the root CA ConfigMap). */
+  readonly bundle: TrustBundle;
+  /** The certificate on 15010; undefined with the insecure development flag. */
+  readonly serving: ServingCertificate | undefined;
   readonly metrics: ControllerMetrics;
   readonly status: StatusReconciler | undefined;
   /** Resolves once the model has synced and agents are being served. */
   readonly synced: Promise<void>;
   stop(): Promise<void>;
 }
+
+const iso = (ms: number): string => new Date(ms).toISOString();
 
 /** Wires the controller's subsystems together; each owns its own state. */
 export async function startController(cfg: Readonly<ControllerConfig>, over: ControllerOverrides = {}): Promise<RunningController> {
@@ -50,7 +60,9 @@ export async function startController(cfg: Readonly<ControllerConfig>, over: Con
   });
 
   const caStore: CaStore = cfg.ca.kind === 'directory' ? new DirectoryCaStore(cfg.ca.dir) : new SecretCaStore(kc, cfg.ca.namespace, cfg.ca.name);
-  const ca = await loadOrCreateCa(caStore, { trustDomain: cfg.trustDomain, log: logger('controller', 'ca'), ...(over.now ? { now: over.now } : {}) });
+  const caLog = logger('controller', 'ca');
+  const { ca, bundle } = await loadOrCreateCa(caStore, { trustDomain: cfg.trustDomain, log: caLog, ...(over.now ? { now: over.now } : {}) });
+  const publisher = new BundlePublisher({ sink: over.bundleSink ?? configMapBundleSink(kc, cfg.namespace, cfg.rootCaConfigMap), pem: bundle.rootPem, log: caLog });
 
   const sources = startModelSources({ kc, model, log: logger('controller', 'kube') });
 
@@ -79,11 +91,12 @@ export async function startController(cfg: Readonly<ControllerConfig>, over: Con
   });
   const caService = new CaService({
     ca,
+    bundlePem: bundle.rootPem,
     authenticator,
     hasServiceAccountOnNode: (node, ns, sa) => model.hasServiceAccountOnNode(node, ns, sa),
     ready: () => sources.isSynced(),
     metrics,
-    log: logger('controller', 'ca'),
+    log: caLog,
     defaultTtlMs: cfg.certDefaultTtlMs,
     maxTtlMs: cfg.certMaxTtlMs,
     ...(over.now ? { now: over.now } : {}),
@@ -92,14 +105,31 @@ export async function startController(cfg: Readonly<ControllerConfig>, over: Con
   const grpcServer = new grpc.Server({ 'grpc.keepalive_time_ms': 30_000, 'grpc.keepalive_timeout_ms': 10_000 });
   xds.register(grpcServer);
   caService.register(grpcServer);
-  const credentials = cfg.grpcTls
-    ? grpc.ServerCredentials.createSsl(null, [{ cert_chain: await readFile(cfg.grpcTls.certFile), private_key: await readFile(cfg.grpcTls.keyFile) }], false)
-    : grpc.ServerCredentials.createInsecure();
+  // 15010 serves TLS with a certificate from the mesh CA, renewed in place; plaintext only
+  // behind the development flag, which says so loudly for as long as it runs.
+  const serving = cfg.insecureControlPlane
+    ? undefined
+    : new ServingCertificate({
+        ca,
+        spiffeId: cfg.serving.spiffeId,
+        dnsNames: cfg.serving.dnsNames,
+        ttlMs: over.servingCertTtlMs ?? cfg.serving.ttlMs,
+        log: caLog,
+        metrics,
+        ...(over.now ? { now: over.now } : {}),
+      });
+  const stopInsecureWarnings = serving ? undefined : warnInsecureControlPlane(log, 'the controller');
+  // grpc-js names the first argument the CA provider but uses it for the server's own
+  // certificate (1.14); no client certificate is asked for (agents send tokens).
+  const credentials = serving ? grpc.experimental.createCertificateProviderServerCredentials(serving, null, false) : grpc.ServerCredentials.createInsecure();
   const hostPort = cfg.grpcHost.includes(':') ? `[${cfg.grpcHost}]:${cfg.grpcPort}` : `${cfg.grpcHost}:${cfg.grpcPort}`;
   let grpcPort: number;
   try {
     grpcPort = await new Promise<number>((resolve, reject) => grpcServer.bindAsync(hostPort, credentials, (err, port) => (err ? reject(err) : resolve(port))));
   } catch (err) {
+    serving?.close();
+    stopInsecureWarnings?.();
+    publisher.stop();
     await sources.stop();
     throw err;
   }
@@ -126,13 +156,30 @@ export async function startController(cfg: Readonly<ControllerConfig>, over: Con
     host: cfg.adminHost,
     port: cfg.adminPort,
     registry: metrics.registry,
-    notReady: () => (!sources.isSynced() ? 'informers have not synced with the API server' : !xds.isReady ? 'the config server is not serving yet' : undefined),
-    json: { '/debug/agents': () => xds.agents(), '/debug/model': () => model.debug() },
+    notReady: () =>
+      !sources.isSynced()
+        ? 'informers have not synced with the API server'
+        : !xds.isReady
+          ? 'the config server is not serving yet'
+          : !publisher.isPublished
+            ? `the trust bundle is not published yet (${cfg.rootCaConfigMap} in ${cfg.namespace}); node agents cannot start without it`
+            : undefined,
+    json: {
+      '/debug/agents': () => xds.agents(),
+      '/debug/model': () => model.debug(),
+      '/debug/ca': () => ({
+        trustBundle: summarizeRoots(bundle.roots),
+        published: publisher.isPublished ? `${cfg.namespace}/${cfg.rootCaConfigMap}` : false,
+        serving: serving
+          ? (({ serial, notAfter, issuedAt, renewAt }) => ({ identity: cfg.serving.spiffeId, dnsNames: cfg.serving.dnsNames, serial, notAfter: iso(notAfter), issuedAt: iso(issuedAt), renewAt: iso(renewAt) }))(serving.current())
+          : 'PLAINTEXT (development flag)',
+      }),
+    },
     log,
   });
   const adminPort = (admin.address() as AddressInfo).port;
   log.info(
-    { grpc: `${cfg.grpcHost}:${grpcPort}`, admin: `${cfg.adminHost}:${adminPort}`, trustDomain: cfg.trustDomain, ca: caStore.describe, agentAuth: authenticator.describe, tls: cfg.grpcTls !== undefined },
+    { grpc: `${cfg.grpcHost}:${grpcPort}`, admin: `${cfg.adminHost}:${adminPort}`, trustDomain: cfg.trustDomain, ca: caStore.describe, agentAuth: authenticator.describe, tls: serving ? { identity: cfg.serving.spiffeId, dnsNames: cfg.serving.dnsNames } : 'PLAINTEXT' },
     'controller started',
   );
 
@@ -142,6 +189,8 @@ export async function startController(cfg: Readonly<ControllerConfig>, over: Con
     model,
     xds,
     ca,
+    bundle,
+    serving,
     metrics,
     status,
     synced,
@@ -149,6 +198,9 @@ export async function startController(cfg: Readonly<ControllerConfig>, over: Con
       if (stopped) return;
       stopped = true;
       status?.stop();
+      publisher.stop();
+      serving?.close();
+      stopInsecureWarnings?.();
       xds.close();
       await new Promise<void>((resolve) => {
         const force = setTimeout(() => {

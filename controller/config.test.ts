@@ -14,7 +14,22 @@ describe('controller config', () => {
     assert.equal(c.certDefaultTtlMs, 24 * 3600_000);
     assert.equal(c.pushDebounceMs, 100);
     assert.equal(c.writeStatus, true);
+    assert.equal(c.insecureControlPlane, false, 'TLS unless told otherwise');
+    assert.deepEqual(c.serving, {
+      spiffeId: 'spiffe://cluster.local/ns/mesh/sa/ambit-controller',
+      dnsNames: ['ambit-controller.mesh.svc', 'ambit-controller.mesh.svc.cluster.local', 'ambit-controller.mesh'],
+      ttlMs: 24 * 3600_000,
+    });
+    assert.equal(c.rootCaConfigMap, 'ambit-root-ca');
     assert.ok(Object.isFrozen(c));
+  });
+
+  it('names its serving certificate after its service account and Service', () => {
+    const c = loadControllerConfig({ AMBIT_NAMESPACE: 'ops', AMBIT_SERVICE_ACCOUNT: 'ctl', AMBIT_SERVICE_NAME: 'mesh-ctl', AMBIT_CLUSTER_DOMAIN: 'corp.example', AMBIT_TRUST_DOMAIN: 'td.example', AMBIT_SERVING_CERT_TTL: '1h', AMBIT_INSECURE_CONTROL_PLANE: 'true' });
+    assert.equal(c.serving.spiffeId, 'spiffe://td.example/ns/ops/sa/ctl');
+    assert.deepEqual(c.serving.dnsNames, ['mesh-ctl.ops.svc', 'mesh-ctl.ops.svc.corp.example', 'mesh-ctl.ops']);
+    assert.equal(c.serving.ttlMs, 3600_000);
+    assert.equal(c.insecureControlPlane, true);
   });
 
   it('reads the lab settings', () => {
@@ -42,7 +57,9 @@ describe('controller config', () => {
       [{ AMBIT_TRUST_DOMAIN: 'Bad Domain' }, /AMBIT_TRUST_DOMAIN/],
       [{ AMBIT_CERT_TTL: 'a day' }, /AMBIT_CERT_TTL must be a duration/],
       [{ AMBIT_CERT_TTL: '72h' }, /AMBIT_CERT_MAX_TTL must be at least/],
-      [{ AMBIT_GRPC_TLS_CERT: '/x.pem' }, /AMBIT_GRPC_TLS_KEY/],
+      [{ AMBIT_INSECURE_CONTROL_PLANE: '1' }, /AMBIT_INSECURE_CONTROL_PLANE must be true or false/],
+      [{ AMBIT_SERVING_CERT_TTL: '10s' }, /AMBIT_SERVING_CERT_TTL must be at least 1m/],
+      [{ AMBIT_SERVICE_NAME: 'Ambit' }, /AMBIT_SERVICE_NAME must be a DNS label/],
       [{ AMBIT_ADMIN_HOST: 'localhost' }, /AMBIT_ADMIN_HOST must be an IP/],
       [{ AMBIT_WRITE_STATUS: 'yes' }, /AMBIT_WRITE_STATUS/],
     ];

@@ -1,7 +1,8 @@
 import { isIP } from 'node:net';
 import { parseDuration } from '../lib/crds/duration.js';
 import { AmbitError } from '../lib/errors.js';
-import { DEFAULT_TRUST_DOMAIN, validateTrustDomain } from '../lib/identity/index.js';
+import { DEFAULT_TRUST_DOMAIN, ROOT_CA_CONFIGMAP, formatSpiffeId, validateTrustDomain } from '../lib/identity/index.js';
+import { INSECURE_CONTROL_PLANE_ENV } from '../lib/xds/credentials.js';
 
 /**
  * The controller's configuration: every setting named once here, read from
@@ -25,8 +26,18 @@ export interface ControllerConfig {
   trustDomain: string;
   grpcHost: string;
   grpcPort: number;
-  /** Optional TLS for the gRPC port (PEM files); plaintext otherwise (the lab). */
-  grpcTls: { certFile: string; keyFile: string } | undefined;
+  /** Plaintext gRPC on 15010: development only (AMBIT_INSECURE_CONTROL_PLANE=true); TLS otherwise. */
+  insecureControlPlane: boolean;
+  /** Who the controller's serving certificate (from its own CA) says it is. */
+  serving: {
+    /** spiffe://<td>/ns/<namespace>/sa/<service account> */
+    spiffeId: string;
+    /** The names of its Service: `<svc>.<ns>.svc`, `<svc>.<ns>.svc.<cluster domain>`, `<svc>.<ns>`. */
+    dnsNames: readonly string[];
+    ttlMs: number;
+  };
+  /** The ConfigMap in `namespace` the trust bundle is published to (agents mount it). */
+  rootCaConfigMap: string;
   adminHost: string;
   adminPort: number;
   ca: CaStoreConfig;
@@ -48,8 +59,12 @@ export const ENV = {
   trustDomain: 'AMBIT_TRUST_DOMAIN',
   grpcHost: 'AMBIT_GRPC_HOST',
   grpcPort: 'AMBIT_GRPC_PORT',
-  grpcTlsCert: 'AMBIT_GRPC_TLS_CERT',
-  grpcTlsKey: 'AMBIT_GRPC_TLS_KEY',
+  insecureControlPlane: INSECURE_CONTROL_PLANE_ENV,
+  serviceAccount: 'AMBIT_SERVICE_ACCOUNT',
+  serviceName: 'AMBIT_SERVICE_NAME',
+  clusterDomain: 'AMBIT_CLUSTER_DOMAIN',
+  servingCertTtl: 'AMBIT_SERVING_CERT_TTL',
+  rootCaConfigMap: 'AMBIT_ROOT_CA_CONFIGMAP',
   adminHost: 'AMBIT_ADMIN_HOST',
   adminPort: 'AMBIT_ADMIN_PORT',
   caDir: 'AMBIT_CA_DIR',
@@ -70,6 +85,10 @@ export const DEFAULTS = {
   namespace: 'ambit-system',
   caSecret: 'ambit-ca',
   agentServiceAccount: 'ambit-node-agent',
+  serviceAccount: 'ambit-controller',
+  serviceName: 'ambit-controller',
+  clusterDomain: 'cluster.local',
+  servingCertTtl: '24h',
   certTtl: '24h',
   certMaxTtl: '48h',
   pushDebounce: '100ms',
@@ -99,6 +118,16 @@ export function loadControllerConfig(env: NodeJS.ProcessEnv): Readonly<Controlle
     return ms;
   };
   const list = (key: string): string[] | undefined => str(key)?.split(',').map((s) => s.trim()).filter(Boolean);
+  const bool = (key: string, fallback: boolean): boolean => {
+    const v = str(key) ?? String(fallback);
+    if (v !== 'true' && v !== 'false') throw bad(key, `must be true or false, got ${JSON.stringify(v)}`);
+    return v === 'true';
+  };
+  const dnsLabel = (key: string, fallback: string): string => {
+    const v = str(key) ?? fallback;
+    if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(v)) throw bad(key, `must be a DNS label (lower case, digits, '-'), got ${JSON.stringify(v)}`);
+    return v;
+  };
 
   const td = str(ENV.trustDomain) ?? DEFAULT_TRUST_DOMAIN;
   const tdCheck = validateTrustDomain(td);
@@ -128,17 +157,21 @@ export function loadControllerConfig(env: NodeJS.ProcessEnv): Readonly<Controlle
     agentAuth = { kind: 'tokenreview', serviceAccounts: Object.freeze(serviceAccounts), audiences: Object.freeze(list(ENV.agentTokenAudiences) ?? []) };
   }
 
-  const certFile = str(ENV.grpcTlsCert);
-  const keyFile = str(ENV.grpcTlsKey);
-  if ((certFile === undefined) !== (keyFile === undefined)) throw bad(certFile ? ENV.grpcTlsKey : ENV.grpcTlsCert, `must be set together with ${certFile ? ENV.grpcTlsCert : ENV.grpcTlsKey}`);
-
   const certDefaultTtlMs = duration(ENV.certTtl, DEFAULTS.certTtl);
   const certMaxTtlMs = duration(ENV.certMaxTtl, DEFAULTS.certMaxTtl);
   if (certDefaultTtlMs < 60_000) throw bad(ENV.certTtl, 'must be at least 1m');
   if (certMaxTtlMs < certDefaultTtlMs) throw bad(ENV.certMaxTtl, `must be at least ${ENV.certTtl}`);
+  const servingCertTtlMs = duration(ENV.servingCertTtl, DEFAULTS.servingCertTtl);
+  if (servingCertTtlMs < 60_000) throw bad(ENV.servingCertTtl, 'must be at least 1m');
 
-  const ws = str(ENV.writeStatus) ?? 'true';
-  if (ws !== 'true' && ws !== 'false') throw bad(ENV.writeStatus, `must be true or false, got ${JSON.stringify(ws)}`);
+  const service = dnsLabel(ENV.serviceName, DEFAULTS.serviceName);
+  const clusterDomain = str(ENV.clusterDomain) ?? DEFAULTS.clusterDomain;
+  if (!validateTrustDomain(clusterDomain).ok) throw bad(ENV.clusterDomain, `must be a DNS domain, got ${JSON.stringify(clusterDomain)}`);
+  const serving = Object.freeze({
+    spiffeId: formatSpiffeId({ trustDomain: td, namespace, serviceAccount: dnsLabel(ENV.serviceAccount, DEFAULTS.serviceAccount) }),
+    dnsNames: Object.freeze([`${service}.${namespace}.svc`, `${service}.${namespace}.svc.${clusterDomain}`, `${service}.${namespace}`]),
+    ttlMs: servingCertTtlMs,
+  });
 
   return Object.freeze({
     kubeServer: str(ENV.kubeServer),
@@ -148,7 +181,9 @@ export function loadControllerConfig(env: NodeJS.ProcessEnv): Readonly<Controlle
     trustDomain: td,
     grpcHost: host(ENV.grpcHost, '0.0.0.0'),
     grpcPort: port(ENV.grpcPort, PORTS.grpc),
-    grpcTls: certFile && keyFile ? Object.freeze({ certFile, keyFile }) : undefined,
+    insecureControlPlane: bool(ENV.insecureControlPlane, false),
+    serving,
+    rootCaConfigMap: dnsLabel(ENV.rootCaConfigMap, ROOT_CA_CONFIGMAP),
     adminHost: host(ENV.adminHost, '0.0.0.0'),
     adminPort: port(ENV.adminPort, PORTS.admin),
     ca: Object.freeze(ca),
@@ -157,6 +192,6 @@ export function loadControllerConfig(env: NodeJS.ProcessEnv): Readonly<Controlle
     agentAuth: Object.freeze(agentAuth),
     pushDebounceMs: duration(ENV.pushDebounce, DEFAULTS.pushDebounce),
     pushDebounceMaxMs: duration(ENV.pushDebounceMax, DEFAULTS.pushDebounceMax),
-    writeStatus: ws === 'true',
+    writeStatus: bool(ENV.writeStatus, true),
   });
 }

@@ -10,7 +10,8 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { ObjectStore, startApiServer, type ApiServer } from '../lab/apiserver/index.js';
 import type { KubeObject } from '../lib/k8s/types.js';
 import { computeEndpoints } from '../lab/workloads/endpoints.js';
-import { RESOURCE_TYPES, connectMeshConfig, resourceName, type MeshConfigConnection, type ResourceType } from '../lib/xds/index.js';
+import { staticTrust, type TrustBundle } from '../lib/identity/index.js';
+import { RESOURCE_TYPES, connectMeshConfig, controllerChannel, resourceName, type ControllerChannel, type MeshConfigConnection, type ResourceType } from '../lib/xds/index.js';
 import { logger } from '../lib/log.js';
 import { startController, type ControllerOverrides, type RunningController } from './app.js';
 import { loadControllerConfig, type ControllerConfig } from './config.js';
@@ -69,8 +70,9 @@ export async function tempDir(prefix = 'ambit-ctl-'): Promise<{ path: string; re
   return { path, remove: () => rm(path, { recursive: true, force: true }) };
 }
 
-/** A controller against `lab`, on ports 0, with a short debounce; `env` adds or overrides settings. */
+/** A controller against `lab` (whose namespace is created if missing), on ports 0, with a short debounce; `env` adds or overrides settings. */
 export async function startTestController(lab: Lab, caDir: string, env: Record<string, string> = {}, over: ControllerOverrides = {}): Promise<RunningController> {
+  if (!lab.store.tryGet('namespaces', undefined, CONTROLLER_NAMESPACE)) lab.store.create('namespaces', namespace(CONTROLLER_NAMESPACE));
   const cfg: Readonly<ControllerConfig> = loadControllerConfig({
     AMBIT_KUBE_SERVER: lab.api.url,
     AMBIT_KUBE_TOKEN: LAB_TOKEN,
@@ -85,6 +87,32 @@ export async function startTestController(lab: Lab, caDir: string, env: Record<s
     ...env,
   });
   return startController(cfg, { kc: lab.kc, ...over });
+}
+
+export const CONTROLLER_NAMESPACE = 'ambit-system';
+/** What agents verify the controller as, with the default config. */
+export const CONTROLLER_SERVER_NAME = 'ambit-controller.ambit-system.svc';
+export const CONTROLLER_IDENTITY = 'spiffe://cluster.local/ns/ambit-system/sa/ambit-controller';
+
+/** The channel a node agent opens to the controller: TLS verified against `bundle` (read out of band). */
+export function agentChannel(bundle: TrustBundle): ControllerChannel {
+  return controllerChannel({ kind: 'tls', trust: staticTrust(bundle), serverName: CONTROLLER_SERVER_NAME, identity: CONTROLLER_IDENTITY });
+}
+
+/** The trust bundle PEM in the root CA ConfigMap the controller published, if any. */
+export function publishedBundle(store: ObjectStore): string | undefined {
+  const cm = store.tryGet('configmaps', CONTROLLER_NAMESPACE, 'ambit-root-ca') as { data?: Record<string, string> } | undefined;
+  return cm?.data?.['root-cert.pem'];
+}
+
+/** How an agent reaches `ctl`: its port, verified against the bundle it publishes. */
+export function controllerTarget(ctl: RunningController): AgentTarget {
+  return { address: `127.0.0.1:${ctl.grpcPort}`, channel: agentChannel(ctl.bundle) };
+}
+
+export interface AgentTarget {
+  address: string;
+  channel: ControllerChannel;
 }
 
 export async function until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
@@ -174,7 +202,7 @@ export interface TestAgent {
   stop(): Promise<void>;
 }
 
-export function startTestAgent(address: string, node: string, token: string | undefined, opts: { backoffMs?: number } = {}): TestAgent {
+export function startTestAgent(target: AgentTarget, node: string, token: string | undefined, opts: { backoffMs?: number } = {}): TestAgent {
   const state = Object.fromEntries(RESOURCE_TYPES.map((t) => [t, new Map<string, unknown>()])) as TestAgent['state'];
   const agent: TestAgent = {
     state,
@@ -185,7 +213,7 @@ export function startTestAgent(address: string, node: string, token: string | un
   };
   const fixed = opts.backoffMs ?? 20;
   agent.conn = connectMeshConfig({
-    address,
+    ...target,
     nodeName: node,
     ...(token !== undefined ? { token } : {}),
     agentVersion: 'test',

@@ -5,7 +5,8 @@ import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { LAB_TOKEN, startLab, startTestAgent, tempDir, until, type Lab } from './fixtures.js';
+import { createTrustBundle } from '../lib/identity/index.js';
+import { CONTROLLER_NAMESPACE, LAB_TOKEN, agentChannel, namespace, publishedBundle, startLab, startTestAgent, tempDir, until, type Lab } from './fixtures.js';
 
 const main = resolve(fileURLToPath(import.meta.url), '../main.js');
 
@@ -25,6 +26,7 @@ describe('node dist/controller/main.js', () => {
   let dir: { path: string; remove(): Promise<void> };
   before(async () => {
     lab = await startLab();
+    lab.store.create('namespaces', namespace(CONTROLLER_NAMESPACE));
     dir = await tempDir();
   });
   after(async () => {
@@ -53,7 +55,10 @@ describe('node dist/controller/main.js', () => {
     const exited = once(child, 'exit');
     try {
       await until('ready', async () => (await fetch(`http://127.0.0.1:${adminPort}/ready`).catch(() => undefined))?.status === 200);
-      const agent = startTestAgent(`127.0.0.1:${grpcPort}`, 'node-1', 'secret-1');
+      // As a node agent does: the trust bundle comes from the ConfigMap the controller published.
+      const bundle = createTrustBundle('cluster.local', publishedBundle(lab.store)!);
+      assert.ok(bundle.ok);
+      const agent = startTestAgent({ address: `127.0.0.1:${grpcPort}`, channel: agentChannel(bundle.value) }, 'node-1', 'secret-1');
       await agent.conn.synced;
       await agent.stop();
     } finally {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AmbitError } from '../lib/errors.js';
+import { ROOT_CA_KEY } from '../lib/identity/trust-file.js';
 
 /**
  * Every name the lab puts on the host, derived from the lab's name so that
@@ -26,6 +27,8 @@ export interface LabPaths {
   podDir: (namespace: string, pod: string) => string;
   podLog: (namespace: string, pod: string) => string;
   componentLog: (component: string) => string;
+  /** The node agent's mount of ConfigMap ambit-root-ca (the supervisor projects it, as kubelet would). */
+  nodeRootCaFile: (node: string) => string;
   bpfPinDir: (node: string) => string;
   /** The folder holding the built eBPF objects and the compiled JS. */
   repoRoot: string;
@@ -62,6 +65,7 @@ export function labPaths(lab = process.env.AMBIT_LAB ?? DEFAULT_LAB): LabPaths {
     podDir: (ns, pod) => join(stateDir, 'pods', `${ns}_${pod}`),
     podLog: (ns, pod) => join(stateDir, 'pods', `${ns}_${pod}`, 'output.log'),
     componentLog: (component) => join(stateDir, 'components', `${component}.log`),
+    nodeRootCaFile: (node) => join(stateDir, 'nodes', node, 'root-ca', ROOT_CA_KEY),
     bpfPinDir: (node) => `/sys/fs/bpf/${prefix}${node}`,
     repoRoot: resolve(fileURLToPath(import.meta.url), '..', '..', '..'),
   };

@@ -21,6 +21,8 @@ export const ErrorCodes = {
   AMBIT_ERR_CA: 'the mesh CA certificate or key is missing, malformed, not a CA, or the key does not match the certificate',
   AMBIT_ERR_CSR_REFUSED: 'a certificate signing request was malformed, badly signed, or asked for an identity the caller was not authorized for',
   AMBIT_ERR_CERT_INVALID: 'a workload or peer certificate failed verification against the mesh root (wrong CA, expired, bad SPIFFE SAN)',
+  AMBIT_ERR_TRUST_BUNDLE: 'the trust bundle a node agent reads out of band (ConfigMap ambit-root-ca, mounted as a file) is missing, unreadable or not a set of CA certificates',
+  AMBIT_ERR_CONTROLLER_TLS: 'the controller on 15010 could not be verified: its certificate does not chain to the trust bundle, does not name the controller, or it does not speak TLS',
   AMBIT_ERR_AGENT_AUTH: 'a node agent was refused by the controller: missing or unknown token, token not bound to a node, or it asked for another node',
   AMBIT_ERR_RESOURCE_REJECTED: 'a custom resource failed validation and was rejected; its last accepted version stays in force (see its Accepted condition)',
   AMBIT_ERR_CONFIG_NACK: 'a node agent rejected (NACKed) a config update; it keeps its previous config until the next change',

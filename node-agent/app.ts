@@ -5,13 +5,15 @@ import { startAdminServer } from '../lib/admin.js';
 import { HbonePool, startHboneServer, type HboneServer } from '../lib/hbone/index.js';
 import { kubeConfig } from '../lib/k8s/client.js';
 import { startInformer, type Informer } from '../lib/k8s/informer.js';
+import { TrustBundleFile } from '../lib/identity/index.js';
 import { logger } from '../lib/log.js';
 import { acceptsPlaintextSomewhere } from '../lib/policy/index.js';
 import { sniToIdentity } from '../lib/mesh/sni.js';
-import { connectMeshConfig, createMeshCaClient, type MeshConfigConnection } from '../lib/xds/index.js';
+import { warnInsecureControlPlane, type ControlPlaneSecurity } from '../lib/xds/index.js';
 import { AgentMetrics } from './admin/metrics.js';
 import { loadRedirector, type Redirector } from './bpf/loader.js';
 import type { AgentConfig } from './config.js';
+import { connectController } from './controller.js';
 import { EnrollmentReconciler } from './enrollment/reconciler.js';
 import { CertManager } from './identity/certs.js';
 import { startInboundCapture, type InboundCapture } from './inbound/capture.js';
@@ -29,6 +31,11 @@ export interface RunningAgent {
 /** Wires the agent's subsystems together; each owns its own state. */
 export async function startAgent(cfg: Readonly<AgentConfig>): Promise<RunningAgent> {
   const log = logger('node-agent');
+  // The mesh roots, read out of band: without them the agent can trust neither the
+  // controller nor its peers, so it does not start.
+  const opened = await TrustBundleFile.open({ path: cfg.rootCaFile, trustDomain: cfg.trustDomain, log: logger('node-agent', 'trust') });
+  if (!opened.ok) throw opened.error;
+  const trust = opened.value;
   const metrics = new AgentMetrics();
   const telemetry = new Telemetry(metrics, logger('node-agent', 'access'));
   const redirector: Redirector = loadRedirector({
@@ -64,19 +71,24 @@ export async function startAgent(cfg: Readonly<AgentConfig>): Promise<RunningAge
   const nodes = startInformer<V1Node>({ kc, path: '/api/v1/nodes', list: () => core.listNode(), onChange: () => {}, log: informerLog });
   const nodeIp = (name: string) => nodes.get(name)?.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
 
-  // The controller: config stream and CA.
+  // The controller: config stream and CA, over TLS verified against the bundle.
   const token = cfg.controllerTokenFile ? () => readFileSync(cfg.controllerTokenFile!, 'utf8').trim() : cfg.controllerToken;
+  const security: ControlPlaneSecurity = cfg.insecureControlPlane
+    ? { kind: 'insecure' }
+    : { kind: 'tls', trust, serverName: cfg.controllerServerName, identity: cfg.controllerIdentity };
+  const stopInsecureWarnings = cfg.insecureControlPlane ? warnInsecureControlPlane(log, `the node agent of ${cfg.nodeName}`) : undefined;
   const state = new MeshState();
-  const ca = createMeshCaClient({ address: cfg.controllerAddress, ...(token ? { token } : {}) });
-  const certs = new CertManager({ ca, log: logger('node-agent', 'identity'), checkEveryMs: cfg.certCheckIntervalMs });
-  const xds: MeshConfigConnection = connectMeshConfig({
+  const controller = connectController({
     address: cfg.controllerAddress,
-    ...(token ? { token } : {}),
+    security,
+    token,
     nodeName: cfg.nodeName,
     onUpdate: (type, upserts, removals) => state.apply(type, upserts as never, removals),
     log: logger('node-agent', 'xds'),
   });
+  const xds = controller.xds;
   void xds.synced.then(() => state.markComplete());
+  const certs = new CertManager({ ca: controller.ca, trust, log: logger('node-agent', 'identity') });
 
   // Inbound: HBONE on 15008 presents the destination workload's certificate,
   // chosen by SNI; plaintext comes through 15006 where PERMISSIVE allows.
@@ -157,7 +169,8 @@ export async function startAgent(cfg: Readonly<AgentConfig>): Promise<RunningAge
         redirect: { ip: cfg.redirectIp, port: cfg.outboundPort, cgroupRoot: cfg.podCgroupRoot, pinDir: cfg.bpfPinDir },
         enrolled: reconciler.enrolled(),
         bpfStats: redirector.stats(),
-        controller: xds.status(),
+        controller: { ...xds.status(), channel: controller.describe },
+        trustBundle: trust.summary(),
         certificates: certs.summary(),
         tunnels: { outbound: pool.stats(), inbound: hbone.stats() },
         model: state.dump(),
@@ -166,7 +179,7 @@ export async function startAgent(cfg: Readonly<AgentConfig>): Promise<RunningAge
     log,
   });
   log.info(
-    { node: cfg.nodeName, outbound: `${cfg.redirectIp}:${cfg.outboundPort}`, hbone: `${cfg.nodeIp}:${cfg.hbonePort}`, controller: cfg.controllerAddress },
+    { node: cfg.nodeName, outbound: `${cfg.redirectIp}:${cfg.outboundPort}`, hbone: `${cfg.nodeIp}:${cfg.hbonePort}`, controller: cfg.controllerAddress, channel: controller.describe },
     'node agent started',
   );
 
@@ -174,8 +187,9 @@ export async function startAgent(cfg: Readonly<AgentConfig>): Promise<RunningAge
     stop: async () => {
       reconciler.stop();
       certs.close();
-      await xds.stop();
-      ca.close();
+      await controller.stop();
+      trust.close();
+      stopInsecureWarnings?.();
       await Promise.all([namespaces.stop(), pods.stop(), nodes.stop()]);
       await Promise.all([closeServer(outbound), closeServer(admin), closeServer(plaintext), hbone.close({ drainMs: 1000 }), pool.close({ drainMs: 1000 })]);
       await capture?.close({ remove: cfg.detachOnExit });

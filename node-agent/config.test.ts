@@ -15,8 +15,26 @@ describe('agent config', () => {
     assert.ok(Object.isFrozen(cfg));
   });
 
+  it('verifies the controller by TLS unless told otherwise, against the mounted bundle, as its Service and service account', () => {
+    const cfg = loadAgentConfig(base, '/repo');
+    assert.equal(cfg.insecureControlPlane, false);
+    assert.equal(cfg.rootCaFile, '/var/run/ambit/root-ca/root-cert.pem');
+    assert.equal(cfg.controllerAddress, 'ambit-controller.ambit-system.svc:15010');
+    assert.equal(cfg.controllerServerName, 'ambit-controller.ambit-system.svc');
+    assert.equal(cfg.controllerIdentity, 'spiffe://cluster.local/ns/ambit-system/sa/ambit-controller');
+    // The lab dials an IP: the name to verify stays the Service's.
+    const lab = loadAgentConfig({ ...base, AMBIT_CONTROLLER_ADDRESS: '10.200.0.1:15010', AMBIT_TRUST_DOMAIN: 'lab.local' }, '/repo');
+    assert.equal(lab.controllerServerName, 'ambit-controller.ambit-system.svc');
+    assert.equal(lab.controllerIdentity, 'spiffe://lab.local/ns/ambit-system/sa/ambit-controller');
+    const named = loadAgentConfig({ ...base, AMBIT_CONTROLLER_ADDRESS: 'ctl.mesh.svc:15010', AMBIT_INSECURE_CONTROL_PLANE: 'true' }, '/repo');
+    assert.equal(named.controllerServerName, 'ctl.mesh.svc');
+    assert.equal(named.insecureControlPlane, true);
+  });
+
   it('names the missing or malformed setting', () => {
     assert.throws(() => loadAgentConfig({ ...base, AMBIT_NODE_NAME: '' }, '/r'), /AMBIT_NODE_NAME is not set/);
     assert.throws(() => loadAgentConfig({ ...base, AMBIT_REDIRECT_IP: 'ten' }, '/r'), /AMBIT_REDIRECT_IP must be an IPv4 address/);
+    assert.throws(() => loadAgentConfig({ ...base, AMBIT_INSECURE_CONTROL_PLANE: 'yes' }, '/r'), /AMBIT_INSECURE_CONTROL_PLANE must be true or false/);
+    assert.throws(() => loadAgentConfig({ ...base, AMBIT_CONTROLLER_IDENTITY: 'ambit-controller' }, '/r'), /AMBIT_CONTROLLER_IDENTITY/);
   });
 });

@@ -1,7 +1,8 @@
-import { isIPv4 } from 'node:net';
+import { isIP, isIPv4 } from 'node:net';
 import { resolve } from 'node:path';
-import { parseDuration } from '../lib/crds/duration.js';
 import { AmbitError } from '../lib/errors.js';
+import { DEFAULT_ROOT_CA_FILE, formatSpiffeId, parseSpiffeId } from '../lib/identity/index.js';
+import { INSECURE_CONTROL_PLANE_ENV } from '../lib/xds/credentials.js';
 
 /**
  * The agent's configuration: every setting named once here, read from the
@@ -29,6 +30,14 @@ export interface AgentConfig {
   detachOnExit: boolean;
   /** The controller's gRPC address (config stream and CA), `host:port`. */
   controllerAddress: string;
+  /** A DNS name the controller's certificate must carry (sent as SNI): the address's host if it is a name. */
+  controllerServerName: string;
+  /** The SPIFFE ID the controller's certificate must carry. */
+  controllerIdentity: string;
+  /** Plaintext to the controller: development only (AMBIT_INSECURE_CONTROL_PLANE=true). */
+  insecureControlPlane: boolean;
+  /** The trust bundle, read out of band (ConfigMap ambit-root-ca mounted as a file). */
+  rootCaFile: string;
   /** Bootstrap credential presented to the controller (the lab's per-node token; in a cluster, a projected service-account token file). */
   controllerToken: string | undefined;
   controllerTokenFile: string | undefined;
@@ -39,8 +48,6 @@ export interface AgentConfig {
   trustDomain: string;
   /** Install the inbound plaintext capture (STRICT/PERMISSIVE) for local meshed pods. */
   inboundCapture: boolean;
-  /** How often workload certificates are checked for rotation. */
-  certCheckIntervalMs: number;
 }
 
 export const ENV = {
@@ -56,11 +63,17 @@ export const ENV = {
   controllerAddress: 'AMBIT_CONTROLLER_ADDRESS',
   controllerToken: 'AMBIT_CONTROLLER_TOKEN',
   controllerTokenFile: 'AMBIT_CONTROLLER_TOKEN_FILE',
+  controllerServerName: 'AMBIT_CONTROLLER_SERVER_NAME',
+  controllerIdentity: 'AMBIT_CONTROLLER_IDENTITY',
+  insecureControlPlane: INSECURE_CONTROL_PLANE_ENV,
+  rootCaFile: 'AMBIT_ROOT_CA_FILE',
   nodeIp: 'AMBIT_NODE_IP',
   trustDomain: 'AMBIT_TRUST_DOMAIN',
   inboundCapture: 'AMBIT_INBOUND_CAPTURE',
-  certCheckInterval: 'AMBIT_CERT_CHECK_INTERVAL',
 } as const;
+
+/** The controller's Service and service account, when the address does not name them. */
+export const CONTROLLER_DEFAULTS = { service: 'ambit-controller', namespace: 'ambit-system', serviceAccount: 'ambit-controller' } as const;
 
 export const PORTS = { outbound: 15001, inbound: 15006, hbone: 15008, admin: 15020 } as const;
 
@@ -75,11 +88,17 @@ export function loadAgentConfig(env: NodeJS.ProcessEnv, repoRoot: string): Reado
     if (!v || !isIPv4(v)) throw new AmbitError('AMBIT_ERR_CONFIG', `${key} must be an IPv4 address, got ${JSON.stringify(v)}`);
     return v;
   };
-  const duration = (key: string, fallback: string): number => {
-    const ms = parseDuration(env[key] ?? fallback);
-    if (ms === undefined || ms <= 0) throw new AmbitError('AMBIT_ERR_CONFIG', `${key} must be a duration like 10s or 500ms, got ${JSON.stringify(env[key])}`);
-    return ms;
+  const bool = (key: string, fallback: boolean): boolean => {
+    const v = env[key] || String(fallback);
+    if (v !== 'true' && v !== 'false') throw new AmbitError('AMBIT_ERR_CONFIG', `${key} must be true or false, got ${JSON.stringify(v)}`);
+    return v === 'true';
   };
+  const trustDomain = env[ENV.trustDomain] ?? 'cluster.local';
+  const controllerAddress = env[ENV.controllerAddress] ?? `${CONTROLLER_DEFAULTS.service}.${CONTROLLER_DEFAULTS.namespace}.svc:15010`;
+  const host = controllerAddress.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
+  const controllerIdentity = env[ENV.controllerIdentity] || formatSpiffeId({ trustDomain, namespace: CONTROLLER_DEFAULTS.namespace, serviceAccount: CONTROLLER_DEFAULTS.serviceAccount });
+  const id = parseSpiffeId(controllerIdentity);
+  if (!id.ok) throw new AmbitError('AMBIT_ERR_CONFIG', `${ENV.controllerIdentity}: ${id.error.message}`);
   return Object.freeze({
     nodeName: required(ENV.nodeName),
     kubeServer: env[ENV.kubeServer],
@@ -93,14 +112,17 @@ export function loadAgentConfig(env: NodeJS.ProcessEnv, repoRoot: string): Reado
     adminPort: PORTS.admin,
     dnsPort: 53,
     detachOnExit: env[ENV.detachOnExit] === 'true',
-    controllerAddress: env[ENV.controllerAddress] ?? 'ambit-controller.ambit-system.svc:15010',
+    controllerAddress,
+    controllerServerName: env[ENV.controllerServerName] || (isIP(host) ? `${CONTROLLER_DEFAULTS.service}.${CONTROLLER_DEFAULTS.namespace}.svc` : host),
+    controllerIdentity,
+    insecureControlPlane: bool(ENV.insecureControlPlane, false),
+    rootCaFile: env[ENV.rootCaFile] || DEFAULT_ROOT_CA_FILE,
     controllerToken: env[ENV.controllerToken],
     controllerTokenFile: env[ENV.controllerTokenFile],
     nodeIp: ip(ENV.nodeIp),
     hbonePort: PORTS.hbone,
     inboundPort: PORTS.inbound,
-    trustDomain: env[ENV.trustDomain] ?? 'cluster.local',
+    trustDomain,
     inboundCapture: env[ENV.inboundCapture] !== 'false',
-    certCheckIntervalMs: duration(ENV.certCheckInterval, '10s'),
   });
 }

@@ -14,6 +14,7 @@ export class ControllerMetrics {
   readonly agentRefusals: Counter<'reason'>;
   readonly csrSigned: Counter;
   readonly csrRefused: Counter<'reason'>;
+  readonly servingCertsIssued: Counter;
   readonly modelResources: Gauge<'type'>;
   readonly modelObjects: Gauge<'kind'>;
 
@@ -41,6 +42,7 @@ export class ControllerMetrics {
     this.agentRefusals = new Counter({ name: 'ambit_xds_agent_refusals_total', help: 'Agent connections refused (authentication, wrong node, protocol)', labelNames: ['reason'], registers });
     this.csrSigned = new Counter({ name: 'ambit_ca_csr_signed_total', help: 'Workload certificates issued', registers });
     this.csrRefused = new Counter({ name: 'ambit_ca_csr_refused_total', help: 'CSRs refused', labelNames: ['reason'], registers });
+    this.servingCertsIssued = new Counter({ name: 'ambit_ca_serving_certificates_issued_total', help: "The controller's own certificates on 15010 issued (one at start, then one per renewal)", registers });
     this.modelResources = new Gauge({
       name: 'ambit_model_resources',
       help: 'Resources the controller pushes, by type',

@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { stat } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createCsr, generateWorkloadKey } from '../../lib/identity/index.js';
+import { createCsr, createRootCa, generateWorkloadKey } from '../../lib/identity/index.js';
 import { logger } from '../../lib/log.js';
 import { createMeshCaClient, type MeshCaClient } from '../../lib/xds/index.js';
 import type { RunningController } from '../app.js';
-import { createPod, namespace, startLab, startTestController, tempDir, type Lab } from '../fixtures.js';
+import { controllerTarget, createPod, namespace, startLab, startTestController, publishedBundle, tempDir, until, type Lab } from '../fixtures.js';
 import { loadOrCreateCa } from './load.js';
-import { DirectoryCaStore, SecretCaStore } from './store.js';
+import { DirectoryCaStore, SecretCaStore, TRUSTED_ROOTS_KEY } from './store.js';
 
 const log = logger('test', 'ca');
 
@@ -19,13 +19,31 @@ describe('CA stores', () => {
     try {
       const store = new DirectoryCaStore(join(dir.path, 'ca'));
       assert.equal(await store.load(), undefined);
-      const first = await loadOrCreateCa(store, { trustDomain: 'cluster.local', log });
-      const again = await loadOrCreateCa(new DirectoryCaStore(join(dir.path, 'ca')), { trustDomain: 'cluster.local', log });
+      const { ca: first } = await loadOrCreateCa(store, { trustDomain: 'cluster.local', log });
+      const { ca: again } = await loadOrCreateCa(new DirectoryCaStore(join(dir.path, 'ca')), { trustDomain: 'cluster.local', log });
       assert.equal(again.certPem, first.certPem);
       assert.equal((await stat(join(dir.path, 'ca', 'ca-key.pem'))).mode & 0o777, 0o600);
       // A racing second creator finds the first one's CA and does not overwrite it.
       assert.equal(await store.create(first.toPem()), 'exists');
       await assert.rejects(loadOrCreateCa(store, { trustDomain: 'other.domain', log }), /trust domain/);
+    } finally {
+      await dir.remove();
+    }
+  });
+
+  it('trusts the roots stored beside the signing root, except expired ones and duplicates', async () => {
+    const dir = await tempDir();
+    try {
+      const caDir = join(dir.path, 'ca');
+      const { ca } = await loadOrCreateCa(new DirectoryCaStore(caDir), { trustDomain: 'cluster.local', log });
+      const next = createRootCa({ trustDomain: 'cluster.local' });
+      const expired = createRootCa({ trustDomain: 'cluster.local', now: () => Date.now() - 3 * 24 * 3600_000, validityDays: 1 });
+      await writeFile(join(caDir, TRUSTED_ROOTS_KEY), next.certPem + expired.certPem + ca.certPem);
+      const { bundle } = await loadOrCreateCa(new DirectoryCaStore(caDir), { trustDomain: 'cluster.local', log });
+      const fp = (pem: string) => new X509Certificate(pem).fingerprint256;
+      assert.deepEqual(bundle.roots.map((r) => r.fingerprint256), [fp(ca.certPem), fp(next.certPem)], 'the signing root first, then the next one');
+      await writeFile(join(caDir, TRUSTED_ROOTS_KEY), 'garbage');
+      await assert.rejects(loadOrCreateCa(new DirectoryCaStore(caDir), { trustDomain: 'cluster.local', log }), /trusted roots/);
     } finally {
       await dir.remove();
     }
@@ -37,10 +55,10 @@ describe('CA stores', () => {
       lab.store.create('namespaces', namespace('ambit-system'));
       const store = new SecretCaStore(lab.kc, 'ambit-system', 'ambit-ca');
       assert.equal(await store.load(), undefined);
-      const first = await loadOrCreateCa(store, { trustDomain: 'cluster.local', log });
+      const { ca: first } = await loadOrCreateCa(store, { trustDomain: 'cluster.local', log });
       const secret = lab.store.get('secrets', 'ambit-system', 'ambit-ca');
       assert.deepEqual(Object.keys(secret.data as object).sort(), ['ca-cert.pem', 'ca-key.pem']);
-      const again = await loadOrCreateCa(new SecretCaStore(lab.kc, 'ambit-system', 'ambit-ca'), { trustDomain: 'cluster.local', log });
+      const { ca: again } = await loadOrCreateCa(new SecretCaStore(lab.kc, 'ambit-system', 'ambit-ca'), { trustDomain: 'cluster.local', log });
       assert.equal(again.certPem, first.certPem);
       assert.equal(await store.create(first.toPem()), 'exists');
     } finally {
@@ -56,7 +74,7 @@ describe('MeshCA service', () => {
   let clientA: MeshCaClient;
   const clients: MeshCaClient[] = [];
   const client = (token: string | undefined) => {
-    const c = createMeshCaClient({ address: `127.0.0.1:${ctl.grpcPort}`, ...(token ? { token } : {}) });
+    const c = createMeshCaClient({ ...controllerTarget(ctl), ...(token ? { token } : {}) });
     clients.push(c);
     return c;
   };
@@ -86,8 +104,8 @@ describe('MeshCA service', () => {
     assert.ok(res.ok, res.ok ? '' : res.error.message);
     const leaf = new X509Certificate(res.value.certChainPem);
     assert.equal(leaf.subjectAltName, `URI:${id}`);
-    const root = new X509Certificate(res.value.rootPem);
-    assert.equal(res.value.rootPem, ctl.ca.certPem);
+    const root = new X509Certificate(ctl.ca.certPem);
+    assert.equal(res.value.rootPem, ctl.bundle.rootPem, 'the bundle comes along, for diagnostics');
     assert.ok(leaf.verify(root.publicKey), 'issued by the mesh root');
     const lifetime = Date.parse(leaf.validTo) - Date.parse(leaf.validFrom);
     assert.ok(lifetime > 23 * 3600_000 && lifetime <= 24 * 3600_000 + 10 * 60_000, `default 24h lifetime, got ${lifetime} ms`);
@@ -139,6 +157,16 @@ describe('MeshCA service', () => {
     const id = 'spiffe://cluster.local/ns/shop/sa/web';
     const res = await client('token-a').sign({ csrPem: csrFor(id), spiffeId: id });
     assert.ok(res.ok);
-    assert.equal(res.value.rootPem, before);
+    assert.ok(new X509Certificate(res.value.certChainPem).verify(new X509Certificate(before).publicKey));
+  });
+
+  it('publishes the trust bundle out of band, to ConfigMap ambit-root-ca in its namespace', async () => {
+    await until('published', () => publishedBundle(lab.store) !== undefined);
+    assert.equal(publishedBundle(lab.store), ctl.bundle.rootPem);
+    // Someone edits it: the next resync puts it back (here: a restart, which publishes at once).
+    lab.store.patch('configmaps', 'ambit-system', 'ambit-root-ca', { data: { 'root-cert.pem': 'tampered' } }, 'merge');
+    await ctl.stop();
+    ctl = await startTestController(lab, join(dir.path, 'ca'));
+    await until('repaired', () => publishedBundle(lab.store) === ctl.bundle.rootPem);
   });
 });

@@ -19,6 +19,8 @@ export const MIN_CERT_TTL_MS = 60_000;
 
 export interface CaServiceOptions {
   ca: MeshCa;
+  /** The trust bundle, returned beside each certificate for diagnostics. */
+  bundlePem: string;
   authenticator: Authenticator;
   /** The authorization rule's source of truth (the model). */
   hasServiceAccountOnNode: (node: string, namespace: string, serviceAccount: string) => boolean;
@@ -79,6 +81,6 @@ export class CaService {
     }
     metrics.csrSigned.inc();
     log.info({ node, identity: id.value.uri, ttlSeconds: Math.round(ttlMs / 1000) }, 'workload certificate issued');
-    return { ok: true, value: { certChainPem: signed.value, rootPem: this.o.ca.certPem } };
+    return { ok: true, value: { certChainPem: signed.value, rootPem: this.o.bundlePem } };
   }
 }

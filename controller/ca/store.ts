@@ -8,18 +8,26 @@ import type { CaPem } from '../../lib/identity/index.js';
  * Where the mesh CA's root certificate and key persist between controller
  * starts: a folder in the lab, a Secret in a cluster. `create` never
  * overwrites: when two replicas race to create the first root, one wins and
- * the other loads the winner's.
+ * the other loads the winner's. Beside the signing root, an operator may store
+ * other roots to trust (`trusted-roots.pem`): the next root before a rotation,
+ * the previous one after it (docs/operations.md).
  */
 export interface CaStore {
   readonly describe: string;
   /** The stored CA, or undefined when there is none yet. */
-  load(): Promise<CaPem | undefined>;
+  load(): Promise<StoredCa | undefined>;
   /** Stores `pem` unless a CA is already stored; says which happened. */
   create(pem: CaPem): Promise<'created' | 'exists'>;
 }
 
 export const CERT_KEY = 'ca-cert.pem';
 export const KEY_KEY = 'ca-key.pem';
+export const TRUSTED_ROOTS_KEY = 'trusted-roots.pem';
+
+/** The signing CA and the PEM of the other roots to trust, if any. */
+export interface StoredCa extends CaPem {
+  trustedRootsPem: string | undefined;
+}
 
 const caError = (msg: string, cause?: unknown) => new AmbitError('AMBIT_ERR_CA', msg, cause === undefined ? undefined : { cause });
 
@@ -31,7 +39,7 @@ export class DirectoryCaStore implements CaStore {
     this.describe = `directory ${dir}`;
   }
 
-  async load(): Promise<CaPem | undefined> {
+  async load(): Promise<StoredCa | undefined> {
     const read = async (name: string): Promise<string | undefined> => {
       try {
         return await readFile(join(this.dir, name), 'utf8');
@@ -44,7 +52,7 @@ export class DirectoryCaStore implements CaStore {
     if (certPem === undefined) return undefined;
     const keyPem = await read(KEY_KEY);
     if (keyPem === undefined) throw caError(`${join(this.dir, CERT_KEY)} exists but ${KEY_KEY} does not; restore the key or remove the certificate to create a new root (every workload certificate then changes)`);
-    return { certPem, keyPem };
+    return { certPem, keyPem, trustedRootsPem: await read(TRUSTED_ROOTS_KEY) };
   }
 
   async create(pem: CaPem): Promise<'created' | 'exists'> {
@@ -91,7 +99,7 @@ export class SecretCaStore implements CaStore {
     this.describe = `Secret ${namespace}/${name}`;
   }
 
-  async load(): Promise<CaPem | undefined> {
+  async load(): Promise<StoredCa | undefined> {
     let secret: V1Secret;
     try {
       secret = await this.api.readNamespacedSecret({ namespace: this.namespace, name: this.name });
@@ -104,7 +112,7 @@ export class SecretCaStore implements CaStore {
     const certPem = get(CERT_KEY);
     const keyPem = get(KEY_KEY);
     if (!certPem || !keyPem) throw caError(`Secret ${this.namespace}/${this.name} lacks ${!certPem ? CERT_KEY : KEY_KEY}`);
-    return { certPem, keyPem };
+    return { certPem, keyPem, trustedRootsPem: get(TRUSTED_ROOTS_KEY) };
   }
 
   async create(pem: CaPem): Promise<'created' | 'exists'> {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Timers } from '../../lib/xds/timers.js';
+import { manualTimers } from '../../lib/testing/manual-timers.js';
 import { Debouncer } from './debounce.js';
 import { buildSnapshot, canonicalJson, diffSnapshot, hashesOf } from './snapshot.js';
 
@@ -18,32 +18,6 @@ describe('snapshots', () => {
     assert.deepEqual(diffSnapshot(hashesOf(one), two), { upserts: [], removals: [] });
   });
 });
-
-/** Timers driven by hand: `advance(ms)` runs what is due. */
-function manualTimers(): Timers & { now: number; advance(ms: number): void } {
-  const pending = new Map<number, { at: number; fn: () => void }>();
-  let id = 0;
-  const t = {
-    now: 0,
-    setTimeout: (fn: () => void, ms: number) => {
-      pending.set(++id, { at: t.now + ms, fn });
-      return id;
-    },
-    clearTimeout: (h: unknown) => void pending.delete(h as number),
-    advance: (ms: number) => {
-      const end = t.now + ms;
-      for (;;) {
-        const due = [...pending].filter(([, p]) => p.at <= end).sort((a, b) => a[1].at - b[1].at)[0];
-        if (!due) break;
-        pending.delete(due[0]);
-        t.now = due[1].at;
-        due[1].fn();
-      }
-      t.now = end;
-    },
-  };
-  return t;
-}
 
 describe('Debouncer', () => {
   it('coalesces a burst into one run after the quiet period', () => {

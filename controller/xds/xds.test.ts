@@ -9,6 +9,7 @@ import {
   namespace,
   peerAuthentication,
   startLab,
+  controllerTarget,
   startTestAgent,
   startTestController,
   syncEndpointSlices,
@@ -31,10 +32,9 @@ describe('config stream (controller <-> agent client, lab API server)', () => {
   let dir: { path: string; remove(): Promise<void> };
   let ctl: RunningController;
   const agents: TestAgent[] = [];
-  const addr = () => `127.0.0.1:${ctl.grpcPort}`;
   const agentStatus = (node: string) => (ctl.xds.agents() as AgentStatus[]).find((a) => a.node === node);
   const agent = (node: string, token: string | undefined, backoffMs?: number) => {
-    const a = startTestAgent(addr(), node, token, backoffMs === undefined ? {} : { backoffMs });
+    const a = startTestAgent(controllerTarget(ctl), node, token, backoffMs === undefined ? {} : { backoffMs });
     agents.push(a);
     return a;
   };

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { AmbitError } from '../../lib/errors.js';
 import type { KubeObject } from '../../lib/k8s/types.js';
+import { ROOT_CA_CONFIGMAP, ROOT_CA_KEY } from '../../lib/identity/trust-file.js';
 import { logger } from '../../lib/log.js';
 import { isMeshed } from '../../lib/mesh/membership.js';
 import { startApiServer, ObjectStore } from '../apiserver/index.js';
@@ -65,6 +66,8 @@ export class Lab {
   private dirty = false;
   private loop: Promise<void> | undefined;
   private appliedRules = new Map<string, string>();
+  /** The trust bundle last written to the nodes' root-ca files. */
+  private projectedRootCa: string | undefined;
 
   constructor(
     private readonly paths: LabPaths,
@@ -122,7 +125,7 @@ export class Lab {
       this.writeKubeconfig();
       this.store.subscribe(() => this.kick());
       this.store.create('namespaces', { metadata: { name: MESH_NAMESPACE } });
-      this.startMesh();
+      await this.startMesh();
       await this.apply(initial);
       await this.settle(60_000);
       this.phase = 'ready';
@@ -148,8 +151,12 @@ export class Lab {
     writeFileSync(join(this.paths.stateDir, 'kubeconfig'), JSON.stringify(kubeconfig, null, 2), { mode: 0o600 });
   }
 
-  /** The mesh's own processes: the controller in the fabric namespace, one agent per node. */
-  private startMesh(): void {
+  /**
+   * The mesh's own processes: the controller in the fabric namespace, then one agent per
+   * node once the controller has published the trust bundle the agents mount (as kubelet
+   * holds a pod until its ConfigMap volume exists).
+   */
+  private async startMesh(): Promise<void> {
     const agentTokens = Object.fromEntries(this.nodes.map((n) => [n.name, randomBytes(24).toString('hex')]));
     const grpc = `${FABRIC_GATEWAY}:${CONTROLLER_PORTS.grpc}`;
     this.startComponent({
@@ -169,6 +176,7 @@ export class Lab {
         AMBIT_ADMIN_HOST: FABRIC_GATEWAY,
       },
     });
+    await this.waitForRootCa(30_000);
     for (const node of this.nodes) {
       this.startComponent({
         kind: 'node-agent',
@@ -185,6 +193,7 @@ export class Lab {
           AMBIT_KUBE_TOKEN: this.token,
           AMBIT_CONTROLLER_ADDRESS: grpc,
           AMBIT_CONTROLLER_TOKEN: agentTokens[node.name]!,
+          AMBIT_ROOT_CA_FILE: this.paths.nodeRootCaFile(node.name),
           AMBIT_POD_CGROUP_ROOT: this.paths.nodeCgroup(this.cgroup2, node.name),
           AMBIT_BPF_PIN_DIR: this.paths.bpfPinDir(node.name),
           AMBIT_REDIRECT_IP: node.podGateway,
@@ -192,6 +201,42 @@ export class Lab {
         },
       });
     }
+  }
+
+  /** The trust bundle the controller published, if it has. */
+  private rootCaBundle(): string | undefined {
+    const cm = this.store.tryGet('configmaps', MESH_NAMESPACE, ROOT_CA_CONFIGMAP) as { data?: Record<string, string> } | undefined;
+    return cm?.data?.[ROOT_CA_KEY];
+  }
+
+  private async waitForRootCa(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.rootCaBundle() === undefined) {
+      if (Date.now() > deadline) {
+        const controller = this.components.find((c) => c.spec.kind === 'controller');
+        throw new AmbitError('AMBIT_ERR_LAB_STATE', `the controller did not publish ConfigMap ${MESH_NAMESPACE}/${ROOT_CA_CONFIGMAP} within ${timeoutMs / 1000}s (log: ${controller?.logFile})`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    this.projectRootCa();
+  }
+
+  /**
+   * Plays kubelet for the agents' ConfigMap volume: each node's file follows the ConfigMap,
+   * replaced in one rename so an agent never reads half a bundle. A deleted ConfigMap
+   * leaves the files as they are, as kubelet does.
+   */
+  private projectRootCa(): void {
+    const pem = this.rootCaBundle();
+    if (pem === undefined || pem === this.projectedRootCa) return;
+    for (const node of this.nodes) {
+      const file = this.paths.nodeRootCaFile(node.name);
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(`${file}.tmp`, pem, { mode: 0o644 });
+      renameSync(`${file}.tmp`, file);
+    }
+    this.projectedRootCa = pem;
+    log.info({ configMap: `${MESH_NAMESPACE}/${ROOT_CA_CONFIGMAP}` }, 'trust bundle projected to the nodes');
   }
 
   private startComponent(spec: Omit<ComponentSpec, 'cgroup'>): void {
@@ -270,6 +315,7 @@ export class Lab {
     await reconcileWorkloads(this.workloadView());
     await this.syncKubeProxy();
     this.syncHosts();
+    this.projectRootCa();
   }
 
   private serviceRules(): ServiceRule[] {

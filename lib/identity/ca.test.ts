@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { X509Certificate, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { X509Certificate, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { test } from 'node:test';
-import { DEFAULT_BACKDATE_MS, createRootCa, loadCa, serializeCa, signWorkloadCsr } from './ca.js';
+import { DEFAULT_BACKDATE_MS, createRootCa, issueServingCertificate, loadCa, serializeCa, signWorkloadCsr } from './ca.js';
 import { pemBlocks, toPem } from './der.js';
 import { HOUR, TD, testCa } from './fixtures.js';
 import { createTrustBundle, verifyPeerChain } from './verify.js';
@@ -44,7 +44,7 @@ test('round trip: root CA -> key + CSR -> signed leaf -> verified identity', () 
   assert.ok(v.ok);
   assert.equal(v.value.uri, WEB);
 
-  const wc = WorkloadCertificate.from({ keyPem: key.keyPem, certChainPem: signed.value, rootPem: ca.certPem });
+  const wc = WorkloadCertificate.from({ keyPem: key.keyPem, certChainPem: signed.value, rootPem: ca.certPem, issuedAt: NOW });
   assert.ok(wc.ok);
   assert.equal(wc.value.spiffeId.uri, WEB);
   assert.equal(wc.value.notAfter, NOW + 24 * HOUR);
@@ -123,4 +123,23 @@ test('leaf lifetime is clamped to the CA, and an expired CA signs nothing', () =
   assert.equal(Date.parse(new X509Certificate(r.value).validTo), ca.notAfter);
   const r2 = signWorkloadCsr(ca, csr, { spiffeId: WEB, now: () => ca.notAfter + 1 });
   assert.ok(!r2.ok && r2.error.code === 'AMBIT_ERR_CA');
+});
+
+test('a serving certificate carries the SPIFFE ID and the DNS names, for a key made here, and verifies by both', () => {
+  const id = 'spiffe://cluster.local/ns/ambit-system/sa/ambit-controller';
+  const dns = ['ambit-controller.ambit-system.svc', 'ambit-controller.ambit-system.svc.cluster.local'];
+  const s = issueServingCertificate(ca, { spiffeId: id, dnsNames: dns, ttlMs: HOUR, now: () => NOW });
+  const x = new X509Certificate(s.certChainPem);
+  assert.equal(x.subjectAltName, `URI:${id}, DNS:${dns[0]}, DNS:${dns[1]}`);
+  assert.equal(x.checkHost(dns[0]!), dns[0]);
+  assert.equal(x.checkHost('ambit-controller.other.svc'), undefined);
+  assert.equal(Date.parse(x.validTo), s.notAfter);
+  assert.equal(s.notAfter, NOW + HOUR);
+  assert.ok(x.checkPrivateKey(createPrivateKey(s.keyPem)));
+  const trust = createTrustBundle(TD, ca.certPem);
+  assert.ok(trust.ok);
+  const v = verifyPeerChain(s.certChainPem, trust.value, { now: () => NOW });
+  assert.equal(v.ok && v.value.uri, id);
+  assert.throws(() => issueServingCertificate(ca, { spiffeId: id, dnsNames: ['Not A Name'], ttlMs: HOUR }), { code: 'AMBIT_ERR_CONFIG' });
+  assert.throws(() => issueServingCertificate(ca, { spiffeId: 'spiffe://other/ns/a/sa/b', dnsNames: [], ttlMs: HOUR }), { code: 'AMBIT_ERR_IDENTITY' });
 });

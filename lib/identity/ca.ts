@@ -6,6 +6,10 @@
  * Issued leaves follow the X.509-SVID profile: empty subject, one critical URI SAN that
  * is exactly the authorized SPIFFE ID, CA:false, keyUsage digitalSignature, EKU
  * serverAuth+clientAuth, a 127-bit random serial, notBefore backdated for clock skew.
+ * The controller's own serving certificate (`issueServingCertificate`) adds DNS SANs:
+ * clients reach it by its Service name, and a workload certificate can never carry one
+ * (`signWorkloadCsr` refuses any SAN but the SPIFFE ID), so no agent can pose as the
+ * controller with a certificate obtained through a CSR.
  */
 import { X509Certificate, createPrivateKey, createPublicKey, randomBytes, verify, type KeyObject } from 'node:crypto';
 import { AmbitError, fail, ok, type Result } from '../errors.js';
@@ -64,7 +68,7 @@ export class MeshCa {
   }
 }
 
-function issue(ca: MeshCa, spkiDer: Buffer, uri: string, notBefore: number, notAfter: number): string {
+function issue(ca: MeshCa, spkiDer: Buffer, uri: string, notBefore: number, notAfter: number, dnsNames: readonly string[] = []): string {
   const s = secrets.get(ca);
   if (!s) throw new AmbitError('AMBIT_ERR_CA', 'bug: MeshCa was not created by createRootCa/loadCa');
   const der = buildCertificate({
@@ -74,7 +78,7 @@ function issue(ca: MeshCa, spkiDer: Buffer, uri: string, notBefore: number, notA
     notBefore,
     notAfter,
     spkiDer,
-    extensions: { ca: false, uriSan: uri, sanCritical: true, subjectKeyId: keyIdentifier(spkiDer), authorityKeyId: s.keyId },
+    extensions: { ca: false, uriSan: uri, dnsSans: dnsNames, sanCritical: true, subjectKeyId: keyIdentifier(spkiDer), authorityKeyId: s.keyId },
     signingKey: s.key,
   });
   return toPem(der, 'CERTIFICATE');
@@ -255,4 +259,52 @@ export function signWorkloadCsr(ca: MeshCa, csrPem: string, opts: SignOptions): 
   const notBefore = Math.max(now - (opts.backdateMs ?? DEFAULT_BACKDATE_MS), ca.notBefore);
   const notAfter = Math.min(now + ttlMs, ca.notAfter);
   return ok(issue(ca, csr.spkiDer, id.value.uri, notBefore, notAfter));
+}
+
+export interface ServingCertificateOptions {
+  /** The server's SPIFFE ID (the controller's service account). */
+  spiffeId: SpiffeId | string;
+  /** DNS names clients reach it by (its Service's names). */
+  dnsNames: readonly string[];
+  ttlMs: number;
+  now?: Clock;
+  backdateMs?: number;
+}
+
+/** A key made here and the certificate the CA issued for it. */
+export interface IssuedServingCertificate {
+  keyPem: string;
+  certChainPem: string;
+  notBefore: number;
+  notAfter: number;
+}
+
+const DNS_NAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
+/**
+ * A fresh ECDSA P-256 key and a leaf for it carrying `spiffeId` and `dnsNames`, signed by the
+ * CA that runs in this same process (so no CSR). Throws on bad arguments: an invalid or
+ * foreign identity, a malformed DNS name, a TTL under a second, or an expired CA.
+ */
+export function issueServingCertificate(ca: MeshCa, opts: ServingCertificateOptions): IssuedServingCertificate {
+  const id = parseSpiffeId(typeof opts.spiffeId === 'string' ? opts.spiffeId : opts.spiffeId.uri);
+  if (!id.ok) throw id.error;
+  if (id.value.trustDomain !== ca.trustDomain) {
+    throw new AmbitError('AMBIT_ERR_IDENTITY', `identity ${id.value.uri} is not in the CA's trust domain ${ca.trustDomain}`);
+  }
+  const bad = opts.dnsNames.find((d) => !DNS_NAME.test(d));
+  if (bad !== undefined) throw new AmbitError('AMBIT_ERR_CONFIG', `serving certificate DNS name ${JSON.stringify(bad)} is not a valid lower-case DNS name`);
+  if (!Number.isFinite(opts.ttlMs) || opts.ttlMs < 1000) throw new AmbitError('AMBIT_ERR_CONFIG', `certificate ttlMs must be >= 1000, got ${opts.ttlMs}`);
+  const now = (opts.now ?? Date.now)();
+  if (now >= ca.notAfter) throw new AmbitError('AMBIT_ERR_CA', 'mesh CA: the root certificate has expired; rotate the CA');
+  const key = generateKeyObject('ec-p256');
+  const notBefore = Math.max(now - (opts.backdateMs ?? DEFAULT_BACKDATE_MS), ca.notBefore);
+  const notAfter = Math.min(now + opts.ttlMs, ca.notAfter);
+  return {
+    keyPem: key.export({ type: 'pkcs8', format: 'pem' }) as string,
+    certChainPem: issue(ca, spkiOf(key), id.value.uri, notBefore, notAfter, opts.dnsNames),
+    // As written into the certificate (whole seconds).
+    notBefore: Math.floor(notBefore / 1000) * 1000,
+    notAfter: Math.floor(notAfter / 1000) * 1000,
+  };
 }

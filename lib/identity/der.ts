@@ -118,11 +118,15 @@ export function name(attrs: { organization?: string; commonName?: string }): Asn
 const extension = (o: string, critical: boolean, value: Asn1): Asn1 =>
   seq(critical ? [oid(o), bool(true), octets(toDer(value))] : [oid(o), octets(toDer(value))]);
 
-export const uriSan = (uri: string): Asn1 => seq([asn1.create(C, 6, false, uri)]);
+/** A subjectAltName with one URI (GeneralName [6]) and any DNS names ([2]). */
+export const uriSan = (uri: string, dnsNames: readonly string[] = []): Asn1 =>
+  seq([asn1.create(C, 6, false, uri), ...dnsNames.map((d) => asn1.create(C, 2, false, d))]);
 
 export interface ExtensionSpec {
   ca: boolean;
   uriSan?: string;
+  /** DNS names beside the URI SAN (the controller's serving certificate). */
+  dnsSans?: readonly string[];
   /** The SAN must be critical when the subject is empty (RFC 5280 4.2.1.6). */
   sanCritical?: boolean;
   subjectKeyId?: Buffer;
@@ -139,7 +143,7 @@ function extensions(spec: ExtensionSpec): Asn1[] {
   if (spec.authorityKeyId) {
     exts.push(extension(OID.authorityKeyIdentifier, false, seq([asn1.create(C, 0, false, bin(spec.authorityKeyId))])));
   }
-  if (spec.uriSan !== undefined) exts.push(extension(OID.subjectAltName, spec.sanCritical ?? false, uriSan(spec.uriSan)));
+  if (spec.uriSan !== undefined) exts.push(extension(OID.subjectAltName, spec.sanCritical ?? false, uriSan(spec.uriSan, spec.dnsSans)));
   return exts;
 }
 

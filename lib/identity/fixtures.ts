@@ -1,6 +1,6 @@
 /** Test-only helpers shared by the identity tests (not exported from index.ts). */
 import { createRootCa, signWorkloadCsr, type MeshCa } from './ca.js';
-import { WorkloadCertificate, createCsr, generateWorkloadKey } from './workload.js';
+import { WorkloadCertificate, createCsr, generateWorkloadKey, type RenewalPolicy } from './workload.js';
 
 export const TD = 'cluster.local';
 export const HOUR = 3600_000;
@@ -10,8 +10,8 @@ export function testCa(trustDomain = TD, daysAgo = 10): MeshCa {
   return createRootCa({ trustDomain, now: () => Date.now() - daysAgo * 24 * HOUR, validityDays: daysAgo + 30 });
 }
 
-/** Key + CSR + signature + holder, the whole agent/controller round trip. */
-export function issue(ca: MeshCa, uri: string, opts: { now?: number; ttlMs?: number; rotateWhenRemaining?: number } = {}): WorkloadCertificate {
+/** Key + CSR + signature + holder, the whole agent/controller round trip; received at `now`. */
+export function issue(ca: MeshCa, uri: string, opts: { now?: number; ttlMs?: number; renewal?: RenewalPolicy } = {}): WorkloadCertificate {
   const key = generateWorkloadKey();
   const signed = signWorkloadCsr(ca, createCsr(key, uri), {
     spiffeId: uri,
@@ -23,7 +23,8 @@ export function issue(ca: MeshCa, uri: string, opts: { now?: number; ttlMs?: num
     keyPem: key.keyPem,
     certChainPem: signed.value,
     rootPem: ca.certPem,
-    ...(opts.rotateWhenRemaining !== undefined ? { rotateWhenRemaining: opts.rotateWhenRemaining } : {}),
+    issuedAt: opts.now ?? Date.now(),
+    ...(opts.renewal !== undefined ? { renewal: opts.renewal } : {}),
   });
   if (!wc.ok) throw wc.error;
   return wc.value;

@@ -1,26 +1,46 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { HOUR, TD, issue, testCa } from './fixtures.js';
-import { WorkloadCertificate, generateWorkloadKey } from './workload.js';
+import { WorkloadCertificate, generateWorkloadKey, renewalTime } from './workload.js';
 
 const WEB = 'spiffe://cluster.local/ns/default/sa/web';
 const ca = testCa(TD);
+const MIN = 60_000;
 
-test('rotation: at 50% of the lifetime by default, or when a configured fraction remains', () => {
-  const c = issue(ca, WEB, { ttlMs: 24 * HOUR });
-  const life = c.notAfter - c.notBefore;
-  assert.equal(c.rotateWhenRemaining, 0.5);
-  assert.equal(c.rotateAt(), c.notBefore + life / 2);
-  assert.equal(c.shouldRotate(c.notBefore + 0.49 * life), false);
-  assert.equal(c.shouldRotate(c.notBefore + 0.51 * life), true);
+test('renewal: half the lifetime counted from issue, moved earlier by the drawn jitter only', () => {
+  const t0 = Date.parse('2030-01-01T00:00:00Z');
+  assert.equal(renewalTime(t0, t0 + 24 * HOUR, { jitter: 0.1, random: () => 0 }), t0 + 12 * HOUR);
+  assert.equal(renewalTime(t0, t0 + 24 * HOUR, { jitter: 0.1, random: () => 0.5 }), t0 + 12 * HOUR - 1.2 * HOUR);
+  assert.equal(renewalTime(t0, t0 + 10 * MIN, { rotateWhenRemaining: 0.2, jitter: 0, random: () => 0.9 }), t0 + 8 * MIN);
+  // Received after its end (a stalled agent): due at once, never in the past of issue.
+  assert.equal(renewalTime(t0 + HOUR, t0, { random: () => 0.99 }), t0);
+  assert.throws(() => renewalTime(t0, t0 + HOUR, { rotateWhenRemaining: 1 }), { code: 'AMBIT_ERR_CONFIG' });
+  assert.throws(() => renewalTime(t0, t0 + HOUR, { rotateWhenRemaining: 0.5, jitter: 0.5 }), { code: 'AMBIT_ERR_CONFIG' });
+});
+
+test('a 60 s certificate is not due when it arrives: the backdated notBefore does not count', () => {
+  const now = Date.now();
+  const c = issue(ca, WEB, { now, ttlMs: MIN, renewal: { jitter: 0.1, random: () => 1 - Number.EPSILON } });
+  assert.ok(c.notBefore <= now - 4 * MIN, 'notBefore is backdated by minutes');
+  assert.equal(c.issuedAt, now);
+  // Between 24 s (full jitter) and 30 s after issue: never "due" at issue, as a notBefore schedule would be.
+  assert.equal(c.shouldRotate(now), false);
+  assert.equal(c.shouldRotate(now + 23 * 1000), false);
+  assert.ok(c.rotateAt >= now + 24_000 - 1000 && c.rotateAt <= now + 30_000, `rotateAt ${c.rotateAt - now} ms after issue`);
+  assert.equal(c.shouldRotate(now + 30 * 1000), true);
   assert.equal(c.isExpired(c.notAfter), false);
   assert.equal(c.isExpired(c.notAfter + 1), true);
+});
 
-  const late = issue(ca, WEB, { ttlMs: 24 * HOUR, rotateWhenRemaining: 0.2 });
-  const life2 = late.notAfter - late.notBefore;
-  assert.equal(late.shouldRotate(late.notBefore + 0.79 * life2), false);
-  assert.equal(late.shouldRotate(late.notBefore + 0.81 * life2), true);
-  assert.throws(() => WorkloadCertificate.from({ ...late, rotateWhenRemaining: 1 }), { code: 'AMBIT_ERR_CONFIG' });
+test('withRoots keeps the schedule, accepts a bundle that still holds the issuer and refuses one that does not', () => {
+  const c = issue(ca, WEB, { ttlMs: 24 * HOUR });
+  const other = testCa();
+  const both = c.withRoots(ca.certPem + other.certPem);
+  assert.ok(both.ok);
+  assert.deepEqual([both.value.rotateAt, both.value.issuedAt, both.value.certChainPem], [c.rotateAt, c.issuedAt, c.certChainPem]);
+  assert.equal(both.value.rootPem, ca.certPem + other.certPem);
+  const onlyOther = c.withRoots(other.certPem);
+  assert.ok(!onlyOther.ok && onlyOther.error.code === 'AMBIT_ERR_CERT_INVALID' && /wrong-ca/.test(onlyOther.error.message));
 });
 
 test('holder refuses a key that does not match, a chain from another root, and garbage', () => {

@@ -44,41 +44,87 @@ export function createCsr(key: WorkloadKey | KeyObject, spiffeId: SpiffeId | str
 /**
  * When to rotate: once less than this fraction of the lifetime remains. 0.5 is Istio's
  * default (SECRET_GRACE_PERIOD_RATIO): a 24 h certificate is renewed after 12 h, leaving
- * 12 h to retry if the CA is unreachable. Callers add their own jitter to spread renewals.
+ * 12 h to retry if the CA is unreachable.
  */
 export const DEFAULT_ROTATE_WHEN_REMAINING = 0.5;
+/** Renewal is moved earlier by up to this fraction of the lifetime, drawn per certificate. */
+export const DEFAULT_ROTATE_JITTER = 0.1;
 
-/** A workload's key, its certificate chain (leaf first) and the mesh root it trusts. */
+/** When a holder renews a certificate. */
+export interface RenewalPolicy {
+  /** Renew once less than this fraction of the lifetime (counted from issue) remains; in (0, 1). */
+  rotateWhenRemaining?: number;
+  /**
+   * Renew up to this fraction of the lifetime earlier, at random, so that certificates
+   * fetched together (an agent restart) do not all renew together; in [0, 1 - rotateWhenRemaining).
+   */
+  jitter?: number;
+  /** [0, 1) source for the jitter (tests pin it). */
+  random?: () => number;
+}
+
+/**
+ * The time to renew a certificate valid until `notAfter` that its holder received at
+ * `issuedAt`. The lifetime counts from issue, never from notBefore: the CA backdates
+ * notBefore for clock skew (5 minutes), and with a 1-minute certificate a schedule counted
+ * from notBefore would be due the moment the certificate arrived.
+ */
+export function renewalTime(issuedAt: number, notAfter: number, policy: RenewalPolicy = {}): number {
+  const remaining = policy.rotateWhenRemaining ?? DEFAULT_ROTATE_WHEN_REMAINING;
+  const jitter = policy.jitter ?? DEFAULT_ROTATE_JITTER;
+  if (!(remaining > 0 && remaining < 1)) throw new AmbitError('AMBIT_ERR_CONFIG', `rotateWhenRemaining must be in (0, 1), got ${remaining}`);
+  if (!(jitter >= 0 && jitter < 1 - remaining)) throw new AmbitError('AMBIT_ERR_CONFIG', `rotation jitter must be in [0, ${1 - remaining}), got ${jitter}`);
+  const from = Math.min(issuedAt, notAfter);
+  const life = notAfter - from;
+  return from + life * (1 - remaining - jitter * (policy.random ?? Math.random)());
+}
+
+interface Fields {
+  keyPem: string;
+  certChainPem: string;
+  rootPem: string;
+  spiffeId: SpiffeId;
+  notBefore: number;
+  notAfter: number;
+  issuedAt: number;
+  rotateAt: number;
+}
+
+/** A workload's key, its certificate chain (leaf first), the roots it trusts, and when to renew it. */
 export class WorkloadCertificate implements WorkloadTlsMaterial {
   readonly keyPem: string;
   readonly certChainPem: string;
+  /** The trust bundle (one or more roots) peers are verified against. */
   readonly rootPem: string;
   readonly spiffeId: SpiffeId;
   /** Epoch ms of the leaf's validity window. */
   readonly notBefore: number;
   readonly notAfter: number;
-  readonly rotateWhenRemaining: number;
+  /** When the holder received it (the start of its renewal schedule). */
+  readonly issuedAt: number;
+  /** From when `shouldRotate` is true (see `renewalTime`). */
+  readonly rotateAt: number;
 
-  private constructor(f: Omit<WorkloadCertificate, 'shouldRotate' | 'rotateAt' | 'isExpired'>) {
+  private constructor(f: Fields) {
     this.keyPem = f.keyPem;
     this.certChainPem = f.certChainPem;
     this.rootPem = f.rootPem;
     this.spiffeId = f.spiffeId;
     this.notBefore = f.notBefore;
     this.notAfter = f.notAfter;
-    this.rotateWhenRemaining = f.rotateWhenRemaining;
+    this.issuedAt = f.issuedAt;
+    this.rotateAt = f.rotateAt;
     Object.freeze(this);
   }
 
   /**
    * Checks and assembles the material: the chain verifies against `rootPem` (signatures
    * only; an expired or future certificate is still accepted here, see `isExpired`), the
-   * leaf has one SPIFFE ID, and the key matches the leaf.
+   * leaf has one SPIFFE ID, and the key matches the leaf. `issuedAt` is when the holder
+   * received it; the renewal time is drawn once, here.
    */
-  static from(m: WorkloadTlsMaterial & { rotateWhenRemaining?: number }): Result<WorkloadCertificate> {
+  static from(m: WorkloadTlsMaterial & { issuedAt: number; renewal?: RenewalPolicy }): Result<WorkloadCertificate> {
     const invalid = (why: string): Result<never> => fail(new AmbitError('AMBIT_ERR_CERT_INVALID', `workload certificate: ${why}`));
-    const f = m.rotateWhenRemaining ?? DEFAULT_ROTATE_WHEN_REMAINING;
-    if (!(f > 0 && f < 1)) throw new AmbitError('AMBIT_ERR_CONFIG', `rotateWhenRemaining must be in (0, 1), got ${f}`);
     let leaf: X509Certificate;
     let key: KeyObject;
     try {
@@ -94,38 +140,53 @@ export class WorkloadCertificate implements WorkloadTlsMaterial {
     }
     const leafSpki = leaf.publicKey.export({ type: 'spki', format: 'der' });
     if (!spkiOf(key).equals(leafSpki)) return invalid('the private key does not match the certificate');
-    // The trust domain is the leaf's own: read it first, then verify against the root.
-    const uris = parseCertificate(leaf.raw).san.uris;
-    const td = uris.length === 1 ? parseSpiffeId(uris[0]!) : undefined;
-    if (!td?.ok) return invalid('the leaf does not carry exactly one SPIFFE workload identity');
-    const bundle = createTrustBundle(td.value.trustDomain, m.rootPem);
-    if (!bundle.ok) return bundle;
-    const v = verifyPeerChain(m.certChainPem, bundle.value, { ignoreTime: true });
-    if (!v.ok) return fail(verifyFailureError(v.error));
+    const notAfter = Date.parse(leaf.validTo);
+    const rotateAt = renewalTime(m.issuedAt, notAfter, m.renewal);
+    const verified = verifyAgainst(m.certChainPem, leaf, m.rootPem);
+    if (!verified.ok) return verified;
     return ok(
       new WorkloadCertificate({
         keyPem: m.keyPem,
         certChainPem: m.certChainPem,
         rootPem: m.rootPem,
-        spiffeId: v.value,
+        spiffeId: verified.value,
         notBefore: Date.parse(leaf.validFrom),
-        notAfter: Date.parse(leaf.validTo),
-        rotateWhenRemaining: f,
+        notAfter,
+        issuedAt: m.issuedAt,
+        rotateAt,
       }),
     );
   }
 
-  /** Epoch ms from which `shouldRotate` is true. */
-  rotateAt(): number {
-    return this.notAfter - this.rotateWhenRemaining * (this.notAfter - this.notBefore);
+  /**
+   * The same certificate and schedule trusting another bundle (the roots changed), or why
+   * its chain does not verify against that bundle.
+   */
+  withRoots(rootPem: string): Result<WorkloadCertificate> {
+    const leaf = new X509Certificate(pemBlocks(this.certChainPem, 'CERTIFICATE')[0]!);
+    const verified = verifyAgainst(this.certChainPem, leaf, rootPem);
+    if (!verified.ok) return verified;
+    return ok(new WorkloadCertificate({ ...this, rootPem }));
   }
 
-  /** True once less than `rotateWhenRemaining` of the lifetime is left (or it has expired). */
+  /** True once the renewal time has come (or it has expired). */
   shouldRotate(now: number): boolean {
-    return now >= this.rotateAt();
+    return now >= this.rotateAt;
   }
 
   isExpired(now: number): boolean {
     return now > this.notAfter;
   }
+}
+
+/** The leaf's SPIFFE ID if `chainPem` verifies against `rootPem` (signatures only). */
+function verifyAgainst(chainPem: string, leaf: X509Certificate, rootPem: string): Result<SpiffeId> {
+  // The trust domain is the leaf's own: read it first, then verify against the roots.
+  const uris = parseCertificate(leaf.raw).san.uris;
+  const td = uris.length === 1 ? parseSpiffeId(uris[0]!) : undefined;
+  if (!td?.ok) return fail(new AmbitError('AMBIT_ERR_CERT_INVALID', 'workload certificate: the leaf does not carry exactly one SPIFFE workload identity'));
+  const bundle = createTrustBundle(td.value.trustDomain, rootPem);
+  if (!bundle.ok) return bundle;
+  const v = verifyPeerChain(chainPem, bundle.value, { ignoreTime: true });
+  return v.ok ? v : fail(verifyFailureError(v.error));
 }

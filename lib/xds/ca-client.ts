@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { bearerMetadata, readToken, type TokenSource } from './auth.js';
+import type { ControllerChannel } from './credentials.js';
 import { loadAmbitProtos } from './proto.js';
 import type { CertResponse, CsrRequest } from './types.js';
 
@@ -11,9 +12,10 @@ import type { CertResponse, CsrRequest } from './types.js';
 
 export interface MeshCaClientOptions {
   address: string;
-  credentials?: grpc.ChannelCredentials;
+  /** TLS verified against the out-of-band trust bundle (see `controllerChannel`). */
+  channel: ControllerChannel;
+  /** Sent as `authorization: Bearer <token>`, over the verified channel only. */
   token?: TokenSource;
-  channelOptions?: grpc.ChannelOptions;
 }
 
 export interface SignFailure {
@@ -32,7 +34,7 @@ export interface MeshCaClient {
 
 export function createMeshCaClient(opts: MeshCaClientOptions): MeshCaClient {
   const { MeshCaClient: Ctor } = loadAmbitProtos();
-  const client = new Ctor(opts.address, opts.credentials ?? grpc.credentials.createInsecure(), opts.channelOptions ?? {});
+  const client = new Ctor(opts.address, opts.channel.credentials, opts.channel.options);
   const rpc = client as unknown as {
     Sign(req: CsrRequest, md: grpc.Metadata, options: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: CertResponse) => void): void;
   };

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { connectMeshConfig, type MeshConfigConnection, type UpdateResult } from './client.js';
 import { bearerToken } from './auth.js';
+import { controllerChannel } from './credentials.js';
 import { loadAmbitProtos } from './proto.js';
 import { toWire } from './resources.js';
 import type { Ack, AgentMessage, ConfigMessage, Hello, PeerAuthentication, ResourceType } from './types.js';
@@ -60,7 +61,7 @@ describe('connectMeshConfig against a scripted server', () => {
   });
 
   const connect = (onUpdate: Parameters<typeof connectMeshConfig>[0]['onUpdate']) => {
-    const c = connectMeshConfig({ address: `127.0.0.1:${port}`, nodeName: 'node-a', token: () => 'tok', agentVersion: '1.2.3', onUpdate, backoff: { next: () => 10, reset: () => undefined } });
+    const c = connectMeshConfig({ address: `127.0.0.1:${port}`, channel: controllerChannel({ kind: 'insecure' }), nodeName: 'node-a', token: () => 'tok', agentVersion: '1.2.3', onUpdate, backoff: { next: () => 10, reset: () => undefined } });
     conns.push(c);
     return c;
   };

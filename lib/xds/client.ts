@@ -2,6 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import { exponentialBackoff, type Backoff } from '../k8s/informer.js';
 import { logger, type Logger } from '../log.js';
 import { bearerMetadata, readToken, type TokenSource } from './auth.js';
+import { controllerTlsFailure, type ControllerChannel } from './credentials.js';
 import { loadAmbitProtos } from './proto.js';
 import { fromWire } from './resources.js';
 import { realTimers, type Timers } from './timers.js';
@@ -32,9 +33,9 @@ export type ConnectionState = 'connecting' | 'connected' | 'backoff' | 'stopped'
 export interface MeshConfigClientOptions {
   /** `host:port` of the controller's gRPC port (15010). */
   address: string;
-  /** Default: insecure (the lab). */
-  credentials?: grpc.ChannelCredentials;
-  /** Sent as `authorization: Bearer <token>` on every (re)connect. */
+  /** TLS verified against the out-of-band trust bundle (see `controllerChannel`). */
+  channel: ControllerChannel;
+  /** Sent as `authorization: Bearer <token>` on every (re)connect, over the verified channel only. */
   token?: TokenSource;
   nodeName: string;
   agentVersion?: string;
@@ -43,7 +44,6 @@ export interface MeshConfigClientOptions {
   backoff?: Backoff;
   timers?: Timers;
   log?: Logger;
-  channelOptions?: grpc.ChannelOptions;
 }
 
 export interface MeshConfigStatus {
@@ -85,10 +85,7 @@ export function connectMeshConfig(opts: MeshConfigClientOptions): MeshConfigConn
   const timers = opts.timers ?? realTimers;
   const backoff = opts.backoff ?? exponentialBackoff(500, 15_000);
   const { MeshConfigClient } = loadAmbitProtos();
-  const client = new MeshConfigClient(opts.address, opts.credentials ?? grpc.credentials.createInsecure(), {
-    ...CLIENT_CHANNEL_OPTIONS,
-    ...opts.channelOptions,
-  });
+  const client = new MeshConfigClient(opts.address, opts.channel.credentials, { ...CLIENT_CHANNEL_OPTIONS, ...opts.channel.options });
 
   const known = new Map<ResourceType, Known>();
   const syncedTypes = new Set<ResourceType>();
@@ -127,7 +124,11 @@ export function connectMeshConfig(opts: MeshConfigClientOptions): MeshConfigConn
     call = undefined;
     lastError = detail;
     const delay = backoff.next();
-    log.warn({ node: opts.nodeName, address: opts.address, reason: detail, retryInMs: delay }, 'config stream ended, reconnecting');
+    const tlsHint = controllerTlsFailure(detail);
+    log.warn(
+      { node: opts.nodeName, address: opts.address, reason: detail, retryInMs: delay, ...(tlsHint ? { code: 'AMBIT_ERR_CONTROLLER_TLS', hint: tlsHint } : {}) },
+      'config stream ended, reconnecting',
+    );
     setState('backoff', detail);
     timer = timers.setTimeout(() => {
       timer = undefined;

@@ -222,5 +222,6 @@ export interface CsrRequest {
 
 export interface CertResponse {
   certChainPem: string;
+  /** The controller's trust bundle, for diagnostics only: never a trust anchor (see ca.proto). */
   rootPem: string;
 }

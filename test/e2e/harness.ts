@@ -3,9 +3,9 @@ import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
-import { createInterface } from 'node:readline';
 
 /** Helpers for end-to-end tests: drive a uniquely named lab through the real CLI. */
 
@@ -124,6 +124,24 @@ export function inLabNetns(lab: LabHarness, netns: string, argv: string[], timeo
       resolvePromise({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
     );
   });
+}
+
+/** tcpdump (ASCII) on a lab namespace's eth0 until `stop()`, which returns what it printed. */
+export async function startCapture(lab: LabHarness, netns: string, filter: string[] = ['tcp']): Promise<{ stop(): Promise<string> }> {
+  const tcpdump = spawn('nsenter', [`--net=/run/netns/ambit-${lab.name}-${netns}`, 'tcpdump', '-i', 'eth0', '-n', '-A', '-s0', '-l', ...filter], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  let text = '';
+  tcpdump.stdout.on('data', (d: Buffer) => (text += d.toString('latin1')));
+  await sleep(500);
+  return {
+    stop: async () => {
+      await sleep(300);
+      tcpdump.kill('SIGTERM');
+      await new Promise((res) => tcpdump.once('exit', res));
+      return text;
+    },
+  };
 }
 
 export interface LoadResult {
