@@ -17,7 +17,8 @@ export AMBIT_LAB=$lab
 if [ "$lab" = ambit ]; then prefix=ambit-; as_lab=""; else prefix="ambit-$lab-"; as_lab="AMBIT_LAB=$lab "; fi
 fabric="/run/netns/${prefix}fabric"
 bold() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-call() { bin/ambit lab exec "$1" -- node -e 'fetch(process.argv[1]).then(r => r.text()).then(t => process.stdout.write(t), e => { console.log("refused: " + (e.cause?.code ?? e.message)); })' "$2"; }
+# node's http, not fetch: fetch (undici 5 in Node 20) sometimes never settles when the server resets at once, and the call would print nothing.
+call() { bin/ambit lab exec "$1" -- node -e 'require("http").get(process.argv[1], (r) => { let b = ""; r.on("data", (d) => (b += d)); r.on("end", () => process.stdout.write(b)); }).on("error", (e) => console.log("refused: " + (e.code ?? e.message)))' "$2"; }
 status_json() { bin/ambit lab status --json; }
 field() { node -e "const s=JSON.parse(require('fs').readFileSync(0,'utf8')); console.log($1)"; }
 

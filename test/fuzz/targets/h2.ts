@@ -53,7 +53,9 @@ async function frames(): Promise<void> {
       s.destroy();
       resolve(o);
     };
+    let secured = false;
     s.on('secureConnect', () => {
+      secured = true;
       const n = 1 + junk.int(50);
       t.inputs += n;
       const parts = [junk.rand() < 0.9 ? PREFACE : junk.mutate(PREFACE), frame(4, 0, 0, Buffer.alloc(0))];
@@ -61,9 +63,11 @@ async function frames(): Promise<void> {
       s.write(Buffer.concat(parts));
     });
     s.on('data', () => {});
-    s.on('error', (e: Error & { code?: string }) => done(e.code ?? 'error'));
-    s.on('close', () => done('closed'));
+    // A handshake the server refused still spent an input (the ClientHello): never spin on a closed door.
+    s.on('error', (e: Error & { code?: string }) => done(secured ? (e.code ?? 'error') : `handshake refused (${e.code ?? 'error'})`));
+    s.on('close', () => done(secured ? 'closed' : 'handshake refused (closed)'));
   });
+  if (outcome.startsWith('handshake refused')) t.inputs++;
   t.count(outcome);
 }
 
@@ -82,7 +86,8 @@ async function session(requests: (h2: http2.ClientHttp2Session) => Promise<void>
     });
     await requests(h2);
   } catch {
-    t.count('session failed');
+    t.inputs++; // the handshake was the input
+    t.count('session refused');
   } finally {
     h2.destroy();
   }
