@@ -24,7 +24,7 @@ export const AFFECTS: Readonly<Record<WatchedKind, readonly ResourceType[]>> = {
   Service: ['Service', 'AuthorizationPolicy'],
   EndpointSlice: ['Service'],
   ServiceAccount: [],
-  Node: [],
+  Node: ['Node'],
   Waypoint: ['Workload', 'Service', 'AuthorizationPolicy'],
   AuthorizationPolicy: ['AuthorizationPolicy'],
   PeerAuthentication: ['PeerAuthentication'],

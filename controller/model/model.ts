@@ -205,6 +205,12 @@ export class MeshModel implements EnforcementView {
       out.set(resourceName(type, r), r);
     };
     switch (type) {
+      case 'Node':
+        for (const node of this.nodes.values()) {
+          const ip = node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
+          if (node.metadata?.name && ip) add({ name: node.metadata.name, ip } as ResourceMap[T]);
+        }
+        break;
       case 'Workload':
         for (const pod of this.pods.values()) {
           const w = toWorkload(pod, this.namespaces.get(pod.metadata?.namespace ?? ''), this.trustDomain, this.waypointLookup);

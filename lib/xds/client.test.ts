@@ -100,6 +100,9 @@ describe('connectMeshConfig against a scripted server', () => {
     void c.synced.then(() => (synced = true));
     s.send(empty('Service', 's1', 'n4'));
     s.send(empty('AuthorizationPolicy', 'p1', 'n5'));
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(synced, false, 'not before the last type has arrived');
+    s.send(empty('Node', 'd1', 'n6'));
     await until('synced', () => synced);
     await c.stop();
   });

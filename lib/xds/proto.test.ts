@@ -66,7 +66,7 @@ describe('the .proto files', () => {
   it('carry every resource type field for field as types.ts spells it', () => {
     const def = protoLoader.loadSync([...PROTO_FILES], { ...LOADER_OPTIONS, includeDirs: [protoRoot()] });
     const stream = (def['ambit.v1.MeshConfig'] as Record<string, protoLoader.MethodDefinition<object, ConfigMessage>>).Stream!;
-    const samples: { [T in ResourceType]: ResourceMap[T] } = { Workload: workload, Service: service, AuthorizationPolicy: policy, PeerAuthentication: peer };
+    const samples: { [T in ResourceType]: ResourceMap[T] } = { Node: { name: 'node1', ip: '10.200.0.10' }, Workload: workload, Service: service, AuthorizationPolicy: policy, PeerAuthentication: peer };
     for (const [type, r] of Object.entries(samples) as [ResourceType, ResourceMap[ResourceType]][]) {
       const name = resourceName(type, r as never);
       const msg: ConfigMessage = { type, version: 'v1', nonce: 'n1', upserts: [toWire(type, name, r as never)], removals: ['gone'], fullState: true };

@@ -2,15 +2,17 @@ import type { ResourceMap, ResourceType, WireResource } from './types.js';
 
 /** The member of the wire `Resource` oneof that carries each type. */
 export const WIRE_FIELD = {
+  Node: 'node',
   Workload: 'workload',
   Service: 'service',
   AuthorizationPolicy: 'authorizationPolicy',
   PeerAuthentication: 'peerAuthentication',
 } as const satisfies Record<ResourceType, keyof WireResource>;
 
-/** The name a resource is keyed by in upserts and removals: a Workload's uid, otherwise `<namespace>/<name>`. */
+/** The name a resource is keyed by in upserts and removals: a Workload's uid, a Node's name, otherwise `<namespace>/<name>`. */
 export function resourceName<T extends ResourceType>(type: T, r: ResourceMap[T]): string {
   if (type === 'Workload') return (r as ResourceMap['Workload']).uid;
+  if (type === 'Node') return (r as ResourceMap['Node']).name;
   const named = r as { namespace: string; name: string };
   return `${named.namespace}/${named.name}`;
 }

@@ -11,6 +11,13 @@ export interface WaypointRef {
   name: string;
 }
 
+/** A node of the cluster. Resource name: its name. */
+export interface Node {
+  name: string;
+  /** InternalIP: the node agent's HBONE (15008) listens there. */
+  ip: string;
+}
+
 /** A pod. Resource name: its uid. */
 export interface Workload {
   uid: string;
@@ -154,10 +161,11 @@ export interface PeerAuthentication {
 }
 
 /** The resource types, in the order the controller pushes them (referenced before referencing). */
-export const RESOURCE_TYPES = ['Workload', 'Service', 'AuthorizationPolicy', 'PeerAuthentication'] as const;
+export const RESOURCE_TYPES = ['Node', 'Workload', 'Service', 'AuthorizationPolicy', 'PeerAuthentication'] as const;
 export type ResourceType = (typeof RESOURCE_TYPES)[number];
 
 export interface ResourceMap {
+  Node: Node;
   Workload: Workload;
   Service: Service;
   AuthorizationPolicy: AuthorizationPolicy;
@@ -175,8 +183,9 @@ export interface WireResource {
   service?: Service | null;
   authorizationPolicy?: AuthorizationPolicy | null;
   peerAuthentication?: PeerAuthentication | null;
+  node?: Node | null;
   /** Which member is set (proto-loader `oneofs: true`). */
-  kind?: 'workload' | 'service' | 'authorizationPolicy' | 'peerAuthentication';
+  kind?: 'workload' | 'service' | 'authorizationPolicy' | 'peerAuthentication' | 'node';
 }
 
 // ---- the MeshConfig stream ----

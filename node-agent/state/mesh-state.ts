@@ -1,7 +1,9 @@
 import type { AuthorizationRule } from '../../lib/crds/authorization-policy.js';
 import { coversWorkload, isEndpointOf, workloadMtls, type PolicyRef, type WorkloadMtls } from '../../lib/policy/index.js';
+import { resourceName } from '../../lib/xds/index.js';
 import type {
   AuthorizationPolicy,
+  Node,
   PeerAuthentication,
   ResourceMap,
   ResourceType,
@@ -18,6 +20,7 @@ import { resourceProblem } from './validate.js';
  * it is applied, so a rejected one (NACK) leaves the last good state.
  */
 export class MeshState {
+  private readonly nodes = new Map<string, Node>();
   private readonly workloads = new Map<string, Workload>();
   private readonly services = new Map<string, Service>();
   private readonly policies = new Map<string, AuthorizationPolicy>();
@@ -50,7 +53,7 @@ export class MeshState {
     if (problem) return { ok: false, error: problem };
     const store = this.storeOf(type) as Map<string, ResourceMap[T]>;
     for (const name of removals) store.delete(name);
-    for (const r of upserts) store.set(nameOf(type, r), r);
+    for (const r of upserts) store.set(resourceName(type, r), r);
     if (type === 'Workload') this.workloadByIp = new Map([...this.workloads.values()].filter((w) => w.ip).map((w) => [w.ip, w]));
     if (type === 'Service') this.serviceByVip = new Map([...this.services.values()].filter((s) => s.clusterIp).map((s) => [s.clusterIp, s]));
     this.version++;
@@ -62,6 +65,11 @@ export class MeshState {
   onChange(fn: () => void): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);
+  }
+
+  /** A node's InternalIP, where its agent's HBONE listens. */
+  nodeIp(name: string): string | undefined {
+    return this.nodes.get(name)?.ip;
   }
 
   workloadAt(ip: string): Workload | undefined {
@@ -106,13 +114,14 @@ export class MeshState {
   }
 
   private storeOf(type: ResourceType): Map<string, unknown> {
-    return { Workload: this.workloads, Service: this.services, AuthorizationPolicy: this.policies, PeerAuthentication: this.peerAuthns }[type];
+    return { Node: this.nodes, Workload: this.workloads, Service: this.services, AuthorizationPolicy: this.policies, PeerAuthentication: this.peerAuthns }[type];
   }
 
   dump(): unknown {
     return {
       generation: this.version,
       complete: this.completed,
+      nodes: [...this.nodes.values()],
       workloads: [...this.workloads.values()],
       services: [...this.services.values()],
       authorizationPolicies: [...this.policies.values()],
@@ -121,9 +130,6 @@ export class MeshState {
   }
 }
 
-function nameOf(type: ResourceType, r: ResourceMap[ResourceType]): string {
-  return type === 'Workload' ? (r as Workload).uid : `${(r as { namespace: string }).namespace}/${(r as { name: string }).name}`;
-}
 
 /**
  * The controller sends rules compiled to their L4 parts with `hasL7` set when

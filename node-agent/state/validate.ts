@@ -1,6 +1,6 @@
 import { isIP, isIPv4 } from 'node:net';
 import { ipOrCidrProblem } from '../../lib/crds/net.js';
-import type { AuthorizationPolicy, L4Rule, PeerAuthentication, ResourceMap, ResourceType, Service, Workload } from '../../lib/xds/index.js';
+import type { AuthorizationPolicy, L4Rule, Node, PeerAuthentication, ResourceMap, ResourceType, Service, Workload } from '../../lib/xds/index.js';
 
 /**
  * Checks one pushed resource before anything of its update is applied. The
@@ -13,6 +13,11 @@ import type { AuthorizationPolicy, L4Rule, PeerAuthentication, ResourceMap, Reso
 export function resourceProblem<T extends ResourceType>(type: T, r: ResourceMap[T]): string | undefined {
   if (!r || typeof r !== 'object') return `${type}: not an object`;
   switch (type) {
+    case 'Node': {
+      const n = r as Node;
+      if (!nonEmpty(n.name)) return 'Node without name';
+      return isIP(n.ip) ? undefined : `Node ${n.name}: ip ${JSON.stringify(n.ip)} is not an address`;
+    }
     case 'Workload':
       return workloadProblem(r as Workload);
     case 'Service':
