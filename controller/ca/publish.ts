@@ -1,7 +1,7 @@
 import { CoreV1Api, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
 import { AmbitError } from '../../lib/errors.js';
 import { ROOT_CA_KEY } from '../../lib/identity/index.js';
-import { exponentialBackoff, type Backoff } from '../../lib/k8s/informer.js';
+import { exponentialBackoff, type Backoff } from '../../lib/backoff.js';
 import type { Logger } from '../../lib/log.js';
 import { realTimers, type Timers } from '../../lib/xds/timers.js';
 

@@ -6,7 +6,8 @@ import {
   type KubernetesListObject,
   type KubernetesObject,
 } from '@kubernetes/client-node';
-import { startInformer, type Backoff, type Informer } from '../../lib/k8s/informer.js';
+import type { Backoff } from '../../lib/backoff.js';
+import { startInformer, type Informer } from '../../lib/k8s/informer.js';
 import type { Logger } from '../../lib/log.js';
 import type { WatchedKind } from './kinds.js';
 import type { MeshModel } from './model.js';

@@ -1,5 +1,5 @@
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
-import { exponentialBackoff, type Backoff } from '../../lib/k8s/informer.js';
+import { exponentialBackoff, type Backoff } from '../../lib/backoff.js';
 import type { Logger } from '../../lib/log.js';
 import { realTimers, type Timers } from '../../lib/xds/timers.js';
 import { enforcedCondition, waypointCondition } from './enforcement.js';

@@ -1,24 +1,8 @@
 import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import { exponentialBackoff, type Backoff } from '../backoff.js';
 import type { Logger } from '../log.js';
 
 export type InformerEvent = 'add' | 'update' | 'delete';
-
-export interface Backoff {
-  /** Delay before the next attempt, in ms. */
-  next(): number;
-  reset(): void;
-}
-
-/** Exponential backoff with full jitter, capped. */
-export function exponentialBackoff(initialMs = 200, maxMs = 10_000, random = Math.random): Backoff {
-  let attempt = 0;
-  return {
-    next: () => Math.round(random() * Math.min(maxMs, initialMs * 2 ** attempt++)),
-    reset: () => {
-      attempt = 0;
-    },
-  };
-}
 
 export interface InformerOptions<T extends KubernetesObject> {
   kc: KubeConfig;

@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { exponentialBackoff, type Backoff } from '../k8s/informer.js';
+import { exponentialBackoff, type Backoff } from '../backoff.js';
 import { logger, type Logger } from '../log.js';
 import { bearerMetadata, readToken, type TokenSource } from './auth.js';
 import { controllerTlsFailure, type ControllerChannel } from './credentials.js';

@@ -1,6 +1,6 @@
 import { AmbitError } from '../../lib/errors.js';
 import { WorkloadCertificate, createCsr, generateWorkloadKey, type TrustBundle, type TrustSource } from '../../lib/identity/index.js';
-import { exponentialBackoff, type Backoff } from '../../lib/k8s/informer.js';
+import { exponentialBackoff, type Backoff } from '../../lib/backoff.js';
 import type { Logger } from '../../lib/log.js';
 import type { MeshCaClient } from '../../lib/xds/index.js';
 import { realTimers, type Timers } from '../../lib/xds/timers.js';
