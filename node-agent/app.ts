@@ -1,19 +1,16 @@
-import { CoreV1Api, type V1Namespace, type V1Node, type V1Pod } from '@kubernetes/client-node';
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:net';
 import { startAdminServer } from '../lib/admin.js';
 import { HbonePool, startHboneServer, type HboneServer } from '../lib/hbone/index.js';
-import { kubeConfig } from '../lib/k8s/client.js';
-import { startInformer, type Informer } from '../lib/k8s/informer.js';
 import { TrustBundleFile } from '../lib/identity/index.js';
 import { logger } from '../lib/log.js';
 import { acceptsPlaintextSomewhere } from '../lib/policy/index.js';
 import { sniToIdentity } from '../lib/mesh/sni.js';
-import { warnInsecureControlPlane, type ControlPlaneSecurity } from '../lib/xds/index.js';
+import { warnInsecureControlPlane, type ControlPlaneSecurity, type MeshConfigConnection } from '../lib/xds/index.js';
 import { AgentMetrics } from './admin/metrics.js';
 import { loadRedirector, type Redirector } from './bpf/loader.js';
 import type { AgentConfig } from './config.js';
-import { connectController } from './controller.js';
+import { connectCa, connectController, type CaLink } from './controller.js';
 import { EnrollmentReconciler } from './enrollment/reconciler.js';
 import { CertManager } from './identity/certs.js';
 import { startInboundCapture, type InboundCapture } from './inbound/capture.js';
@@ -22,6 +19,7 @@ import { Inbound } from './proxy/inbound.js';
 import { startOutbound } from './proxy/outbound.js';
 import { Resolver } from './proxy/resolve.js';
 import { Telemetry } from './proxy/telemetry.js';
+import { startFileSource } from './state/file-source.js';
 import { MeshState } from './state/mesh-state.js';
 
 export interface RunningAgent {
@@ -45,50 +43,32 @@ export async function startAgent(cfg: Readonly<AgentConfig>): Promise<RunningAge
     config: { agentIp: cfg.redirectIp, agentPort: cfg.outboundPort, dnsPort: cfg.dnsPort },
   });
 
-  // Kubernetes: which pods of this node are in the mesh (enrollment works
-  // even while the controller is away), and where the nodes are.
-  const kc = kubeConfig({ server: cfg.kubeServer, token: cfg.kubeToken });
-  const core = kc.makeApiClient(CoreV1Api);
-  const podSelector = `spec.nodeName=${cfg.nodeName}`;
-  const informerLog = logger('node-agent', 'kube');
-  let namespaces!: Informer<V1Namespace>;
-  let pods!: Informer<V1Pod>;
-  const reconciler = new EnrollmentReconciler(
-    { pods: () => pods.list(), namespace: (name) => namespaces.get(name) },
-    redirector,
-    cfg.podCgroupRoot,
-    logger('node-agent', 'enrollment'),
-  );
-  namespaces = startInformer<V1Namespace>({ kc, path: '/api/v1/namespaces', list: () => core.listNamespace(), onChange: () => reconciler.schedule(), log: informerLog });
-  pods = startInformer<V1Pod>({
-    kc,
-    path: '/api/v1/pods',
-    list: () => core.listPodForAllNamespaces({ fieldSelector: podSelector }),
-    fieldSelector: podSelector,
-    onChange: () => reconciler.schedule(),
-    log: informerLog,
-  });
-  const nodes = startInformer<V1Node>({ kc, path: '/api/v1/nodes', list: () => core.listNode(), onChange: () => {}, log: informerLog });
-  const nodeIp = (name: string) => nodes.get(name)?.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
-
   // The controller: config stream and CA, over TLS verified against the bundle.
   const token = cfg.controllerTokenFile ? () => readFileSync(cfg.controllerTokenFile!, 'utf8').trim() : cfg.controllerToken;
   const security: ControlPlaneSecurity = cfg.insecureControlPlane
     ? { kind: 'insecure' }
     : { kind: 'tls', trust, serverName: cfg.controllerServerName, identity: cfg.controllerIdentity };
   const stopInsecureWarnings = cfg.insecureControlPlane ? warnInsecureControlPlane(log, `the node agent of ${cfg.nodeName}`) : undefined;
+  // The one owner of the agent's view of the mesh, fed by one updater
+  // (`state.apply`) from the controller's stream or from a local file.
   const state = new MeshState();
-  const controller = connectController({
-    address: cfg.controllerAddress,
-    security,
-    token,
-    nodeName: cfg.nodeName,
-    onUpdate: (type, upserts, removals) => state.apply(type, upserts as never, removals),
-    log: logger('node-agent', 'xds'),
-  });
-  const xds = controller.xds;
-  void xds.synced.then(() => state.markComplete());
+  const link = { address: cfg.controllerAddress, security, token };
+  const controller: CaLink & { xds?: MeshConfigConnection } = cfg.localConfigFile
+    ? connectCa(link)
+    : connectController({ ...link, nodeName: cfg.nodeName, onUpdate: (type, upserts, removals) => state.apply(type, upserts as never, removals), log: logger('node-agent', 'xds') });
+  const file = cfg.localConfigFile ? startFileSource(cfg.localConfigFile, state, logger('node-agent', 'file')) : undefined;
+  void controller.xds?.synced.then(() => state.markComplete());
   const certs = new CertManager({ ca: controller.ca, trust, log: logger('node-agent', 'identity') });
+  const nodeIp = (name: string) => state.nodeIp(name);
+
+  // Enrollment: the meshed pods of this node, as the push says, once it is complete.
+  const reconciler = new EnrollmentReconciler(
+    () => (state.complete ? state.workloadsOn(cfg.nodeName).filter((w) => w.meshed) : undefined),
+    redirector,
+    cfg.podCgroupRoot,
+    logger('node-agent', 'enrollment'),
+  );
+  state.onChange(() => reconciler.schedule());
 
   // Inbound: HBONE on 15008 presents the destination workload's certificate,
   // chosen by SNI; plaintext comes through 15006 where PERMISSIVE allows.
@@ -149,27 +129,22 @@ export async function startAgent(cfg: Readonly<AgentConfig>): Promise<RunningAge
     log: logger('node-agent', 'proxy'),
   });
 
-  let synced = false;
-  void Promise.all([namespaces.synced, pods.synced, nodes.synced]).then(() => {
-    synced = true;
-    reconciler.reconcile();
-    log.info({ node: cfg.nodeName }, 'synced with the API server');
-  });
+  reconciler.reconcile(); // a config that arrived before this point
   const admin = await startAdminServer({
     title: `Ambit node agent (${cfg.nodeName})`,
     host: cfg.adminHost,
     port: cfg.adminPort,
     registry: metrics.registry,
-    // Ready once it knows its pods and has a config from the controller; it
-    // stays ready on the last good config if the controller goes away.
-    notReady: () => (!synced ? 'informers have not synced with the API server' : xds.status().versions.Workload === '' ? 'no config from the controller yet' : undefined),
+    // Ready once it has a complete config; it stays ready on the last good
+    // config if the controller goes away.
+    notReady: () => (state.complete ? undefined : `no complete config from ${cfg.localConfigFile ?? 'the controller'} yet`),
     json: {
       '/config_dump': () => ({
         node: cfg.nodeName,
         redirect: { ip: cfg.redirectIp, port: cfg.outboundPort, cgroupRoot: cfg.podCgroupRoot, pinDir: cfg.bpfPinDir },
         enrolled: reconciler.enrolled(),
         bpfStats: redirector.stats(),
-        controller: { ...xds.status(), channel: controller.describe },
+        controller: { ...(controller.xds?.status() ?? { localConfigFile: cfg.localConfigFile }), channel: controller.describe },
         trustBundle: trust.summary(),
         certificates: certs.summary(),
         tunnels: { outbound: pool.stats(), inbound: hbone.stats() },
@@ -188,9 +163,9 @@ export async function startAgent(cfg: Readonly<AgentConfig>): Promise<RunningAge
       reconciler.stop();
       certs.close();
       await controller.stop();
+      file?.stop();
       trust.close();
       stopInsecureWarnings?.();
-      await Promise.all([namespaces.stop(), pods.stop(), nodes.stop()]);
       await Promise.all([closeServer(outbound), closeServer(admin), closeServer(plaintext), hbone.close({ drainMs: 1000 }), pool.close({ drainMs: 1000 })]);
       await capture?.close({ remove: cfg.detachOnExit });
       redirector.close({ detach: cfg.detachOnExit });

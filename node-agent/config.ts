@@ -11,9 +11,6 @@ import { INSECURE_CONTROL_PLANE_ENV } from '../lib/xds/credentials.js';
 export interface AgentConfig {
   /** This node's name, as in the Node object and pods' spec.nodeName. */
   nodeName: string;
-  /** API server URL and token; unset means in-cluster credentials. */
-  kubeServer: string | undefined;
-  kubeToken: string | undefined;
   /** The cgroup-v2 folder all of this node's pods live below (the programs attach here). */
   podCgroupRoot: string;
   /** bpffs folder this agent pins its maps and links in. */
@@ -48,12 +45,15 @@ export interface AgentConfig {
   trustDomain: string;
   /** Install the inbound plaintext capture (STRICT/PERMISSIVE) for local meshed pods. */
   inboundCapture: boolean;
+  /**
+   * Take the mesh config from this file (YAML or JSON, the push's resources)
+   * instead of the controller's stream; certificates still come from the controller.
+   */
+  localConfigFile: string | undefined;
 }
 
 export const ENV = {
   nodeName: 'AMBIT_NODE_NAME',
-  kubeServer: 'AMBIT_KUBE_SERVER',
-  kubeToken: 'AMBIT_KUBE_TOKEN',
   podCgroupRoot: 'AMBIT_POD_CGROUP_ROOT',
   bpfPinDir: 'AMBIT_BPF_PIN_DIR',
   bpfObjectDir: 'AMBIT_BPF_OBJECT_DIR',
@@ -70,6 +70,7 @@ export const ENV = {
   nodeIp: 'AMBIT_NODE_IP',
   trustDomain: 'AMBIT_TRUST_DOMAIN',
   inboundCapture: 'AMBIT_INBOUND_CAPTURE',
+  localConfigFile: 'AMBIT_LOCAL_CONFIG',
 } as const;
 
 /** The controller's Service and service account, when the address does not name them. */
@@ -101,8 +102,6 @@ export function loadAgentConfig(env: NodeJS.ProcessEnv, repoRoot: string): Reado
   if (!id.ok) throw new AmbitError('AMBIT_ERR_CONFIG', `${ENV.controllerIdentity}: ${id.error.message}`);
   return Object.freeze({
     nodeName: required(ENV.nodeName),
-    kubeServer: env[ENV.kubeServer],
-    kubeToken: env[ENV.kubeToken],
     podCgroupRoot: required(ENV.podCgroupRoot),
     bpfPinDir: env[ENV.bpfPinDir] ?? '/sys/fs/bpf/ambit',
     bpfObjectDir: env[ENV.bpfObjectDir] ?? resolve(repoRoot, 'bpf', 'build'),
@@ -124,5 +123,6 @@ export function loadAgentConfig(env: NodeJS.ProcessEnv, repoRoot: string): Reado
     inboundPort: PORTS.inbound,
     trustDomain,
     inboundCapture: env[ENV.inboundCapture] !== 'false',
+    localConfigFile: env[ENV.localConfigFile] || undefined,
   });
 }

@@ -10,24 +10,37 @@ import {
   type UpdateHandler,
 } from '../lib/xds/index.js';
 
-export interface ControllerLinkOptions {
+export interface CaLinkOptions {
   /** `host:port` of 15010. */
   address: string;
   security: ControlPlaneSecurity;
   /** The agent's bearer token; gRPC sends it only over a channel that passed `security`. */
   token: TokenSource | undefined;
+}
+
+export interface ControllerLinkOptions extends CaLinkOptions {
   nodeName: string;
   onUpdate: UpdateHandler;
   log: Logger;
 }
 
-/** The agent's two clients of the controller, on one channel configuration. */
-export interface ControllerLink {
-  readonly xds: MeshConfigConnection;
+/** The agent's client of the controller's CA alone (its config comes from elsewhere: a local file). */
+export interface CaLink {
   readonly ca: MeshCaClient;
   /** How the channel is secured, for logs and `/config_dump`. */
   readonly describe: string;
   stop(): Promise<void>;
+}
+
+/** The agent's two clients of the controller, on one channel configuration. */
+export interface ControllerLink extends CaLink {
+  readonly xds: MeshConfigConnection;
+}
+
+export function connectCa(o: CaLinkOptions): CaLink {
+  const channel = controllerChannel(o.security);
+  const ca = createMeshCaClient({ address: o.address, channel, ...(o.token === undefined ? {} : { token: o.token }) });
+  return { ca, describe: channel.describe, stop: async () => ca.close() };
 }
 
 /**

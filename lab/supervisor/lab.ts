@@ -189,8 +189,6 @@ export class Lab {
         env: {
           AMBIT_NODE_NAME: node.name,
           AMBIT_NODE_IP: node.ip,
-          AMBIT_KUBE_SERVER: this.apiUrl,
-          AMBIT_KUBE_TOKEN: this.token,
           AMBIT_CONTROLLER_ADDRESS: grpc,
           AMBIT_CONTROLLER_TOKEN: agentTokens[node.name]!,
           AMBIT_ROOT_CA_FILE: this.paths.nodeRootCaFile(node.name),

@@ -6,7 +6,7 @@
  */
 export * from './types.js';
 export { WIRE_FIELD, fromWire, resourceName, toWire } from './resources.js';
-export { LOADER_OPTIONS, PROTO_FILES, loadAmbitProtos, protoRoot, type AmbitProtos } from './proto.js';
+export { LOADER_OPTIONS, PROTO_FILES, asPushed, loadAmbitProtos, protoRoot, type AmbitProtos } from './proto.js';
 export { AUTHORIZATION, bearerMetadata, bearerToken, readToken, type TokenSource } from './auth.js';
 export { realTimers, type Timers } from './timers.js';
 export {

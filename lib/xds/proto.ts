@@ -4,6 +4,8 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AmbitError } from '../errors.js';
+import { fromWire, toWire } from './resources.js';
+import type { ConfigMessage, ResourceMap, ResourceType } from './types.js';
 
 /**
  * Loading the .proto files at run time. They stay in the source tree
@@ -61,4 +63,21 @@ export function loadAmbitProtos(): AmbitProtos {
   const { MeshConfig, MeshCA } = pkg.ambit.v1;
   cached = Object.freeze({ meshConfig: MeshConfig.service, meshCa: MeshCA.service, MeshConfigClient: MeshConfig, MeshCaClient: MeshCA });
   return cached;
+}
+
+/**
+ * Resources as they would arrive in a push: encoded and decoded with the
+ * stream's own message type, so every field is present with its default,
+ * enums are names, and what the schema does not know is dropped. For config
+ * that did not come over the wire (a local file).
+ */
+export function asPushed<T extends ResourceType>(type: T, resources: readonly unknown[]): ResourceMap[T][] {
+  const stream = loadAmbitProtos().meshConfig['Stream']!;
+  const msg: ConfigMessage = { type, version: '', nonce: '', upserts: resources.map((r, i) => toWire(type, String(i), r as ResourceMap[T])), removals: [], fullState: false };
+  const back = stream.responseDeserialize(stream.responseSerialize(msg)) as ConfigMessage;
+  return back.upserts.map((w, i) => {
+    const r = fromWire(type, w);
+    if (!r) throw new AmbitError('AMBIT_ERR_CONFIG', `${type} #${i} is not a ${type}`);
+    return r;
+  });
 }

@@ -3,7 +3,6 @@ import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import type { V1Namespace, V1Pod } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import type { Redirector } from '../bpf/loader.js';
 import { findPodCgroup } from './cgroups.js';
@@ -33,11 +32,7 @@ class FakeRedirector implements Redirector {
 const root = mkdtempSync(join(tmpdir(), 'ambit-cg-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
-const ns = (name: string, labels: Record<string, string> = {}): V1Namespace => ({ metadata: { name, labels } });
-const pod = (namespace: string, name: string, uid: string, labels: Record<string, string> = {}): V1Pod => ({
-  metadata: { namespace, name, uid, labels },
-  status: { podIP: `10.0.0.${name.length}` },
-});
+const pod = (namespace: string, name: string, uid: string) => ({ namespace, name, uid });
 const idOf = (path: string) => statSync(path, { bigint: true }).ino;
 
 describe('enrollment', () => {
@@ -52,30 +47,37 @@ describe('enrollment', () => {
     assert.equal(findPodCgroup(join(root, 'nope'), 'aaa-1'), undefined);
   });
 
-  it('enrolls meshed pods, follows label changes, and skips opted-out pods', () => {
+  it('enrolls the pods the push says are meshed, and follows the push', () => {
     mkdirSync(join(root, 'podp1'), { recursive: true });
     mkdirSync(join(root, 'podp2'), { recursive: true });
-    const namespaces = new Map([['apps', ns('apps', { 'ambit.dev/dataplane-mode': 'ambient' })]]);
-    const pods = [pod('apps', 'web', 'p1'), pod('apps', 'batch', 'p2', { 'ambit.dev/dataplane-mode': 'none' })];
+    let meshed = [pod('apps', 'web', 'p1')];
     const kernel = new FakeRedirector();
-    const r = new EnrollmentReconciler({ pods: () => pods, namespace: (n) => namespaces.get(n) }, kernel, root, pino({ level: 'silent' }));
+    const r = new EnrollmentReconciler(() => meshed, kernel, root, pino({ level: 'silent' }));
     r.reconcile();
     assert.deepEqual(kernel.enrolled(), [idOf(join(root, 'podp1'))]);
     assert.deepEqual(r.enrolled().map((p) => p.name), ['web']);
 
-    namespaces.set('apps', ns('apps'));
+    meshed = [];
     r.reconcile();
     assert.deepEqual(kernel.enrolled(), []);
     assert.deepEqual(r.enrolled(), []);
     r.stop();
   });
 
+  it('leaves the kernel alone until the config is complete', () => {
+    const kernel = new FakeRedirector();
+    kernel.enroll(7n); // left by the previous agent
+    const r = new EnrollmentReconciler(() => undefined, kernel, root, pino({ level: 'silent' }));
+    r.reconcile();
+    assert.deepEqual(kernel.enrolled(), [7n], 'an agent that does not know yet changes nothing');
+    r.stop();
+  });
+
   it('removes stale kernel entries a previous agent left, and retries pods whose cgroup is not there yet', async () => {
     const kernel = new FakeRedirector();
     kernel.enroll(999n); // left by a crashed agent
-    const namespaces = new Map([['apps', ns('apps', { 'ambit.dev/dataplane-mode': 'ambient' })]]);
     const pods = [pod('apps', 'late', 'late1')];
-    const r = new EnrollmentReconciler({ pods: () => pods, namespace: (n) => namespaces.get(n) }, kernel, root, pino({ level: 'silent' }), 10);
+    const r = new EnrollmentReconciler(() => pods, kernel, root, pino({ level: 'silent' }), 10);
     r.reconcile();
     assert.deepEqual(kernel.enrolled(), []);
     mkdirSync(join(root, 'podlate1'));

@@ -1,29 +1,29 @@
-import type { V1Namespace, V1Pod } from '@kubernetes/client-node';
-import { isMeshed } from '../../lib/mesh/index.js';
 import type { Logger } from '../../lib/log.js';
 import { cgroupIdOf, type Redirector } from '../bpf/loader.js';
 import { findPodCgroup } from './cgroups.js';
 
-export interface EnrolledPod {
+/** A pod of this node that the controller says is in the mesh. */
+export interface MeshedPod {
   namespace: string;
   name: string;
   uid: string;
-  ip: string | undefined;
+}
+
+export interface EnrolledPod extends MeshedPod {
   cgroup: string;
   cgroupId: bigint;
 }
 
-export interface PodView {
-  pods(): readonly V1Pod[];
-  namespace(name: string): V1Namespace | undefined;
-}
-
 /**
- * Keeps the kernel's set of enrolled cgroups equal to the meshed pods on this
- * node. Level-triggered: every call recomputes the whole desired set from the
- * informer caches and applies the difference, so a missed event or a
- * restarted agent converges the same way. A pod whose cgroup does not exist
- * yet (the API knew of it before the runtime made it) is retried.
+ * Keeps the kernel's set of enrolled cgroups equal to the meshed pods of this
+ * node, as the controller's push says (the agent watches no Kubernetes object
+ * itself). Level-triggered: every pass recomputes the whole desired set and
+ * applies the difference, so a missed change or a restarted agent converges
+ * the same way. It acts only once the agent has a complete config: before
+ * that it cannot tell a pod that left the mesh from one it has not heard of
+ * yet, and the kernel keeps what the last agent left. A pod whose cgroup does
+ * not exist yet (the controller knew of it before the runtime made it) is
+ * retried.
  */
 export class EnrollmentReconciler {
   private current = new Map<string, EnrolledPod>();
@@ -31,14 +31,14 @@ export class EnrollmentReconciler {
   private retryTimer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly view: PodView,
+    private readonly meshed: () => readonly MeshedPod[] | undefined,
     private readonly redirector: Redirector,
     private readonly cgroupRoot: string,
     private readonly log: Logger,
     private readonly retryMs = 200,
   ) {}
 
-  /** Coalesces bursts of informer events into one pass on the next tick. */
+  /** Coalesces bursts of changes into one pass on the next tick. */
   schedule(): void {
     if (this.pending) return;
     this.pending = true;
@@ -49,26 +49,18 @@ export class EnrollmentReconciler {
   }
 
   reconcile(): void {
+    const pods = this.meshed();
+    if (pods === undefined) return; // no complete config yet
     const desired = new Map<string, EnrolledPod>();
     let unresolved = 0;
-    for (const pod of this.view.pods()) {
-      const uid = pod.metadata?.uid;
-      if (!uid || pod.metadata?.deletionTimestamp) continue;
-      if (!isMeshed(pod, this.view.namespace(pod.metadata?.namespace ?? 'default'))) continue;
-      const known = this.current.get(uid);
-      const cgroup = known?.cgroup ?? findPodCgroup(this.cgroupRoot, uid);
+    for (const pod of pods) {
+      const known = this.current.get(pod.uid);
+      const cgroup = known?.cgroup ?? findPodCgroup(this.cgroupRoot, pod.uid);
       if (!cgroup) {
         unresolved++;
         continue;
       }
-      desired.set(uid, {
-        namespace: pod.metadata?.namespace ?? 'default',
-        name: pod.metadata?.name ?? '',
-        uid,
-        ip: pod.status?.podIP,
-        cgroup,
-        cgroupId: known?.cgroupId ?? cgroupIdOf(cgroup),
-      });
+      desired.set(pod.uid, { namespace: pod.namespace, name: pod.name, uid: pod.uid, cgroup, cgroupId: known?.cgroupId ?? cgroupIdOf(cgroup) });
     }
     const desiredIds = new Set([...desired.values()].map((p) => p.cgroupId));
     for (const id of this.redirector.enrolled()) {
