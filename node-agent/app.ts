@@ -35,7 +35,7 @@ export async function startAgent(cfg: Readonly<AgentConfig>): Promise<RunningAge
   if (!opened.ok) throw opened.error;
   const trust = opened.value;
   const metrics = new AgentMetrics();
-  const telemetry = new Telemetry(metrics, logger('node-agent', 'access'));
+  const telemetry = new Telemetry(metrics, logger('node-agent', 'access'), () => state.generation);
   const redirector: Redirector = loadRedirector({
     objectDir: cfg.bpfObjectDir,
     pinDir: cfg.bpfPinDir,

@@ -20,22 +20,46 @@ export interface Target {
  * through as addressed. Owns the balancer state: a cursor per Service port,
  * and the open connections per endpoint address, counted by `track`.
  */
+interface Candidate {
+  address: string;
+  target: number;
+  workload: Workload | undefined;
+}
+
 export class Resolver {
   private readonly cursor = new Map<string, number>();
   private readonly active = new Map<string, number>();
+  /** The ready endpoints of each Service port, compiled once per config generation, not per connection. */
+  private compiled = new Map<string, Candidate[]>();
+  private generation = -1;
 
   constructor(private readonly state: MeshState) {}
+
+  private candidates(service: Service, port: number): Candidate[] {
+    if (this.generation !== this.state.generation) {
+      this.compiled = new Map();
+      this.generation = this.state.generation;
+    }
+    const key = `${service.namespace}/${service.name}:${port}`;
+    let list = this.compiled.get(key);
+    if (!list) {
+      list = [];
+      for (const e of service.endpoints) {
+        const target = e.ready ? e.ports.find((p) => p.servicePort === port)?.targetPort : undefined;
+        if (target !== undefined) list.push({ address: e.address, target, workload: e.workloadUid ? this.state.workload(e.workloadUid) : this.state.workloadAt(e.address) });
+      }
+      this.compiled.set(key, list);
+    }
+    return list;
+  }
 
   resolve(ip: string, port: number): Target | { error: string } {
     const service = this.state.serviceAt(ip);
     if (!service) return { ip, port, workload: this.state.workloadAt(ip), service: undefined };
-    const candidates = service.endpoints
-      .filter((e) => e.ready)
-      .map((e) => ({ e, target: e.ports.find((p) => p.servicePort === port)?.targetPort }))
-      .filter((c): c is { e: (typeof service.endpoints)[number]; target: number } => c.target !== undefined);
+    const candidates = this.candidates(service, port);
     if (candidates.length === 0) return { error: `no ready endpoint of ${service.namespace}/${service.name} for port ${port}` };
     // Round robin over the eligible endpoints: all of them, or for LEAST_REQUEST those with the fewest open connections.
-    const open = candidates.map((c) => this.active.get(c.e.address) ?? 0);
+    const open = candidates.map((c) => this.active.get(c.address) ?? 0);
     const fewest = Math.min(...open);
     const eligible = (j: number) => service.lbPolicy !== 'LEAST_REQUEST' || open[j] === fewest;
     const key = `${service.namespace}/${service.name}:${port}`;
@@ -44,12 +68,7 @@ export class Resolver {
     while (!eligible(at)) at = (at + 1) % n;
     this.cursor.set(key, (at + 1) % n);
     const pick = candidates[at]!;
-    return {
-      ip: pick.e.address,
-      port: pick.target,
-      workload: pick.e.workloadUid ? this.state.workload(pick.e.workloadUid) : this.state.workloadAt(pick.e.address),
-      service,
-    };
+    return { ip: pick.address, port: pick.target, workload: pick.workload, service };
   }
 
   /** Counts a connection open to `ip` for LEAST_REQUEST; returns its release (idempotent), to call when the connection closes. */

@@ -38,26 +38,65 @@ export interface ConnectionOutcome {
   flags?: string;
 }
 
+/** The four counters of one label set, resolved once (prom-client hashes a label object on every inc). */
+interface Series {
+  labels: TcpLabels;
+  opened: { inc(v?: number): void };
+  closed: { inc(v?: number): void };
+  received: { inc(v?: number): void };
+  sent: { inc(v?: number): void };
+}
+
+/** What a view's labels depend on, as one string: the same key, the same label set. */
+function seriesKey(c: ConnectionView, flags: string): string {
+  const w = (x: Workload | undefined) => (x ? x.uid : '');
+  return [c.reporter, w(c.source.workload), c.source.principal ?? '', w(c.destination.workload), c.destination.workload ? '' : `${c.destination.ip}:${c.destination.port}`, c.destination.service ?? '', c.security, flags].join('|');
+}
+
 /**
  * Reports connections: counted open at once, closed with their bytes and
  * one access-log line when done. `received` is bytes from the client
- * (request direction), `sent` bytes to it, as Istio counts them.
+ * (request direction), `sent` bytes to it, as Istio counts them. Label sets
+ * are built once per config generation (names come from the pushed
+ * workloads), not per connection.
  */
 export class Telemetry {
+  private series = new Map<string, Series>();
+  private seriesGeneration = -1;
+
   constructor(
     readonly metrics: AgentMetrics,
     private readonly accessLog: Logger,
+    /** The config generation the cached label sets belong to. */
+    private readonly generation: () => number = () => 0,
   ) {}
+
+  private seriesOf(view: ConnectionView, flags: string): Series {
+    if (this.seriesGeneration !== this.generation()) {
+      this.series = new Map();
+      this.seriesGeneration = this.generation();
+    }
+    const key = seriesKey(view, flags);
+    let s = this.series.get(key);
+    if (!s) {
+      const labels = labelsOf(view, flags);
+      const m = this.metrics;
+      s = { labels, opened: m.opened.labels(labels), closed: m.closed.labels(labels), received: m.received.labels(labels), sent: m.sent.labels(labels) };
+      this.series.set(key, s);
+    }
+    return s;
+  }
 
   open(view: ConnectionView): (done: ConnectionOutcome) => void {
     const started = Date.now();
-    const { metrics, accessLog } = this;
-    metrics.opened.inc(labelsOf(view));
+    const { accessLog } = this;
+    this.seriesOf(view, '-').opened.inc();
     return ({ received, sent, error, flags }) => {
-      const labels = labelsOf(view, flags ?? (error ? 'UF' : '-'));
-      metrics.closed.inc(labels);
-      metrics.received.inc(labels, received);
-      metrics.sent.inc(labels, sent);
+      const series = this.seriesOf(view, flags ?? (error ? 'UF' : '-'));
+      const labels = series.labels;
+      series.closed.inc();
+      series.received.inc(received);
+      series.sent.inc(sent);
       accessLog.info({
         reporter: view.reporter,
         src: {

@@ -28,6 +28,12 @@ export class MeshState {
   private workloadByIp = new Map<string, Workload>();
   private serviceByVip = new Map<string, Service>();
   private readonly listeners = new Set<() => void>();
+  /** Compiled when config changes, not per connection: each policy in the evaluator's form... */
+  private readonly policyRefs = new Map<string, PolicyRef>();
+  /** ...and, lazily until the next change, what applies to each local workload and port. */
+  private readonly applicable = new Map<string, PolicyRef[]>();
+  private readonly mtls = new Map<string, WorkloadMtls>();
+  private readonly byNode = new Map<string, Workload[]>();
   private version = 0;
   private completed = false;
 
@@ -54,8 +60,17 @@ export class MeshState {
     const store = this.storeOf(type) as Map<string, ResourceMap[T]>;
     for (const name of removals) store.delete(name);
     for (const r of upserts) store.set(resourceName(type, r), r);
-    if (type === 'Workload') this.workloadByIp = new Map([...this.workloads.values()].filter((w) => w.ip).map((w) => [w.ip, w]));
+    if (type === 'Workload') {
+      this.workloadByIp = new Map([...this.workloads.values()].filter((w) => w.ip).map((w) => [w.ip, w]));
+      this.byNode.clear();
+    }
     if (type === 'Service') this.serviceByVip = new Map([...this.services.values()].filter((s) => s.clusterIp).map((s) => [s.clusterIp, s]));
+    if (type === 'AuthorizationPolicy') {
+      for (const name of removals) this.policyRefs.delete(name);
+      for (const p of upserts as AuthorizationPolicy[]) this.policyRefs.set(resourceName('AuthorizationPolicy', p), toPolicyRef(p));
+    }
+    this.applicable.clear();
+    this.mtls.clear();
     this.version++;
     for (const l of this.listeners) l();
     return { ok: true };
@@ -84,8 +99,15 @@ export class MeshState {
     return this.serviceByVip.get(vip);
   }
 
-  workloadsOn(node: string): Workload[] {
-    return [...this.workloads.values()].filter((w) => w.node === node);
+  workloadsOn(node: string): readonly Workload[] {
+    let list = this.byNode.get(node);
+    if (!list) this.byNode.set(node, (list = [...this.workloads.values()].filter((w) => w.node === node)));
+    return list;
+  }
+
+  /** Bumped by every applied update: what is derived from the state is valid for one generation. */
+  get generation(): number {
+    return this.version;
   }
 
   /**
@@ -97,10 +119,16 @@ export class MeshState {
    * when the workload is one of that Service's endpoints and `port` one of
    * its target ports there.
    */
-  policiesFor(w: Workload, port: number): PolicyRef[] {
-    return [...this.policies.values()]
-      .filter((p) => (p.scope === 'TARGET_REFS' ? p.nodeAgentServices.some((s) => this.isServicePort(p.namespace, s, w, port)) : coversWorkload(p, w)))
-      .map(toPolicyRef);
+  policiesFor(w: Workload, port: number): readonly PolicyRef[] {
+    const key = `${w.uid}:${port}`;
+    let refs = this.applicable.get(key);
+    if (!refs) {
+      refs = [...this.policies.entries()]
+        .filter(([, p]) => (p.scope === 'TARGET_REFS' ? p.nodeAgentServices.some((s) => this.isServicePort(p.namespace, s, w, port)) : coversWorkload(p, w)))
+        .map(([name]) => this.policyRefs.get(name)!);
+      this.applicable.set(key, refs);
+    }
+    return refs;
   }
 
   private isServicePort(namespace: string, service: string, w: Workload, port: number): boolean {
@@ -110,7 +138,9 @@ export class MeshState {
 
   /** The workload's mTLS modes, whole and per port (lib/policy/mtls.ts has the precedence). */
   mtlsFor(w: Workload): WorkloadMtls {
-    return workloadMtls(this.peerAuthns.values(), w);
+    let m = this.mtls.get(w.uid);
+    if (!m) this.mtls.set(w.uid, (m = workloadMtls(this.peerAuthns.values(), w)));
+    return m;
   }
 
   private storeOf(type: ResourceType): Map<string, unknown> {
