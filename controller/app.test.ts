@@ -36,7 +36,7 @@ describe('controller process (TokenReview auth, admin port)', () => {
   it('is healthy at once and ready once synced', async () => {
     assert.equal((await get('/healthz')).code, 200);
     await ctl.synced;
-    assert.deepEqual(await get('/ready'), { code: 200, text: 'ready\n' });
+    assert.deepEqual(await get('/ready'), { code: 200, text: `ready (pid ${process.pid})\n` });
     assert.equal((await get('/nope')).code, 404);
   });
 

@@ -153,8 +153,7 @@ export async function startController(cfg: Readonly<ControllerConfig>, over: Con
 
   const admin: HttpServer = await startAdminServer({
     title: 'Ambit controller',
-    host: cfg.adminHost,
-    port: cfg.adminPort,
+    listenOn: { host: cfg.adminHost, port: cfg.adminPort },
     registry: metrics.registry,
     notReady: () =>
       !sources.isSynced()

@@ -7,7 +7,6 @@ import { ROOT_CA_CONFIGMAP, ROOT_CA_KEY } from '../../lib/identity/trust-file.js
 import { logger } from '../../lib/log.js';
 import { isMeshed } from '../../lib/mesh/membership.js';
 import { startApiServer, ObjectStore } from '../apiserver/index.js';
-import { NODE_AGENT_NODE_FLAGS } from '../../node-agent/node-flags.js';
 import { Component, type ComponentSpec } from '../components.js';
 import { PORTS as CONTROLLER_PORTS } from '../../controller/config.js';
 import { ensureBpffs, ensureCgroup2, makeCgroup } from '../host/cgroup.js';
@@ -184,7 +183,7 @@ export class Lab {
         node: node.name,
         netns: node.netns,
         entry: 'dist/node-agent/main.js',
-        nodeFlags: NODE_AGENT_NODE_FLAGS,
+        nodeFlags: [],
         admin: `${node.ip}:15020`,
         env: {
           AMBIT_NODE_NAME: node.name,

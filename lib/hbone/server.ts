@@ -94,6 +94,8 @@ export interface HboneServerOptions {
   host: string;
   /** Port to listen on (15008; 0 in tests). */
   port?: number;
+  /** A socket already bound to host:port to listen on instead (e.g. one shared with SO_REUSEPORT). */
+  handle?: { fd: number };
   /**
    * The material to present on a new connection, chosen by the SNI the client sent
    * (`''` when it sent none). Called per handshake; return the same object while the
@@ -427,7 +429,8 @@ export async function startHboneServer(opts: HboneServerOptions): Promise<HboneS
     update({ bytesFromPeer: r.streamToSocket, bytesToPeer: r.socketToStream, ...(r.error ? { reason: r.error.message } : {}) });
   };
 
-  server.listen({ host: opts.host, port: opts.port ?? HBONE_PORT, backlog: 4096 });
+  if (opts.handle) server.listen(opts.handle, 4096);
+  else server.listen({ host: opts.host, port: opts.port ?? HBONE_PORT, backlog: 4096 });
   try {
     await once(server, 'listening');
   } catch (err) {

@@ -1,4 +1,4 @@
-import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Registry } from 'prom-client';
 
 /** Istio-compatible label set (SPEC "Metrics"). */
 export const TCP_LABELS = [
@@ -16,7 +16,10 @@ export const TCP_LABELS = [
 
 export type TcpLabels = Record<(typeof TCP_LABELS)[number], string>;
 
-/** The agent's metrics, all in one registry this process owns. */
+/**
+ * The data path's metrics: one registry per worker thread, summed by the main
+ * thread on every scrape (see dataplane/pool.ts), which adds the process's own.
+ */
 export class AgentMetrics {
   readonly registry = new Registry();
   readonly opened: Counter<(typeof TCP_LABELS)[number]>;
@@ -27,7 +30,6 @@ export class AgentMetrics {
   readonly sourceRefused: Counter<'source_principal'>;
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry, prefix: 'ambit_agent_' });
     const counter = (name: string, help: string) =>
       new Counter({ name, help, labelNames: TCP_LABELS, registers: [this.registry] });
     this.opened = counter('ambit_tcp_connections_opened_total', 'TCP connections opened through the agent');

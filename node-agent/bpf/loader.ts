@@ -48,8 +48,6 @@ export interface Redirector {
   enroll(cgroupId: bigint): void;
   unenroll(cgroupId: bigint): void;
   enrolled(): bigint[];
-  /** The original destination of an accepted redirected connection, consumed on read. */
-  takeOriginalDst(peerIp: string, peerPort: number): OriginalDst | undefined;
   stats(): Record<StatName, bigint>;
   /**
    * Release this process's handles. With `detach`, also remove the pinned
@@ -191,14 +189,6 @@ class PinnedRedirector implements Redirector {
     return ids;
   }
 
-  takeOriginalDst(peerIp: string, peerPort: number): OriginalDst | undefined {
-    const key = encodeSockKey(peerIp, peerPort);
-    const value = Buffer.alloc(LAYOUT.ambit_orig_dst.size);
-    if (this.bpf.mapLookup(this.fds.ambit_orig_dst, key, value) < 0) return undefined;
-    this.bpf.mapDelete(this.fds.ambit_orig_dst, key);
-    return decodeOrigDst(value);
-  }
-
   stats(): Record<StatName, bigint> {
     const out = {} as Record<StatName, bigint>;
     const value = Buffer.alloc(8);
@@ -214,6 +204,34 @@ class PinnedRedirector implements Redirector {
     for (const fd of Object.values(this.fds)) this.bpf.close(fd);
     if (opts.detach) detachPinned(this.pinDir);
   }
+}
+
+/** Where redirected connections were going: all a data-path worker needs of the pinned maps. */
+export interface OriginalDstReader {
+  /** The original destination of an accepted redirected connection, consumed on read. */
+  take(peerIp: string, peerPort: number): OriginalDst | undefined;
+  close(): void;
+}
+
+/**
+ * Opens the pinned `ambit_orig_dst` map the main thread's loader set up, from
+ * any thread (a map descriptor is per process; each worker opens its own).
+ */
+export function openOriginalDst(pinDir: string): OriginalDstReader {
+  const bpf = libbpf();
+  const path = join(pinDir, 'ambit_orig_dst');
+  const fd = bpf.objGet(path);
+  if (fd < 0) throw new AmbitError('AMBIT_ERR_BPF_MAP', `pinned map ${path} is missing (${errnoName(-fd)}); the agent's main thread loads it first`);
+  const value = Buffer.alloc(LAYOUT.ambit_orig_dst.size);
+  return {
+    take: (peerIp, peerPort) => {
+      const key = encodeSockKey(peerIp, peerPort);
+      if (bpf.mapLookup(fd, key, value) < 0) return undefined;
+      bpf.mapDelete(fd, key);
+      return decodeOrigDst(value);
+    },
+    close: () => bpf.close(fd),
+  };
 }
 
 /**

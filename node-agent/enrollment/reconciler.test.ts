@@ -20,9 +20,6 @@ class FakeRedirector implements Redirector {
   enrolled() {
     return [...this.ids];
   }
-  takeOriginalDst() {
-    return undefined;
-  }
   stats() {
     return {} as ReturnType<Redirector['stats']>;
   }

@@ -55,6 +55,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  */
 export class CertManager {
   private readonly slots = new Map<string, Slot>();
+  private readonly listeners = new Set<(identity: string, cert: WorkloadCertificate | undefined) => void>();
   private readonly now: () => number;
   private readonly timers: Timers;
   private readonly unsubscribe: () => void;
@@ -79,6 +80,21 @@ export class CertManager {
     return this.slots.get(identity)?.cert;
   }
 
+  /** Every certificate held now. */
+  all(): { identity: string; cert: WorkloadCertificate }[] {
+    return [...this.slots.entries()].filter(([, s]) => s.cert).map(([identity, s]) => ({ identity, cert: s.cert! }));
+  }
+
+  /** Called whenever an identity's certificate changes: issued, renewed, moved to new roots, or forgotten (undefined). */
+  onChange(fn: (identity: string, cert: WorkloadCertificate | undefined) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  private emit(identity: string, cert: WorkloadCertificate | undefined): void {
+    for (const fn of this.listeners) fn(identity, cert);
+  }
+
   /** Keeps certificates for exactly these identities: fetches new ones, forgets the rest. */
   retain(identities: Iterable<string>): void {
     const keep = new Set(identities);
@@ -86,6 +102,7 @@ export class CertManager {
       if (keep.has(id)) continue;
       if (slot.timer !== undefined) this.timers.clearTimeout(slot.timer);
       this.slots.delete(id);
+      if (slot.cert) this.emit(id, undefined);
     }
     for (const id of keep) {
       const slot = this.slot(id);
@@ -151,6 +168,7 @@ export class CertManager {
     slot.failure = undefined;
     slot.backoff.reset();
     this.schedule(identity, slot, cert.value.rotateAt);
+    this.emit(identity, cert.value);
     log.info({ identity, notAfter: new Date(cert.value.notAfter).toISOString(), rotateAt: new Date(cert.value.rotateAt).toISOString() }, 'workload certificate issued');
     return cert.value;
   }
@@ -186,10 +204,12 @@ export class CertManager {
       const moved = slot.cert.withRoots(bundle.rootPem);
       if (moved.ok) {
         slot.cert = moved.value;
+        this.emit(identity, moved.value);
         continue;
       }
       this.opts.log.warn({ identity, err: moved.error.message }, 'the certificate does not chain to the new trust bundle; requesting a new one');
       slot.cert = undefined;
+      this.emit(identity, undefined);
       void this.fetch(identity, slot).catch(() => undefined);
     }
   }

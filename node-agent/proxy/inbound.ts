@@ -6,10 +6,10 @@ import type { Logger } from '../../lib/log.js';
 import { authorize, modeOnPort } from '../../lib/policy/index.js';
 import type { Workload } from '../../lib/xds/index.js';
 import type { AgentMetrics } from '../admin/metrics.js';
-import { transparentSocket } from '../inbound/transparent.js';
+import { transparentSocket } from '../dataplane/sockets.js';
 import type { MeshState } from '../state/mesh-state.js';
 import { stripV4Mapped } from './addresses.js';
-import { listen } from '../../lib/listen.js';
+import { listen, type ListenOn } from '../../lib/listen.js';
 import type { ConnectionOutcome, Telemetry } from './telemetry.js';
 
 /** Who is asking to reach a local pod, as far as the destination agent knows. */
@@ -190,8 +190,8 @@ export class Inbound {
     close({ received: r.streamToSocket, sent: r.socketToStream, error: r.error?.message, ...(r.error ? { flags: 'UR' } : {}) });
   }
 
-  /** The plaintext listener (15006), fed by the TPROXY capture. */
-  startPlaintextListener(port: number): Promise<net.Server> {
+  /** The plaintext listener (15006), fed by the TPROXY capture: its socket must be transparent. */
+  startPlaintextListener(on: ListenOn): Promise<net.Server> {
     const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
       socket.on('error', () => {});
       const sourceIp = stripV4Mapped(socket.remoteAddress ?? '');
@@ -206,7 +206,7 @@ export class Inbound {
         resetDuplex(socket);
       });
     });
-    return listen(server, { host: '0.0.0.0', port }, this.log, 'plaintext inbound (15006)');
+    return listen(server, on, this.log, 'plaintext inbound (15006)');
   }
 }
 

@@ -5,12 +5,12 @@ import type { Workload } from '../../lib/xds/index.js';
 import type { Logger } from '../../lib/log.js';
 import { identityToSni } from '../../lib/mesh/sni.js';
 import type { OriginalDst } from '../bpf/abi.js';
-import type { CertManager } from '../identity/certs.js';
+import type { CertSource } from '../dataplane/certs.js';
 import type { MeshState } from '../state/mesh-state.js';
 import type { AgentMetrics } from '../admin/metrics.js';
 import { stripV4Mapped } from './addresses.js';
 import { resetDuplex, type Inbound } from './inbound.js';
-import { listen } from '../../lib/listen.js';
+import { listen, type ListenOn } from '../../lib/listen.js';
 import type { Resolver, Target } from './resolve.js';
 import type { ConnectionView, Telemetry } from './telemetry.js';
 
@@ -20,7 +20,7 @@ export interface OutboundDeps {
   state: MeshState;
   resolver: Resolver;
   inbound: Inbound;
-  certs: CertManager;
+  certs: CertSource;
   pool: HbonePool;
   /** A node's address for HBONE (its InternalIP). */
   nodeIp(node: string): string | undefined;
@@ -38,7 +38,7 @@ export interface OutboundDeps {
  * to the inbound side directly (no network, same policy); anything else
  * passes through as plain TCP. Failures reset the client.
  */
-export function startOutbound(host: string, port: number, deps: OutboundDeps): Promise<net.Server> {
+export function startOutbound(on: ListenOn, deps: OutboundDeps): Promise<net.Server> {
   const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (client) => {
     client.on('error', () => {}); // reported when the connection is over
     handle(client, deps).catch((err: unknown) => {
@@ -46,7 +46,7 @@ export function startOutbound(host: string, port: number, deps: OutboundDeps): P
       client.resetAndDestroy();
     });
   });
-  return listen(server, { host, port }, deps.log, 'outbound (15001)');
+  return listen(server, on, deps.log, 'outbound (15001)');
 }
 
 async function handle(client: net.Socket, deps: OutboundDeps): Promise<void> {

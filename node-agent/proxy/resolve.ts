@@ -1,5 +1,6 @@
 import type { Service, Workload } from '../../lib/xds/index.js';
 import type { MeshState } from '../state/mesh-state.js';
+import { sharedBalancerState, type BalancerState } from './balancer-state.js';
 
 /** Where a captured connection goes, once the original destination is resolved. */
 export interface Target {
@@ -14,11 +15,12 @@ export interface Target {
 /**
  * Resolves an original destination: a ClusterIP picks a ready endpoint of
  * the Service by the `lbPolicy` pushed with it, read on every resolution
- * (LEAST_REQUEST: the fewest connections open through this agent, equals in
- * turn; anything else is round robin, CONSISTENT_HASH included: hashing a
- * header needs a waypoint); a pod IP is that pod; anything else passes
- * through as addressed. Owns the balancer state: a cursor per Service port,
- * and the open connections per endpoint address, counted by `track`.
+ * (LEAST_REQUEST: the fewest connections open through this agent, all of its
+ * workers, equals in turn; anything else is round robin, CONSISTENT_HASH
+ * included: hashing a header needs a waypoint); a pod IP is that pod;
+ * anything else passes through as addressed. The balancer state (a cursor
+ * per Service port, open connections per endpoint, counted by `track`) is
+ * shared by the agent's workers.
  */
 interface Candidate {
   address: string;
@@ -27,13 +29,15 @@ interface Candidate {
 }
 
 export class Resolver {
-  private readonly cursor = new Map<string, number>();
-  private readonly active = new Map<string, number>();
   /** The ready endpoints of each Service port, compiled once per config generation, not per connection. */
   private compiled = new Map<string, Candidate[]>();
   private generation = -1;
 
-  constructor(private readonly state: MeshState) {}
+  constructor(
+    private readonly state: MeshState,
+    /** Cursors and open counts, shared by every worker of the agent. */
+    private readonly lb: BalancerState = sharedBalancerState(),
+  ) {}
 
   private candidates(service: Service, port: number): Candidate[] {
     if (this.generation !== this.state.generation) {
@@ -59,28 +63,17 @@ export class Resolver {
     const candidates = this.candidates(service, port);
     if (candidates.length === 0) return { error: `no ready endpoint of ${service.namespace}/${service.name} for port ${port}` };
     // Round robin over the eligible endpoints: all of them, or for LEAST_REQUEST those with the fewest open connections.
-    const open = candidates.map((c) => this.active.get(c.address) ?? 0);
-    const fewest = Math.min(...open);
-    const eligible = (j: number) => service.lbPolicy !== 'LEAST_REQUEST' || open[j] === fewest;
-    const key = `${service.namespace}/${service.name}:${port}`;
+    const open = service.lbPolicy === 'LEAST_REQUEST' ? candidates.map((c) => this.lb.open(c.address)) : undefined;
+    const fewest = open ? Math.min(...open) : 0;
     const n = candidates.length;
-    let at = (this.cursor.get(key) ?? 0) % n;
-    while (!eligible(at)) at = (at + 1) % n;
-    this.cursor.set(key, (at + 1) % n);
+    let at = this.lb.nextCursor(`${service.namespace}/${service.name}:${port}`, n);
+    for (let i = 0; open && open[at] !== fewest && i < n; i++) at = (at + 1) % n;
     const pick = candidates[at]!;
     return { ip: pick.address, port: pick.target, workload: pick.workload, service };
   }
 
   /** Counts a connection open to `ip` for LEAST_REQUEST; returns its release (idempotent), to call when the connection closes. */
   track(ip: string): () => void {
-    this.active.set(ip, (this.active.get(ip) ?? 0) + 1);
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const n = (this.active.get(ip) ?? 1) - 1;
-      if (n <= 0) this.active.delete(ip);
-      else this.active.set(ip, n);
-    };
+    return this.lb.track(ip);
   }
 }

@@ -13,6 +13,11 @@ import type {
 import type { UpdateResult } from '../../lib/xds/index.js';
 import { resourceProblem } from './validate.js';
 
+/** What the updater did: an applied update, or the config becoming complete. Replicas replay these in order. */
+export type StateEvent =
+  | { kind: 'update'; type: ResourceType; upserts: ResourceMap[ResourceType][]; removals: string[] }
+  | { kind: 'complete' };
+
 /**
  * The agent's view of the mesh, as the controller pushed it. One writer:
  * `apply`, fed by the config stream (or by a test). Everything else reads
@@ -28,6 +33,7 @@ export class MeshState {
   private workloadByIp = new Map<string, Workload>();
   private serviceByVip = new Map<string, Service>();
   private readonly listeners = new Set<() => void>();
+  private readonly observers = new Set<(e: StateEvent) => void>();
   /** Compiled when config changes, not per connection: each policy in the evaluator's form... */
   private readonly policyRefs = new Map<string, PolicyRef>();
   /** ...and, lazily until the next change, what applies to each local workload and port. */
@@ -51,6 +57,7 @@ export class MeshState {
   markComplete(): void {
     if (this.completed) return;
     this.completed = true;
+    for (const o of this.observers) o({ kind: 'complete' });
     for (const l of this.listeners) l();
   }
 
@@ -72,8 +79,20 @@ export class MeshState {
     this.applicable.clear();
     this.mtls.clear();
     this.version++;
+    for (const o of this.observers) o({ kind: 'update', type, upserts, removals });
     for (const l of this.listeners) l();
     return { ok: true };
+  }
+
+  /** Every applied update and the completion, in order, with their contents (for replicas). */
+  observe(fn: (e: StateEvent) => void): () => void {
+    this.observers.add(fn);
+    return () => this.observers.delete(fn);
+  }
+
+  /** Every resource of a type, as one full update would carry them. */
+  all<T extends ResourceType>(type: T): ResourceMap[T][] {
+    return [...(this.storeOf(type) as Map<string, ResourceMap[T]>).values()];
   }
 
   /** Called after every applied update. */

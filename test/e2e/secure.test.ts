@@ -318,7 +318,7 @@ spec:
         await eventually(async () => {
           st = await lab.status();
           const c = st.components.find((x) => x.kind === 'controller')!;
-          return c.pid !== undefined && c.pid !== old.pid && (await adminGet(lab, c.admin, '/ready').catch(() => '')) === 'ready\n';
+          return c.pid !== undefined && c.pid !== old.pid && (await adminGet(lab, c.admin, '/ready').catch(() => '')).startsWith('ready');
         }, 120),
         'the controller came back',
       );

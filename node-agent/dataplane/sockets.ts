@@ -1,0 +1,115 @@
+import net from 'node:net';
+import koffi from 'koffi';
+import { AmbitError } from '../../lib/errors.js';
+
+/**
+ * Sockets Node cannot make itself, made through libc (koffi) and handed to
+ * Node as descriptors. Options that must be set before bind are set here.
+ *
+ * - Listeners with SO_REUSEPORT: every worker thread of the agent listens on
+ *   the same ports, and the kernel spreads new connections over them; a
+ *   restarted agent listens beside the old one before the old one stops, so
+ *   no connection finds the port closed.
+ * - IP_TRANSPARENT on the plaintext listener (TPROXY hands it connections
+ *   addressed to pods, not to the node), and on outgoing sockets that bind to
+ *   an address the node does not own: the destination agent connects to a
+ *   local pod *from the client pod's address*, so the application sees who
+ *   called it. The pod's replies are addressed to the client; the capture
+ *   table's `socket transparent` rule steers them back to this socket.
+ *
+ * Needs CAP_NET_ADMIN (transparent) and the agent's own user for every
+ * SO_REUSEPORT listener of a port (the kernel refuses to share with others).
+ */
+
+const AF_INET = 2;
+const SOCK_STREAM = 1;
+const SOCK_NONBLOCK = 0o4000;
+const SOCK_CLOEXEC = 0o2000000;
+const SOL_SOCKET = 1;
+const SO_REUSEADDR = 2;
+const SO_REUSEPORT = 15;
+const SOL_IP = 0;
+const IP_TRANSPARENT = 19;
+
+interface Libc {
+  socket(domain: number, type: number, protocol: number): number;
+  setsockopt(fd: number, level: number, name: number, value: Buffer, len: number): number;
+  bind(fd: number, addr: Buffer, len: number): number;
+  close(fd: number): number;
+}
+let libc: Libc | undefined;
+function c(): Libc {
+  if (!libc) {
+    const lib = koffi.load('libc.so.6');
+    libc = {
+      socket: lib.func('int socket(int domain, int type, int protocol)') as Libc['socket'],
+      setsockopt: lib.func('int setsockopt(int fd, int level, int name, const void *value, uint32_t len)') as Libc['setsockopt'],
+      bind: lib.func('int bind(int fd, const void *addr, uint32_t len)') as Libc['bind'],
+      close: lib.func('int close(int fd)') as Libc['close'],
+    };
+  }
+  return libc;
+}
+
+const ONE = Buffer.from([1, 0, 0, 0]);
+
+function option(fd: number, level: number, name: number, what: string): void {
+  if (c().setsockopt(fd, level, name, ONE, 4) !== 0) {
+    throw new AmbitError('AMBIT_ERR_PRIVILEGE', `setsockopt(${what}) failed (errno ${koffi.errno()})${name === IP_TRANSPARENT ? ': the agent needs CAP_NET_ADMIN' : ''}`);
+  }
+}
+
+/** `struct sockaddr_in` for an IPv4 address and port. */
+function sockaddrIn(host: string, port: number): Buffer {
+  if (!net.isIPv4(host)) throw new AmbitError('AMBIT_ERR_CONFIG', `not an IPv4 address: ${JSON.stringify(host)}`);
+  const b = Buffer.alloc(16);
+  b.writeUInt16LE(AF_INET, 0);
+  b.writeUInt16BE(port, 2);
+  host.split('.').forEach((o, i) => (b[4 + i] = Number(o)));
+  return b;
+}
+
+function newSocket(): number {
+  const fd = c().socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw new AmbitError('AMBIT_ERR_PRIVILEGE', `socket() failed (errno ${koffi.errno()})`);
+  return fd;
+}
+
+/**
+ * A bound (not yet listening) TCP socket on `host:port` that other sockets of
+ * this user may share (SO_REUSEPORT); pass it to `server.listen(handle)`,
+ * which listens on it.
+ */
+export function sharedListener(host: string, port: number, opts: { transparent?: boolean } = {}): { fd: number } {
+  const fd = newSocket();
+  try {
+    option(fd, SOL_SOCKET, SO_REUSEADDR, 'SO_REUSEADDR');
+    option(fd, SOL_SOCKET, SO_REUSEPORT, 'SO_REUSEPORT');
+    if (opts.transparent) option(fd, SOL_IP, IP_TRANSPARENT, 'IP_TRANSPARENT');
+    if (c().bind(fd, sockaddrIn(host, port), 16) !== 0) {
+      const errno = koffi.errno();
+      throw new AmbitError('AMBIT_ERR_CONFIG', `cannot bind ${host}:${port} (errno ${errno}${errno === 98 ? ': EADDRINUSE, another process holds it without SO_REUSEPORT' : ''})`);
+    }
+    return { fd };
+  } catch (err) {
+    c().close(fd);
+    throw err;
+  }
+}
+
+/**
+ * An unconnected TCP socket that may bind to any address. Connect it with
+ * `connect({ host, port, localAddress })`: Node binds the handle it was given
+ * (the transparent one) to `localAddress` and connects it.
+ */
+export function transparentSocket(): net.Socket {
+  const fd = newSocket();
+  try {
+    option(fd, SOL_IP, IP_TRANSPARENT, 'IP_TRANSPARENT');
+  } catch (err) {
+    c().close(fd);
+    throw err;
+  }
+  // manualStart: nothing may read from the descriptor before it is connected.
+  return new net.Socket({ fd, readable: true, writable: true, allowHalfOpen: true, manualStart: true } as net.SocketConstructorOpts);
+}

@@ -1,0 +1,78 @@
+/**
+ * A data-path worker thread of the node agent (see pool.ts for the other
+ * side). It keeps a read-only replica of the mesh state, fed by the updates
+ * the main thread applied, and starts listening only once the config is
+ * complete: a worker never serves on a partial view.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { logger } from '../../lib/log.js';
+import type { ResourceType } from '../../lib/xds/index.js';
+import { AgentMetrics } from '../admin/metrics.js';
+import { openOriginalDst } from '../bpf/loader.js';
+import { sharedBalancerState } from '../proxy/balancer-state.js';
+import { MeshState } from '../state/mesh-state.js';
+import { CertCache } from './certs.js';
+import { startDataPlane, type DataPlane } from './dataplane.js';
+import type { FromWorker, ToWorker, WorkerData } from './protocol.js';
+
+const port = parentPort!;
+const { cfg, index, balancer } = workerData as WorkerData;
+const log = logger('node-agent', `worker-${index}`);
+const send = (m: FromWorker): void => port.postMessage(m);
+
+const state = new MeshState();
+const certs = new CertCache((identity) => send({ kind: 'need-cert', identity }));
+const metrics = new AgentMetrics();
+const originalDst = openOriginalDst(cfg.bpfPinDir);
+let plane: DataPlane | undefined;
+let starting: Promise<void> | undefined;
+
+function start(): Promise<void> {
+  starting ??= startDataPlane({ cfg, state, certs, originalDst, metrics, balancer: sharedBalancerState(balancer), log }).then(
+    (p) => {
+      plane = p;
+      send({ kind: 'listening' });
+    },
+    (err: unknown) => {
+      // Nothing to serve with: let the main thread see the worker die and restart it.
+      log.fatal({ err: err instanceof Error ? err.message : String(err) }, 'data path failed to start');
+      process.exit(1);
+    },
+  );
+  return starting;
+}
+
+async function drain(ms: number): Promise<void> {
+  await starting;
+  const cut = plane ? await plane.drain(ms) : 0;
+  originalDst.close();
+  send({ kind: 'drained', open: cut });
+  port.close();
+}
+
+port.on('message', (m: ToWorker) => {
+  switch (m.kind) {
+    case 'update': {
+      const r = state.apply(m.type as ResourceType, m.upserts as never, m.removals);
+      if (!r.ok) log.error({ type: m.type, err: r.error }, 'bug: an update the main thread accepted was refused here');
+      return;
+    }
+    case 'complete':
+      state.markComplete();
+      void start();
+      return;
+    case 'cert':
+      certs.put(m.identity, m.material);
+      return;
+    case 'cert-refused':
+      certs.refuse(m.identity, m.message);
+      return;
+    case 'query':
+      if (m.what === 'metrics') void metrics.registry.getMetricsAsJSON().then((value) => send({ kind: 'answer', id: m.id, value }));
+      else send({ kind: 'answer', id: m.id, value: { worker: index, listening: plane !== undefined, open: plane?.open() ?? 0, ...(plane?.stats() as object | undefined) } });
+      return;
+    case 'drain':
+      void drain(m.ms);
+      return;
+  }
+});
