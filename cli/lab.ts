@@ -31,6 +31,8 @@ export async function labCommand(args: string[]): Promise<number> {
       return logs(paths, rest);
     case 'kubectl':
       return kubectl(paths, rest);
+    case 'restart':
+      return restart(paths, rest);
     case 'down':
       requireRoot();
       await teardown(paths);
@@ -196,6 +198,17 @@ async function exec(paths: LabPaths, args: string[]): Promise<number> {
     const child = spawn(full[0]!, full.slice(1), { stdio: 'inherit' });
     child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
   });
+}
+
+async function restart(paths: LabPaths, args: string[]): Promise<number> {
+  const [kind, node] = args;
+  const usage = "lab restart node-agent NODE | controller";
+  if (kind === 'node-agent' ? !node || args.length !== 2 : kind !== 'controller' || args.length !== 1) {
+    throw new AmbitError('AMBIT_ERR_CONFIG', `usage: ${usage} (got ${JSON.stringify(args.join(' '))})`);
+  }
+  const r = await controlRequest<{ component: string; oldPid?: number; newPid?: number }>(paths.controlSocket, 'POST', '/restart', { kind, ...(node ? { node } : {}) }, 180_000);
+  process.stdout.write(`${r.component} restarted: pid ${r.oldPid ?? '-'} -> ${r.newPid ?? '-'}\n`);
+  return 0;
 }
 
 async function status(paths: LabPaths, args: string[]): Promise<number> {

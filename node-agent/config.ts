@@ -61,6 +61,8 @@ export interface AgentConfig {
   handoverWaitMs: number;
   /** Then how long open connections may take to finish before they are closed. */
   drainMs: number;
+  /** How long a new tunnel retries a peer agent that refuses connections (restarting after a crash). */
+  hboneRetryMs: number;
 }
 
 export const ENV = {
@@ -85,6 +87,7 @@ export const ENV = {
   workers: 'AMBIT_WORKERS',
   handoverWait: 'AMBIT_HANDOVER_WAIT',
   drain: 'AMBIT_DRAIN_PERIOD',
+  hboneRetry: 'AMBIT_HBONE_RETRY',
 } as const;
 
 /**
@@ -183,5 +186,6 @@ export function loadAgentConfig(env: NodeJS.ProcessEnv, repoRoot: string): Reado
     workerYoungGenerationMb: 3 * WORKER_SEMI_SPACE_MB,
     handoverWaitMs: duration(ENV.handoverWait, '10s'),
     drainMs: duration(ENV.drain, '20s'),
+    hboneRetryMs: duration(ENV.hboneRetry, '5s'),
   });
 }

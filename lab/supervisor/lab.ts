@@ -426,6 +426,21 @@ export class Lab {
     };
   }
 
+  /**
+   * Restarts a mesh component as its Kubernetes controller would: a node
+   * agent as a DaemonSet rolling update with maxSurge 1 (the new process
+   * first, then SIGTERM to the old), the controller by replacing its process.
+   */
+  async restart(target: { kind: string; node?: string }): Promise<{ component: string; oldPid: number | undefined; newPid: number | undefined }> {
+    const c = this.components.find((x) => x.spec.kind === target.kind && (target.kind !== 'node-agent' || x.spec.node === target.node));
+    if (!c) {
+      const known = this.components.map((x) => (x.spec.kind === 'node-agent' ? `node-agent ${x.spec.node}` : x.spec.kind)).join(', ');
+      throw new AmbitError('AMBIT_ERR_LAB_STATE', `no component ${target.kind}${target.node ? ` on ${target.node}` : ''} in lab ${this.paths.lab}; there are: ${known}`);
+    }
+    log.info({ component: c.spec.name }, 'rolling restart');
+    return { component: c.spec.name, ...(await c.restart(c.spec.kind === 'node-agent')) };
+  }
+
   podSandbox(namespace: string, name: string) {
     const pod = this.pods.find(namespace, name);
     if (!pod) throw new AmbitError('AMBIT_ERR_LAB_STATE', `no running pod ${namespace}/${name}; see 'ambit lab status'`);

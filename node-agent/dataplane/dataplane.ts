@@ -77,6 +77,7 @@ export async function startDataPlane(o: DataPlaneOptions): Promise<DataPlane> {
       pool,
       nodeIp,
       hbonePort: cfg.hbonePort,
+      hboneRetryMs: cfg.hboneRetryMs,
       metrics,
       telemetry,
       log: logger('node-agent', 'proxy'),

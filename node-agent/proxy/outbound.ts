@@ -25,6 +25,8 @@ export interface OutboundDeps {
   /** A node's address for HBONE (its InternalIP). */
   nodeIp(node: string): string | undefined;
   hbonePort: number;
+  /** How long a tunnel keeps trying a peer whose 15008 refuses connections (its agent restarting). */
+  hboneRetryMs: number;
   metrics: AgentMetrics;
   telemetry: Telemetry;
   log: Logger;
@@ -135,15 +137,25 @@ async function tunnel(deps: OutboundDeps, identity: string, sourceIp: string, ta
     return { ok: false, error: `no certificate for ${identity}: ${(err as Error).message}`, flags: 'UF' };
   }
   const sni = identityToSni(dst.identity);
-  const r = await deps.pool.connect({
-    sourceIdentity: identity,
-    sourceTls: () => deps.certs.current(identity) ?? cert,
-    destination: `${target.ip}:${target.port}`,
-    via: `${nodeIp}:${deps.hbonePort}`,
-    expectedServerIdentity: dst.identity,
-    ...(sni ? { serverName: sni } : {}),
-    headers: { forwarded: `for=${sourceIp}` },
-  });
+  const connect = () =>
+    deps.pool.connect({
+      sourceIdentity: identity,
+      sourceTls: () => deps.certs.current(identity) ?? cert,
+      destination: `${target.ip}:${target.port}`,
+      via: `${nodeIp}:${deps.hbonePort}`,
+      expectedServerIdentity: dst.identity,
+      ...(sni ? { serverName: sni } : {}),
+      headers: { forwarded: `for=${sourceIp}` },
+    });
+  // Nobody listening on the peer's 15008 is, almost always, its agent restarting after a crash:
+  // the client's connection waits (it is already accepted here) instead of being reset, for a
+  // bounded time. Anything else (TLS, a denial, an unreachable pod) fails at once.
+  const deadline = Date.now() + deps.hboneRetryMs;
+  let r = await connect();
+  for (let delay = 100; !r.ok && r.error.code === 'AMBIT_ERR_HBONE_CONNECT' && Date.now() + delay < deadline; delay = Math.min(delay * 2, 1000)) {
+    await new Promise((res) => setTimeout(res, delay));
+    r = await connect();
+  }
   if (!r.ok) return { ok: false, error: r.error.message, flags: r.error.code === 'AMBIT_ERR_HBONE_DENIED' ? 'DENY' : 'UF' };
   return { ok: true, value: r.value.stream };
 }

@@ -1,6 +1,6 @@
 import type { AuthorizationRule } from '../../lib/crds/authorization-policy.js';
 import { coversWorkload, isEndpointOf, workloadMtls, type PolicyRef, type WorkloadMtls } from '../../lib/policy/index.js';
-import { resourceName } from '../../lib/xds/index.js';
+import { resourceName } from '../../lib/xds/resources.js';
 import type {
   AuthorizationPolicy,
   Node,

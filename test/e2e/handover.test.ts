@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { adminGet, Conns, eventually, fixture, LabHarness, requireRoot, type LabStatusJson } from './harness.js';
+
+interface Rate {
+  attempted: number;
+  served: number;
+  failed: number;
+  errors: Record<string, number>;
+}
+
+/**
+ * Restarting a node agent loses nothing: `lab restart node-agent NODE` rolls
+ * it as a DaemonSet with maxSurge 1 would (the new agent first, listening
+ * beside the old one on the same ports, then SIGTERM to the old, which stops
+ * accepting and drains). New connections at 50/s across the restart of the
+ * source agent and of the destination agent all succeed, and a connection
+ * open across it keeps working. A SIGKILL cannot hand over: what it costs is
+ * measured and reported (see docs/benchmarks.md for what bounds it).
+ */
+describe('agent restarts without downtime', { timeout: 600_000 }, () => {
+  const lab = new LabHarness();
+  let st: LabStatusJson;
+  const pod = (name: string) => st.pods.find((p) => p.namespace === 'roll' && p.name === name)!;
+  const agentOn = async (node: string) => (await lab.status()).components.find((c) => c.kind === 'node-agent' && c.node === node)!;
+
+  const rate = (ip: string, perSecond: number, seconds: number): Promise<Rate> =>
+    lab.ambit(['lab', 'exec', 'roll/client', '--', 'node', fixture('rate.mjs'), ip, '9000', String(perSecond), String(seconds)], 120_000).then((r) => {
+      try {
+        return JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as Rate;
+      } catch {
+        throw new Error(`rate.mjs printed no JSON (exit ${r.code}): ${r.stdout}\n${r.stderr}`);
+      }
+    });
+
+  before(async () => {
+    requireRoot();
+    await lab.must(['lab', 'up', '-f', fixture('handover.yaml'), '--nodes', '2']);
+    st = await lab.status();
+  });
+
+  after(async () => {
+    await lab.ambit(['lab', 'down']);
+  });
+
+  for (const node of ['node2', 'node1'] as const) {
+    it(`a rolling restart of ${node}'s agent refuses no new connection and keeps an open one`, async () => {
+      const before = await agentOn(node);
+      const conns = new Conns(lab, 'roll/client');
+      try {
+        const held = await conns.open(pod('far').ip, 9000);
+        const load = Promise.all([rate(pod('far').ip, 50, 12), rate(pod('near').ip, 25, 12)]);
+        await new Promise((r) => setTimeout(r, 1500));
+        const restarting = lab.must(['lab', 'restart', 'node-agent', node]);
+        // The old agent drains while its successor serves: a connection it carries still works, and closing it lets the drain end early.
+        const successor = await eventually(async () => (await agentOn(node)).pid !== before.pid, 120, 100);
+        assert.ok(successor, 'the new agent started beside the old one');
+        await new Promise((r) => setTimeout(r, 2000));
+        assert.ok((await conns.ping(held.id)).echo, 'a connection opened before the restart still carries data while the old agent drains');
+        await conns.close(held.id);
+        const out = await restarting;
+        assert.match(out, new RegExp(`node-agent-${node} restarted: pid ${before.pid} -> \\d+`));
+        const [far, near] = await load;
+        assert.deepEqual([far.failed, far.errors], [0, {}], `cross-node: ${JSON.stringify(far)}`);
+        assert.deepEqual([near.failed, near.errors], [0, {}], `same-node: ${JSON.stringify(near)}`);
+        assert.ok(far.attempted >= 550 && near.attempted >= 275, 'the load ran through the restart');
+        const after = await agentOn(node);
+        assert.notEqual(after.pid, before.pid, 'a new agent process serves');
+        assert.equal(after.restarts, 0, 'rolled, not crashed');
+      } finally {
+        conns.stop();
+        conns.kill();
+      }
+    });
+  }
+
+  it('a SIGKILLed destination agent costs no connection: the source agent retries the tunnel until the restart listens', async (t) => {
+    const before = await agentOn('node2');
+    const load = rate(pod('far').ip, 50, 10);
+    await new Promise((r) => setTimeout(r, 1500));
+    process.kill(before.pid!, 'SIGKILL');
+    const back = await eventually(
+      async () => {
+        const a = await agentOn('node2');
+        return a.restarts > before.restarts && a.pid !== undefined && (await adminGet(lab, a.admin, '/ready').then((b) => b.startsWith('ready'), () => false));
+      },
+      120,
+      250,
+    );
+    assert.ok(back, 'the agent came back');
+    const r = await load;
+    t.diagnostic(`SIGKILL of the destination agent at 50 new connections/s: ${r.failed} of ${r.attempted} failed (${JSON.stringify(r.errors)})`);
+    assert.equal(r.failed, 0, JSON.stringify(r));
+    const after = await rate(pod('far').ip, 20, 1);
+    assert.equal(after.served, 20, 'and it serves again');
+  });
+
+  it('a SIGKILLed source agent costs the connections its pods attempt until the restart listens (measured, bounded)', async (t) => {
+    const before = await agentOn('node1');
+    const load = rate(pod('far').ip, 50, 10);
+    await new Promise((r) => setTimeout(r, 1500));
+    process.kill(before.pid!, 'SIGKILL');
+    const r = await load;
+    t.diagnostic(`SIGKILL of the source agent at 50 new connections/s: ${r.failed} of ${r.attempted} failed (${JSON.stringify(r.errors)})`);
+    // Nothing listens on 15001 until the kubelet has restarted the agent and it has a config (~2 s here).
+    assert.ok(r.failed > 0 && r.failed <= 250, JSON.stringify(r));
+    assert.equal((await rate(pod('far').ip, 20, 1)).served, 20, 'and it serves again');
+  });
+});
