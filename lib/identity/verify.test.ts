@@ -3,7 +3,7 @@ import { X509Certificate } from 'node:crypto';
 import { test } from 'node:test';
 import { pemBlocks, toPem } from './der.js';
 import { TD, issue, testCa } from './fixtures.js';
-import { createTrustBundle, leafIdentity, verifyPeerChain, type TrustBundle } from './verify.js';
+import { createTrustBundle, leafIdentity, sanUris, verifyPeerChain, type TrustBundle } from './verify.js';
 
 const ca = testCa();
 const WEB = 'spiffe://cluster.local/ns/default/sa/web';
@@ -92,4 +92,23 @@ test('createTrustBundle refuses garbage and non-CA certificates', () => {
   const leaf = createTrustBundle(TD, wc.certChainPem);
   assert.ok(!leaf.ok && /not a CA/.test(leaf.error.message));
   assert.equal(createTrustBundle('Bad TD', ca.certPem).ok, false);
+});
+
+test('SANs are read the way Node reports them: URI entries among others, also quoted ones', () => {
+  assert.deepEqual(sanUris('URI:spiffe://cluster.local/ns/a/sa/b'), ['spiffe://cluster.local/ns/a/sa/b']);
+  assert.deepEqual(sanUris('DNS:ambit-controller.ambit-system.svc, URI:spiffe://td/ns/x/sa/y, IP Address:10.0.0.1'), ['spiffe://td/ns/x/sa/y']);
+  assert.deepEqual(sanUris('URI:"spiffe://td/ns/a,b/sa/c", URI:spiffe://td/ns/d/sa/e'), ['spiffe://td/ns/a,b/sa/c', 'spiffe://td/ns/d/sa/e']);
+  assert.deepEqual(sanUris(undefined), []);
+  assert.deepEqual(sanUris(''), []);
+});
+
+test('leafIdentity answers the same from DER, from an X509Certificate and from a PeerCertificate', () => {
+  const pem = issue(ca, 'spiffe://cluster.local/ns/shop/sa/web').certChainPem;
+  const x = new X509Certificate(pem);
+  const fromDer = leafIdentity(x.raw, TD);
+  assert.ok(fromDer.ok);
+  assert.deepEqual(leafIdentity(x, TD), fromDer);
+  assert.deepEqual(leafIdentity({ raw: x.raw, subjectaltname: x.subjectAltName, ca: false } as never, TD), fromDer);
+  const root = leafIdentity(new X509Certificate(ca.certPem), TD);
+  assert.equal(root.ok ? undefined : root.error.reason, 'malformed', 'a CA certificate is no workload');
 });
