@@ -105,6 +105,7 @@ export async function startAgent(cfg: Readonly<AgentConfig>): Promise<RunningAge
       '/config_dump': async () => ({
         node: cfg.nodeName,
         pid: process.pid,
+        memoryMiB: Object.fromEntries(Object.entries(process.memoryUsage()).map(([k, v]) => [k, Math.round(v / 1048576)])),
         redirect: { ip: cfg.redirectIp, port: cfg.outboundPort, cgroupRoot: cfg.podCgroupRoot, pinDir: cfg.bpfPinDir },
         enrolled: reconciler.enrolled(),
         bpfStats: redirector.stats(),

@@ -5,7 +5,7 @@
  * old one keep it.
  */
 import tls from 'node:tls';
-import { meshTlsOptions, type WorkloadTlsMaterial } from '../identity/index.js';
+import { meshTlsOptions, type WorkloadTlsMaterial } from '../identity/verify.js';
 
 const MAX_CONTEXTS = 1024;
 

@@ -2,7 +2,7 @@
  * HBONE failures as values: an `AmbitError` with the HTTP status and reason the peer gave
  * (when it gave one), and helpers that turn socket, TLS and HTTP/2 errors into clear ones.
  */
-import { classifyTlsFailure } from '../identity/index.js';
+import { classifyTlsFailure } from '../identity/verify.js';
 import { AmbitError, type ErrorCode } from '../errors.js';
 import { MAX_REASON_LENGTH } from './constants.js';
 

@@ -10,7 +10,8 @@ import type { X509Certificate } from 'node:crypto';
 import http2 from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { AmbitError, fail, type Result } from '../errors.js';
-import { DEFAULT_TRUST_DOMAIN, type SpiffeId, type WorkloadTlsMaterial } from '../identity/index.js';
+import { DEFAULT_TRUST_DOMAIN, type SpiffeId } from '../identity/spiffe.js';
+import type { WorkloadTlsMaterial } from '../identity/verify.js';
 import { logger, type Logger } from '../log.js';
 import { formatAuthority, parseAuthority } from './authority.js';
 import {

@@ -19,7 +19,8 @@ import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { X509Certificate } from 'node:crypto';
 import { AmbitError, type Result } from '../errors.js';
-import { DEFAULT_TRUST_DOMAIN, classifyTlsFailure, leafIdentity, peerIdentity, type SpiffeId, type WorkloadTlsMaterial } from '../identity/index.js';
+import { DEFAULT_TRUST_DOMAIN, type SpiffeId } from '../identity/spiffe.js';
+import { classifyTlsFailure, leafIdentity, peerIdentity, type WorkloadTlsMaterial } from '../identity/verify.js';
 import { logger, type Logger } from '../log.js';
 import { formatAuthority, parseAuthority, type HostPort } from './authority.js';
 import {

@@ -13,6 +13,7 @@ import { X509Certificate } from 'node:crypto';
 import http2 from 'node:http2';
 import tls from 'node:tls';
 import { fail, ok, type Result } from '../errors.js';
+import type { SpiffeId } from '../identity/spiffe.js';
 import {
   createTrustBundle,
   leafIdentity,
@@ -21,9 +22,8 @@ import {
   peerIdentity,
   verifyFailureError,
   verifyPeerChain,
-  type SpiffeId,
   type WorkloadTlsMaterial,
-} from '../identity/index.js';
+} from '../identity/verify.js';
 import type { Logger } from '../log.js';
 import type { HostPort } from './authority.js';
 import { H2_TUNING, PEER_RST_BURST, PEER_RST_PER_SECOND } from './constants.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { X509Certificate, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { test } from 'node:test';
 import { DEFAULT_BACKDATE_MS, createRootCa, issueServingCertificate, loadCa, serializeCa, signWorkloadCsr } from './ca.js';
-import { pemBlocks, toPem } from './der.js';
+import { pemBlocks, toPem } from './pem.js';
 import { HOUR, TD, testCa } from './fixtures.js';
 import { createTrustBundle, verifyPeerChain } from './verify.js';
 import { WorkloadCertificate, createCsr, generateWorkloadKey } from './workload.js';

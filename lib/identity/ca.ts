@@ -13,7 +13,8 @@
  */
 import { X509Certificate, createPrivateKey, createPublicKey, randomBytes, verify, type KeyObject } from 'node:crypto';
 import { AmbitError, fail, ok, type Result } from '../errors.js';
-import { OID, buildCertificate, fromDer, generateKeyObject, keyIdentifier, name, parseCertificate, parseCsr, pemBlocks, spkiOf, toPem, type KeyAlgorithm } from './der.js';
+import { OID, buildCertificate, fromDer, generateKeyObject, keyIdentifier, name, parseCertificate, parseCsr, spkiOf, type KeyAlgorithm } from './der.js';
+import { pemBlocks, toPem } from './pem.js';
 import { parseSpiffeId, trustDomainUri, validateTrustDomain, type SpiffeId } from './spiffe.js';
 
 export type Clock = () => number;

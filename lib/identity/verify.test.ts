@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { test } from 'node:test';
-import { pemBlocks, toPem } from './der.js';
+import { pemBlocks, toPem } from './pem.js';
 import { TD, issue, testCa } from './fixtures.js';
 import { createTrustBundle, leafIdentity, sanUris, verifyPeerChain, type TrustBundle } from './verify.js';
 

@@ -15,7 +15,8 @@
  */
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { AmbitError, fail, ok, type Result } from '../errors.js';
-import { buildCsr, generateKeyObject, parseCertificate, pemBlocks, spkiOf, toPem, type KeyAlgorithm } from './der.js';
+import { buildCsr, generateKeyObject, parseCertificate, spkiOf, type KeyAlgorithm } from './der.js';
+import { pemBlocks, toPem } from './pem.js';
 
 export type { KeyAlgorithm };
 import { parseSpiffeId, type SpiffeId } from './spiffe.js';

@@ -1,5 +1,5 @@
 import { AmbitError } from '../../lib/errors.js';
-import type { WorkloadTlsMaterial } from '../../lib/identity/index.js';
+import type { WorkloadTlsMaterial } from '../../lib/identity/verify.js';
 
 /** The workload certificates the data path presents, as it sees them. */
 export interface CertSource {

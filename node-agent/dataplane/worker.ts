@@ -4,6 +4,7 @@
  * the main thread applied, and starts listening only once the config is
  * complete: a worker never serves on a partial view.
  */
+import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import { logger } from '../../lib/log.js';
 import type { ResourceType } from '../../lib/xds/index.js';
@@ -16,6 +17,11 @@ import { startDataPlane, type DataPlane } from './dataplane.js';
 import type { FromWorker, ToWorker, WorkerData } from './protocol.js';
 
 const port = parentPort!;
+/** This thread's V8 heap, MiB (the process's RSS is the main thread's to report). */
+const heapMiB = () => {
+  const h = getHeapStatistics();
+  return { used: Math.round(h.used_heap_size / 1048576), total: Math.round(h.total_heap_size / 1048576), external: Math.round(h.external_memory / 1048576) };
+};
 const { cfg, index, balancer } = workerData as WorkerData;
 const log = logger('node-agent', `worker-${index}`);
 const send = (m: FromWorker): void => port.postMessage(m);
@@ -69,7 +75,7 @@ port.on('message', (m: ToWorker) => {
       return;
     case 'query':
       if (m.what === 'metrics') void metrics.registry.getMetricsAsJSON().then((value) => send({ kind: 'answer', id: m.id, value }));
-      else send({ kind: 'answer', id: m.id, value: { worker: index, listening: plane !== undefined, open: plane?.open() ?? 0, ...(plane?.stats() as object | undefined) } });
+      else send({ kind: 'answer', id: m.id, value: { worker: index, listening: plane !== undefined, open: plane?.open() ?? 0, heap: heapMiB(), ...(plane?.stats() as object | undefined) } });
       return;
     case 'drain':
       void drain(m.ms);
