@@ -73,6 +73,8 @@ export class MeshModel implements EnforcementView {
   private readonly typeGens = Object.fromEntries(RESOURCE_TYPES.map((t) => [t, 1])) as Record<ResourceType, number>;
   private readonly built: { [T in ResourceType]?: Built<T> } = {};
   private readonly listeners = new Set<Listener>();
+  /** The resourceVersion of the last event applied, per kind: how far the model has read each watch. */
+  private readonly observed = new Map<WatchedKind, string>();
   private gen = 0;
 
   constructor(opts: ModelOptions) {
@@ -87,6 +89,11 @@ export class MeshModel implements EnforcementView {
   /** Bumped on every applied change. */
   get generation(): number {
     return this.gen;
+  }
+
+  /** The resourceVersion of the last `kind` event applied (opaque, as the API server gave it). */
+  observedResourceVersion(kind: WatchedKind): string | undefined {
+    return this.observed.get(kind);
   }
 
   /** Bumped when a change may have altered the resources of `type`. */
@@ -105,6 +112,8 @@ export class MeshModel implements EnforcementView {
     const key = keyOf(obj);
     if (!key) return;
     const del = event === 'delete';
+    const rv = obj.metadata?.resourceVersion;
+    if (rv) this.observed.set(kind, rv);
     switch (kind) {
       case 'Namespace':
         put(this.namespaces, key, obj as V1Namespace, del);
@@ -346,6 +355,7 @@ export class MeshModel implements EnforcementView {
       trustDomain: this.trustDomain,
       rootNamespace: this.rootNamespace,
       counts: this.counts(),
+      observedResourceVersions: Object.fromEntries(this.observed),
       nodes: [...this.nodes.keys()].sort(),
       resources: Object.fromEntries(RESOURCE_TYPES.map((t) => [t, [...this.resources(t).values()]])),
       rejected: {

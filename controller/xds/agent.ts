@@ -136,6 +136,17 @@ export class AgentConnection {
     };
   }
 
+  /** Whether the agent holds (or rejected) the current version of every type, with nothing in flight. */
+  upToDate(): boolean {
+    if (this.closed) return true;
+    for (const [type, st] of this.types) {
+      if (st.inflight) return false;
+      const version = this.deps.snapshots.forNode(this.node, type).version;
+      if (st.acked?.version !== version && st.nacked?.version !== version) return false;
+    }
+    return true;
+  }
+
   onAck(ack: Ack): void {
     if (!isResourceType(ack.type)) {
       this.deps.log.warn({ node: this.node, type: ack.type }, 'ACK for an unknown resource type; ignored');
@@ -186,6 +197,7 @@ export class AgentConnection {
       peer: this.peer,
       agentVersion: this.agentVersion,
       connectedAt: iso(this.connectedAt),
+      upToDate: this.upToDate(),
       types: Object.fromEntries(
         [...this.types].map(([t, s]) => [
           t,

@@ -26,6 +26,11 @@ export class Debouncer {
     this.timer = this.timers.setTimeout(() => this.fire(), delay);
   }
 
+  /** Whether a burst is waiting to run. */
+  get pending(): boolean {
+    return this.timer !== undefined;
+  }
+
   /** Runs a pending burst now. */
   flush(): void {
     if (this.timer === undefined) return;

@@ -80,6 +80,17 @@ export class XdsServer {
     return this.ready;
   }
 
+  /**
+   * Whether every connected agent holds the model's current config: the model
+   * is synced, no push waits in the debounce, and every agent has acknowledged
+   * (or rejected) the current version of every type.
+   */
+  converged(): boolean {
+    if (!this.ready || this.debouncer.pending) return false;
+    for (const { conn } of this.conns.values()) if (!conn.upToDate()) return false;
+    return true;
+  }
+
   /** Pushes pending changes now instead of after the debounce. */
   flush(): void {
     this.debouncer.flush();
