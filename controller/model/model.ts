@@ -14,6 +14,7 @@ import {
   type PolicyBook,
   type RawObject,
 } from './policies.js';
+import { Placement, type Scope } from './scope.js';
 import { SERVICE_NAME_LABEL, toService } from './services.js';
 import { DEFAULT_LOAD_BALANCER, bindTrafficPolicies, type CompiledTrafficPolicy, type TrafficPolicyBinding } from './traffic-policies.js';
 import { isLiveWorkloadPod, podServiceAccount, serviceWaypoint, toWorkload, type WaypointFor, type WaypointLookup } from './workloads.js';
@@ -82,6 +83,7 @@ export class MeshModel implements EnforcementView {
   /** The EndpointSlices of each Service (`<namespace>/<service>`), by slice key. */
   private readonly slicesByService = new Map<string, Map<string, V1EndpointSlice>>();
   private binding: { gen: number; value: TrafficPolicyBinding } | undefined;
+  private placement: { gens: string; value: Placement } | undefined;
   private readonly typeGens = Object.fromEntries(RESOURCE_TYPES.map((t) => [t, 1])) as Record<ResourceType, number>;
   private readonly built = Object.fromEntries(RESOURCE_TYPES.map((t) => [t, { gen: 0, map: new Map(), names: new Map(), dirty: 'all' }])) as { [T in ResourceType]: Built<T> };
   private readonly listeners = new Set<Listener>();
@@ -324,6 +326,13 @@ export class MeshModel implements EnforcementView {
         return this.peerAuthentications.enforcedOf(key) as ResourceMap[T] | undefined;
     }
     return undefined;
+  }
+
+  /** Which node agents need `r` (scope.ts). */
+  scopeOf<T extends ResourceType>(type: T, r: ResourceMap[T]): Scope {
+    const gens = `${this.typeGens.Workload}/${this.typeGens.Service}`;
+    if (this.placement?.gens !== gens) this.placement = { gens, value: new Placement(this.resources('Workload'), this.resources('Service')) };
+    return this.placement.value.scopeOf(type, r);
   }
 
   private readonly waypointLookup: WaypointLookup = (namespace, name) => {

@@ -1,15 +1,15 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../../lib/log.js';
 import { bearerToken } from '../../lib/xds/auth.js';
-import { loadAmbitProtos } from '../../lib/xds/proto.js';
 import type { Timers } from '../../lib/xds/timers.js';
-import type { AgentMessage, ConfigMessage } from '../../lib/xds/types.js';
+import type { AgentMessage } from '../../lib/xds/types.js';
 import type { ControllerMetrics } from '../admin/metrics.js';
 import type { AgentIdentity, Authenticator } from '../auth/authenticator.js';
 import type { MeshModel } from '../model/model.js';
 import { AgentConnection } from './agent.js';
 import { Debouncer } from './debounce.js';
-import { SnapshotCache } from './snapshot.js';
+import { preEncodedMeshConfig } from './encode.js';
+import { NodeViews } from './views.js';
 
 /**
  * The MeshConfig service: authenticates each agent stream, holds one
@@ -30,13 +30,14 @@ export interface XdsServerOptions {
   now?: () => number;
 }
 
-type Call = grpc.ServerDuplexStream<AgentMessage, ConfigMessage>;
+/** Responses are ConfigMessages encoded by the agent connections (encode.ts). */
+type Call = grpc.ServerDuplexStream<AgentMessage, Buffer>;
 
 /** An agent sends one Hello, then waits: anything beyond a few messages before its token is checked is not an agent. */
 const MAX_MESSAGES_BEFORE_AUTH = 4;
 
 export class XdsServer {
-  readonly snapshots: SnapshotCache;
+  readonly views: NodeViews;
   private readonly conns = new Map<string, { conn: AgentConnection; call: Call }>();
   private readonly debouncer: Debouncer;
   private readonly unsubscribe: () => void;
@@ -46,7 +47,7 @@ export class XdsServer {
 
   constructor(private readonly o: XdsServerOptions) {
     this.now = o.now ?? Date.now;
-    this.snapshots = new SnapshotCache(o.model);
+    this.views = new NodeViews(o.model);
     this.debouncer = new Debouncer((startedAt) => this.pushAll(startedAt), {
       quietMs: o.debounceMs ?? 100,
       maxDelayMs: o.debounceMaxMs ?? 1000,
@@ -59,7 +60,7 @@ export class XdsServer {
   }
 
   register(server: grpc.Server): void {
-    server.addService(loadAmbitProtos().meshConfig, { Stream: (call: Call) => this.handle(call) });
+    server.addService(preEncodedMeshConfig(), { Stream: (call: Call) => this.handle(call) });
   }
 
   get connectedCount(): number {
@@ -144,7 +145,7 @@ export class XdsServer {
           prev.call.emit('error', { code: grpc.status.ABORTED, details: 'replaced by a newer stream from the same node' });
         }
         conn = new AgentConnection(msg.hello, identity!.subject, peer, {
-          snapshots: this.snapshots,
+          views: this.views,
           metrics: this.o.metrics,
           log,
           now: this.now,
