@@ -50,9 +50,7 @@ interface Stats {
 interface Report {
   lastAckAt: number;
   messages: number;
-  bytes: number;
   agents: number;
-  maxAgentBytes: number;
 }
 interface Sample {
   kind: ChangeKind;
@@ -61,9 +59,9 @@ interface Sample {
   /** API write -> the model applied it (informer delivery). */
   informerMs: number | undefined;
   messages: number;
+  /** Config bytes the controller sent for the change (all agents). */
   bytes: number;
   agents: number;
-  maxAgentBytes: number;
 }
 
 const quantile = (sorted: number[], q: number): number => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!);
@@ -106,22 +104,24 @@ async function phase(cluster: Caller, cfg: { apiUrl: string; token: string; toke
     const { grpcPort, counts } = await ctl.rpc.call<{ grpcPort: number; counts: Record<string, number> }>('start', undefined, SYNC_TIMEOUT_MS);
     const modelSyncMs = Date.now() - t;
     const afterModel = await ctl.rpc.call<Stats>('stats');
-    const sync = await cluster.call<{ ms: number; messages: number; bytes: number; maxAgentBytes: number; resourcesPerAgent: Record<string, { min: number; max: number; mean: number }> }>('agents', `127.0.0.1:${grpcPort}`, SYNC_TIMEOUT_MS);
-    await ctl.rpc.call('agents', { n: shape.nodes, timeoutMs: SYNC_TIMEOUT_MS }, SYNC_TIMEOUT_MS + 1000);
+    const sync = await cluster.call<{ ms: number; messages: number; resourcesPerAgent: Record<string, { min: number; max: number; mean: number }> }>('agents', `127.0.0.1:${grpcPort}`, SYNC_TIMEOUT_MS);
+    const { bytes: syncBytes } = await ctl.rpc.call<{ bytes: number }>('agents', { n: shape.nodes, timeoutMs: SYNC_TIMEOUT_MS }, SYNC_TIMEOUT_MS + 1000);
     const afterSync = await ctl.rpc.call<Stats>('stats');
+    const clusterCpuBefore = await cluster.call<number>('cpuSeconds');
     const samples: Sample[] = [];
     let silent = 0;
     for (let i = 0; i < changes; i++) {
       const c = await cluster.call<{ kind: ChangeKind; what: string; writes: Write[]; t0: number }>('change');
-      const { appliedAt } = await ctl.rpc.call<{ appliedAt: number | undefined }>('settle', { writes: c.writes, timeoutMs: STEP_TIMEOUT_MS }, STEP_TIMEOUT_MS * 2 + 1000);
+      const { appliedAt, bytes } = await ctl.rpc.call<{ appliedAt: number | undefined; bytes: number }>('settle', { writes: c.writes, timeoutMs: STEP_TIMEOUT_MS }, STEP_TIMEOUT_MS * 2 + 1000);
       const r = await cluster.call<Report>('report', c.t0);
       if (r.messages === 0) {
         silent++;
         continue;
       }
-      samples.push({ kind: c.kind, what: c.what, ms: r.lastAckAt - c.t0, informerMs: appliedAt === undefined ? undefined : appliedAt - c.t0, messages: r.messages, bytes: r.bytes, agents: r.agents, maxAgentBytes: r.maxAgentBytes });
+      samples.push({ kind: c.kind, what: c.what, ms: r.lastAckAt - c.t0, informerMs: appliedAt === undefined ? undefined : appliedAt - c.t0, messages: r.messages, bytes, agents: r.agents });
     }
     const afterChanges = await ctl.rpc.call<Stats>('stats');
+    const clusterCpu = (await cluster.call<number>('cpuSeconds')) - clusterCpuBefore;
     const byKind = Object.fromEntries(
       [...new Set(samples.map((s) => s.kind))].map((k) => {
         const of = samples.filter((s) => s.kind === k);
@@ -131,13 +131,15 @@ async function phase(cluster: Caller, cfg: { apiUrl: string; token: string; toke
     return {
       debounce,
       model: { counts, syncMs: modelSyncMs, cpuSeconds: afterModel.cpuSeconds, rssPeakMiB: afterModel.rssPeakMiB },
-      agentsSync: { ms: sync.ms, messages: sync.messages, bytes: sync.bytes, maxAgentBytes: sync.maxAgentBytes, resourcesPerAgent: sync.resourcesPerAgent, cpuSeconds: afterSync.cpuSeconds - afterModel.cpuSeconds, rssPeakMiB: afterSync.rssPeakMiB, rssMiB: afterSync.rssMiB },
+      agentsSync: { ms: sync.ms, messages: sync.messages, bytes: syncBytes, bytesPerAgent: syncBytes / shape.nodes, resourcesPerAgent: sync.resourcesPerAgent, cpuSeconds: afterSync.cpuSeconds - afterModel.cpuSeconds, rssPeakMiB: afterSync.rssPeakMiB, rssMiB: afterSync.rssMiB },
       changes: {
         measured: samples.length,
         withoutPush: silent,
         latencyMs: summary(samples.map((s) => s.ms)),
         informerMs: summary(samples.flatMap((s) => (s.informerMs === undefined ? [] : [s.informerMs]))),
         cpuSeconds: afterChanges.cpuSeconds - afterSync.cpuSeconds,
+        /** The other process: API server, store writes and the 100 agents, on the same cores. */
+        clusterCpuSeconds: clusterCpu,
         rssPeakMiB: afterChanges.rssPeakMiB,
         rssEndMiB: afterChanges.rssMiB,
         heapUsedEndMiB: afterChanges.heapUsedMiB,
@@ -156,10 +158,10 @@ async function phase(cluster: Caller, cfg: { apiUrl: string; token: string; toke
 }
 
 function print(results: Awaited<ReturnType<typeof phase>>[]): void {
-  const rows: string[][] = [['debounce', 'agents synced s', 'sync MB', 'sync CPU s', 'changes', 'p50 ms', 'p99 ms', 'max ms', 'informer p50 ms', 'CPU s', 'CPU ms/change', 'RSS peak MiB', 'RSS end MiB', 'bytes/change mean', 'bytes/agent reached mean', 'agents reached mean']];
+  const rows: string[][] = [['debounce', 'agents synced s', 'sync MB', 'sync CPU s', 'changes', 'p50 ms', 'p99 ms', 'max ms', 'informer p50 ms', 'CPU s', 'CPU ms/change', 'API+agents CPU s', 'RSS peak MiB', 'RSS end MiB', 'bytes/change mean', 'bytes/agent reached mean', 'agents reached mean']];
   for (const p of results) {
     const c = p.changes;
-    rows.push([p.debounce, String(r1(p.agentsSync.ms / 1000)), String(r1(p.agentsSync.bytes / 1e6)), String(r1(p.agentsSync.cpuSeconds)), String(c.measured), String(r1(c.latencyMs.p50)), String(r1(c.latencyMs.p99)), String(r1(c.latencyMs.max)), String(r1(c.informerMs.p50)), String(r1(c.cpuSeconds)), String(r1((c.cpuSeconds * 1000) / (c.measured || 1))), String(Math.round(Math.max(c.rssPeakMiB, p.agentsSync.rssPeakMiB, p.model.rssPeakMiB))), String(Math.round(c.rssEndMiB)), String(Math.round(c.bytesPerChange.mean)), String(Math.round(c.bytesPerAgentReached.mean)), String(r1(c.agentsReached.mean))]);
+    rows.push([p.debounce, String(r1(p.agentsSync.ms / 1000)), String(r1(p.agentsSync.bytes / 1e6)), String(r1(p.agentsSync.cpuSeconds)), String(c.measured), String(r1(c.latencyMs.p50)), String(r1(c.latencyMs.p99)), String(r1(c.latencyMs.max)), String(r1(c.informerMs.p50)), String(r1(c.cpuSeconds)), String(r1((c.cpuSeconds * 1000) / (c.measured || 1))), String(r1(c.clusterCpuSeconds)), String(Math.round(Math.max(c.rssPeakMiB, p.agentsSync.rssPeakMiB, p.model.rssPeakMiB))), String(Math.round(c.rssEndMiB)), String(Math.round(c.bytesPerChange.mean)), String(Math.round(c.bytesPerAgentReached.mean)), String(r1(c.agentsReached.mean))]);
   }
   const table = (rs: string[][]) => rs.map((r) => `| ${r.join(' | ')} |`).join('\n');
   console.log(table([rows[0]!, rows[0]!.map(() => '---'), ...rows.slice(1)]));

@@ -7,22 +7,19 @@
  *
  * The agents keep only names, not resources: what is measured is the
  * controller, and 100 full copies of the mesh would only slow this process.
- * Bytes are the protobuf size of each ConfigMessage as the agent received it
- * (re-encoded here with the same serializer), without gRPC, HTTP/2 and TLS
- * framing.
+ * (Bytes are counted by the controller, ambit_xds_sent_bytes_total.)
  */
 import { CONTROLLER_NAMESPACE, LAB_TOKEN, agentChannel, publishedBundle } from '../../controller/fixtures.js';
 import { ObjectStore, startApiServer, type ApiServer } from '../../lab/apiserver/index.js';
 import { createTrustBundle } from '../../lib/identity/index.js';
-import { RESOURCE_TYPES, connectMeshConfig, loadAmbitProtos, resourceName, toWire, type MeshConfigConnection, type ResourceType } from '../../lib/xds/index.js';
+import { RESOURCE_TYPES, connectMeshConfig, resourceName, type MeshConfigConnection, type ResourceType } from '../../lib/xds/index.js';
 import { clock, serve } from './ipc.js';
 import { Cluster, nodeName, type Shape } from './shape.js';
 
-/** An ACKed message: when the agent finished applying it (the ACK goes out right after), and its size. */
+/** An ACKed message: when the agent finished applying it (the ACK goes out right after). */
 interface Received {
   agent: number;
   at: number;
-  bytes: number;
 }
 
 interface Agent {
@@ -37,9 +34,6 @@ let api: ApiServer | undefined;
 let cluster: Cluster | undefined;
 let agents: Agent[] = [];
 let received: Received[] = [];
-const serialize = loadAmbitProtos().meshConfig.Stream!.responseSerialize;
-/** As long as the controller's versions and nonces; only the size matters. */
-const VERSION = '0'.repeat(16);
 
 function startAgents(address: string): Agent[] {
   const pem = publishedBundle(store);
@@ -60,11 +54,9 @@ function startAgents(address: string): Agent[] {
       agentVersion: 'bench',
       backoff: { next: () => 200, reset: () => undefined },
       onUpdate: (type, upserts, removals) => {
-        const wire = upserts.map((r) => toWire(type, resourceName(type, r as never), r as never));
-        const bytes = serialize({ type, version: VERSION, nonce: VERSION, upserts: wire, removals, fullState: false }).length;
         for (const n of removals) names[type].delete(n);
-        for (const w of wire) names[type].add(w.name);
-        received.push({ agent: i, at: clock(), bytes });
+        for (const r of upserts) names[type].add(resourceName(type, r as never));
+        received.push({ agent: i, at: clock() });
         return { ok: true };
       },
     });
@@ -77,19 +69,11 @@ async function stopAgents(): Promise<void> {
   agents = [];
 }
 
-/** What the agents received since `since`: the last ACK, the messages and bytes, and how many agents got any. */
+/** What the agents received since `since`: the last ACK, the messages, and how many agents got any. */
 function report(since: number) {
   const mine = received.filter((r) => r.at >= since);
   received = [];
-  const perAgent = new Map<number, number>();
-  for (const r of mine) perAgent.set(r.agent, (perAgent.get(r.agent) ?? 0) + r.bytes);
-  return {
-    lastAckAt: mine.reduce((m, r) => Math.max(m, r.at), since),
-    messages: mine.length,
-    bytes: mine.reduce((s, r) => s + r.bytes, 0),
-    agents: perAgent.size,
-    maxAgentBytes: Math.max(0, ...perAgent.values()),
-  };
+  return { lastAckAt: mine.reduce((m, r) => Math.max(m, r.at), since), messages: mine.length, agents: new Set(mine.map((r) => r.agent)).size };
 }
 
 serve({
@@ -113,7 +97,7 @@ serve({
         return [t, { min: Math.min(...sizes), max: Math.max(...sizes), mean: sizes.reduce((s, n) => s + n, 0) / sizes.length }];
       }),
     );
-    return { ms: sync.lastAckAt - t0, messages: sync.messages, bytes: sync.bytes, maxAgentBytes: sync.maxAgentBytes, resourcesPerAgent: perType };
+    return { ms: sync.lastAckAt - t0, messages: sync.messages, resourcesPerAgent: perType };
   },
   change: () => {
     received = [];
@@ -122,6 +106,10 @@ serve({
     return { ...c, t0 };
   },
   report: (since: number) => report(since),
+  cpuSeconds: () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1e6;
+  },
   stopAgents: () => stopAgents(),
   stop: async () => {
     await stopAgents();

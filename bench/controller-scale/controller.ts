@@ -15,6 +15,12 @@ import type { Write } from './shape.js';
 const POLL_MS = 2;
 let ctl: RunningController | undefined;
 let rssPeak = 0;
+/** Config bytes sent so far (ambit_xds_sent_bytes_total, all types). */
+async function sentBytes(): Promise<number> {
+  const m = await ctl!.metrics.sentBytes.get();
+  return m.values.reduce((s, v) => s + v.value, 0);
+}
+
 /** When the model applied events, with the resourceVersion it had read up to for that kind. */
 let applied: { at: number; kind: WatchedKind; rv: number }[] = [];
 
@@ -50,6 +56,7 @@ serve({
   /** Resolves once `n` agents are connected and hold the current config. */
   agents: async ({ n, timeoutMs }: { n: number; timeoutMs: number }) => {
     await until(`${n} agents converged`, () => ctl!.xds.connectedCount === n && ctl!.xds.converged(), timeoutMs);
+    return { bytes: await sentBytes() };
   },
   /**
    * Waits until the model has applied every write of a change and every
@@ -58,13 +65,14 @@ serve({
    */
   settle: async ({ writes, timeoutMs }: { writes: Write[]; timeoutMs: number }) => {
     const model = ctl!.model;
+    const bytesBefore = await sentBytes();
     const seen = () => writes.every((w) => Number(model.observedResourceVersion(w.kind as WatchedKind)) >= w.rv);
     await until('the model to apply the change', seen, timeoutMs);
     const last = writes.reduce((a, b) => (b.rv > a.rv ? b : a));
     const appliedAt = applied.find((a) => a.kind === last.kind && a.rv >= last.rv)?.at;
     applied = [];
     await until('every agent to ACK the change', () => ctl!.xds.converged(), timeoutMs);
-    return { appliedAt };
+    return { appliedAt, bytes: (await sentBytes()) - bytesBefore };
   },
   stats,
   stop: async () => {

@@ -22,7 +22,7 @@ export interface XdsServerOptions {
   authenticator: Authenticator;
   metrics: ControllerMetrics;
   log: Logger;
-  /** Quiet period before a push. Default 100 ms. */
+  /** How long a burst of changes must be quiet before it is pushed; a change after a quiet spell goes out at once (debounce.ts). Default 100 ms. */
   debounceMs?: number;
   /** Longest a burst of changes delays a push. Default 1 s. */
   debounceMaxMs?: number;

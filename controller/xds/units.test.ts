@@ -115,33 +115,52 @@ describe('pre-encoded config messages', () => {
 });
 
 describe('Debouncer', () => {
-  it('coalesces a burst into one run after the quiet period', () => {
+  const debouncer = (quietMs: number, maxDelayMs: number) => {
     const timers = manualTimers();
     const runs: number[] = [];
-    const d = new Debouncer((started) => runs.push(started), { quietMs: 100, maxDelayMs: 1000, timers, now: () => timers.now });
+    const d = new Debouncer((started) => runs.push(started), { quietMs, maxDelayMs, timers, now: () => timers.now });
+    return { timers, runs, d };
+  };
+
+  it('runs a change after a quiet spell at once, together with what came in the same turn', () => {
+    const { timers, runs, d } = debouncer(100, 1000);
+    timers.advance(500);
+    d.trigger();
+    d.trigger();
+    assert.deepEqual(runs, [], 'not inside the trigger');
+    timers.advance(0);
+    assert.deepEqual(runs, [500], 'one run, on the next turn');
+  });
+
+  it('coalesces what follows a run into one run after the quiet period', () => {
+    const { timers, runs, d } = debouncer(100, 1000);
+    d.trigger();
+    timers.advance(10);
     d.trigger();
     timers.advance(50);
     d.trigger();
     timers.advance(99);
-    assert.deepEqual(runs, []);
+    assert.deepEqual(runs, [0]);
     timers.advance(1);
-    assert.deepEqual(runs, [0], 'one run, stamped with the start of the burst');
+    assert.deepEqual(runs, [0, 10], 'the burst ran once, stamped with its start');
+    timers.advance(100);
+    d.trigger();
+    timers.advance(0);
+    assert.deepEqual(runs, [0, 10, 260], 'quiet again: at once');
   });
 
   it('runs at the latest maxDelay after the first trigger of a steady stream', () => {
-    const timers = manualTimers();
-    const runs: number[] = [];
-    const d = new Debouncer((started) => runs.push(started), { quietMs: 100, maxDelayMs: 300, timers, now: () => timers.now });
+    const { timers, runs, d } = debouncer(100, 300);
     for (let i = 0; i < 10; i++) {
       d.trigger();
       timers.advance(50);
     }
-    assert.deepEqual(runs, [0], 'the first burst ran at 300 ms although triggers kept coming');
+    assert.deepEqual(runs, [0, 50], 'at once, then the burst begun at 50 ms ran at 350 ms although triggers kept coming');
     timers.advance(100);
-    assert.deepEqual(runs, [0, 300], 'the second burst, begun at 300 ms, ran once it went quiet');
+    assert.deepEqual(runs, [0, 50, 350], 'the next one, begun right after, ran once it went quiet');
     d.trigger();
     d.cancel();
     timers.advance(1000);
-    assert.equal(runs.length, 2, 'a cancelled burst never runs');
+    assert.equal(runs.length, 3, 'a cancelled burst never runs');
   });
 });
