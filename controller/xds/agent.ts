@@ -2,6 +2,7 @@ import type { Logger } from '../../lib/log.js';
 import { RESOURCE_TYPES, isResourceType, type Ack, type Hello, type ResourceType } from '../../lib/xds/types.js';
 import type { ControllerMetrics } from '../admin/metrics.js';
 import { encodeConfigMessage } from './encode.js';
+import type { FullStateBudget } from './full-states.js';
 import type { NodeViews } from './views.js';
 
 /**
@@ -38,9 +39,12 @@ interface Inflight {
   version: string;
   nonce: string;
   token: number;
-  /** The names and hashes the message sets, and the names it removes (a full state replaces everything). */
+  /** The names and hashes the message sets, and the names it removes. */
   upserts: [string, string][];
   removals: string[];
+  /** Once ACKed, `upserts` is all the agent holds (a full state, or a confirmed resume). */
+  replaces: boolean;
+  /** A full state holds a slot of the full-state budget until it is answered. */
   fullState: boolean;
   sentAt: number;
   bytes: number;
@@ -71,6 +75,7 @@ interface TypeState {
 
 export interface AgentConnectionDeps {
   views: NodeViews;
+  fullStates: FullStateBudget;
   metrics: ControllerMetrics;
   log: Logger;
   now: () => number;
@@ -88,6 +93,8 @@ export class AgentConnection {
   private readonly types = new Map<ResourceType, TypeState>();
   private nonceCounter = 0;
   private closed = false;
+  /** Called by the full-state budget when a slot frees for this connection. */
+  private readonly wake = () => this.push();
 
   constructor(
     hello: Hello,
@@ -112,12 +119,17 @@ export class AgentConnection {
       const inflight = this.types.get(p)!.inflight;
       return inflight !== undefined && inflight.version !== this.deps.views.version(this.node, p);
     });
-    for (const t of PUSH_ORDER) if (!(policiesQueued && AFTER_POLICIES.has(t))) this.pushType(t, changedAt);
+    for (const t of PUSH_ORDER) {
+      if (policiesQueued && AFTER_POLICIES.has(t)) continue;
+      // A full state waiting for a slot holds back the types after it: they must not overtake it.
+      if (!this.pushType(t, changedAt)) return;
+    }
   }
 
-  private pushType(type: ResourceType, changedAt?: number): void {
+  /** Sends what `type` needs, if anything; false when it needs a full state and must wait for a slot. */
+  private pushType(type: ResourceType, changedAt?: number): boolean {
     const st = this.types.get(type)!;
-    if (this.closed || st.inflight) return;
+    if (this.closed || st.inflight) return true;
     const table = this.deps.views.table(type);
     const version = table.version(this.node);
     let upserts: string[];
@@ -128,13 +140,14 @@ export class AgentConnection {
         // The agent already has exactly this set: confirm the version, send nothing.
         upserts = [];
       } else {
-        if (st.nacked?.version === version) return;
+        if (st.nacked?.version === version) return true;
+        if (!this.deps.fullStates.take(this.wake)) return false;
         fullState = true;
         upserts = [...table.names(this.node)].sort();
       }
     } else {
-      if (version === st.acked.version) return;
-      if (st.nacked?.version === version) return;
+      if (version === st.acked.version) return true;
+      if (st.nacked?.version === version) return true;
       ({ upserts, removals } = table.diff(this.node, st.acked.hashes, st.acked.token));
     }
     const resumed = st.acked === undefined && !fullState;
@@ -149,20 +162,28 @@ export class AgentConnection {
       // A confirmed resume holds the whole view: record it as a full state of what the agent has.
       upserts: resumed ? [...table.hashes(this.node)] : upserts.map((n) => [n, table.get(this.node, n)!.hash]),
       removals,
-      fullState: fullState || resumed,
+      replaces: fullState || resumed,
+      fullState,
       sentAt: now,
       bytes: msg.length,
     };
     st.pushes++;
     if (!this.deps.send(msg)) {
-      st.inflight = undefined;
-      return;
+      this.settle(st);
+      return true;
     }
     st.bytes += msg.length;
     this.deps.metrics.pushes.inc({ type });
     this.deps.metrics.sentBytes.inc({ type }, msg.length);
     if (changedAt !== undefined) this.deps.metrics.convergenceSeconds.observe({ type }, Math.max(0, now - changedAt) / 1000);
     this.deps.log.debug({ node: this.node, type, version, nonce, upserts: upserts.length, removals: removals.length, fullState, bytes: msg.length }, 'push');
+    return true;
+  }
+
+  /** Ends the type's message in flight: answered, or its stream is gone. */
+  private settle(st: TypeState): void {
+    if (st.inflight?.fullState) this.deps.fullStates.release();
+    st.inflight = undefined;
   }
 
   /** Whether the agent holds (or rejected) the current version of every type, with nothing in flight. */
@@ -187,7 +208,7 @@ export class AgentConnection {
       this.deps.log.debug({ node: this.node, type: ack.type, nonce: ack.nonce }, 'stale ACK; ignored');
       return;
     }
-    st.inflight = undefined;
+    this.settle(st);
     const now = this.deps.now();
     const seconds = Math.max(0, now - inflight.sentAt) / 1000;
     if (ack.error) {
@@ -214,7 +235,10 @@ export class AgentConnection {
   }
 
   close(): void {
+    if (this.closed) return;
     this.closed = true;
+    this.deps.fullStates.forget(this.wake);
+    for (const st of this.types.values()) this.settle(st);
   }
 
   /** For /debug/agents. */
@@ -253,7 +277,7 @@ export class AgentConnection {
 /** What the agent holds once it acknowledged `m`: its previous state with the message applied. */
 function held(prev: Held | undefined, m: Inflight): Held {
   // Only this connection's ACKs write its held maps, so the previous one is updated in place.
-  const hashes = m.fullState || !prev ? new Map<string, string>() : prev.hashes;
+  const hashes = m.replaces || !prev ? new Map<string, string>() : prev.hashes;
   for (const n of m.removals) hashes.delete(n);
   for (const [n, h] of m.upserts) hashes.set(n, h);
   return { version: m.version, token: m.token, hashes };

@@ -9,6 +9,7 @@ import type { MeshModel } from '../model/model.js';
 import { AgentConnection } from './agent.js';
 import { Debouncer } from './debounce.js';
 import { preEncodedMeshConfig } from './encode.js';
+import { FullStateBudget } from './full-states.js';
 import { NodeViews } from './views.js';
 
 /**
@@ -26,6 +27,8 @@ export interface XdsServerOptions {
   debounceMs?: number;
   /** Longest a burst of changes delays a push. Default 1 s. */
   debounceMaxMs?: number;
+  /** Full states in flight at once, across agents (full-states.ts). Default 16. */
+  maxFullStates?: number;
   timers?: Timers;
   now?: () => number;
 }
@@ -38,6 +41,7 @@ const MAX_MESSAGES_BEFORE_AUTH = 4;
 
 export class XdsServer {
   readonly views: NodeViews;
+  private readonly fullStates: FullStateBudget;
   private readonly conns = new Map<string, { conn: AgentConnection; call: Call }>();
   private readonly debouncer: Debouncer;
   private readonly unsubscribe: () => void;
@@ -48,6 +52,7 @@ export class XdsServer {
   constructor(private readonly o: XdsServerOptions) {
     this.now = o.now ?? Date.now;
     this.views = new NodeViews(o.model);
+    this.fullStates = new FullStateBudget(o.maxFullStates ?? 16);
     this.debouncer = new Debouncer((startedAt) => this.pushAll(startedAt), {
       quietMs: o.debounceMs ?? 100,
       maxDelayMs: o.debounceMaxMs ?? 1000,
@@ -146,6 +151,7 @@ export class XdsServer {
         }
         conn = new AgentConnection(msg.hello, identity!.subject, peer, {
           views: this.views,
+          fullStates: this.fullStates,
           metrics: this.o.metrics,
           log,
           now: this.now,

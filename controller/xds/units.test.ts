@@ -6,6 +6,7 @@ import { loadAmbitProtos } from '../../lib/xds/proto.js';
 import type { ConfigMessage, Workload } from '../../lib/xds/types.js';
 import type { Scope } from '../model/scope.js';
 import { encodeConfigMessage, encodeUpsert } from './encode.js';
+import { FullStateBudget } from './full-states.js';
 import { canonicalJson, TypeTable } from './table.js';
 
 const pa = (name: string, mode: 'STRICT' | 'PERMISSIVE') => ({ namespace: 'ns', name, scope: 'NAMESPACE' as const, selector: null, mode, portLevelMtls: [] });
@@ -111,6 +112,32 @@ describe('pre-encoded config messages', () => {
     const whole: ConfigMessage = { type: 'Workload', version: 'v1', nonce: '1-1', upserts: [{ name: 'a1', workload: w }], removals: ['gone'], fullState: false };
     const pieces = encodeConfigMessage({ type: 'Workload', version: 'v1', nonce: '1-1', removals: ['gone'], fullState: false }, [encodeUpsert('Workload', 'a1', w)]);
     assert.deepEqual(responseDeserialize(pieces), responseDeserialize(responseSerialize(whole)));
+  });
+});
+
+describe('FullStateBudget', () => {
+  it('lets `limit` full states fly, then wakes the waiting in order as slots free', () => {
+    const budget = new FullStateBudget(2);
+    const woken: string[] = [];
+    const conn = (name: string) => {
+      const wake = () => {
+        woken.push(name);
+        budget.take(wake);
+      };
+      return wake;
+    };
+    const [a, b, c, d] = ['a', 'b', 'c', 'd'].map(conn) as [() => void, () => void, () => void, () => void];
+    assert.equal(budget.take(a), true);
+    assert.equal(budget.take(b), true);
+    assert.equal(budget.take(c), false);
+    assert.equal(budget.take(d), false);
+    budget.forget(d); // its stream ended
+    budget.release();
+    assert.deepEqual(woken, ['c'], 'c took the freed slot; d is gone');
+    assert.equal(budget.inUse, 2);
+    budget.release();
+    budget.release();
+    assert.equal(budget.inUse, 0);
   });
 });
 
