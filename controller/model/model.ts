@@ -330,9 +330,13 @@ export class MeshModel implements EnforcementView {
 
   /** Which node agents need `r` (scope.ts). */
   scopeOf<T extends ResourceType>(type: T, r: ResourceMap[T]): Scope {
+    return this.currentPlacement().scopeOf(type, r);
+  }
+
+  private currentPlacement(): Placement {
     const gens = `${this.typeGens.Workload}/${this.typeGens.Service}`;
     if (this.placement?.gens !== gens) this.placement = { gens, value: new Placement(this.resources('Workload'), this.resources('Service')) };
-    return this.placement.value.scopeOf(type, r);
+    return this.placement.value;
   }
 
   private readonly waypointLookup: WaypointLookup = (namespace, name) => {
@@ -383,6 +387,10 @@ export class MeshModel implements EnforcementView {
 
   workloadsByUid(): ReadonlyMap<string, Workload> {
     return this.resources('Workload');
+  }
+
+  workloadsIn(namespace: string): readonly Workload[] {
+    return this.currentPlacement().workloadsIn(namespace);
   }
 
   pushedService(namespace: string, name: string): Service | undefined {

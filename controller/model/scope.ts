@@ -49,8 +49,9 @@ export function sameScope(a: Scope | undefined, b: Scope | undefined): boolean {
 
 /**
  * Where policies apply, from the workloads and Services of one moment. Built
- * once per change of either and asked about every policy: lookups by
- * namespace, uid and address instead of scans of the cluster.
+ * once per change of either and asked about every policy (for the push, and
+ * for the status that says where each is enforced): lookups by namespace, uid
+ * and address instead of scans of the cluster.
  */
 export class Placement {
   private readonly byNamespace = new Map<string, Workload[]>();
@@ -65,6 +66,10 @@ export class Placement {
       if (list) list.push(w);
       else this.byNamespace.set(w.namespace, [w]);
     }
+  }
+
+  workloadsIn(namespace: string): readonly Workload[] {
+    return this.byNamespace.get(namespace) ?? [];
   }
 
   scopeOf<T extends ResourceType>(type: T, r: ResourceMap[T]): Scope {
