@@ -56,8 +56,12 @@ interface Sample {
   kind: ChangeKind;
   what: string;
   ms: number;
-  /** API write -> the model applied it (informer delivery). */
+  /** API write -> the model applied its last write (informer delivery). */
   informerMs: number | undefined;
+  /** API write -> the controller wrote the last message the change caused. */
+  lastPushMs: number;
+  /** API write -> the controller read the last ACK. */
+  ackReadMs: number;
   messages: number;
   /** Config bytes the controller sent for the change (all agents). */
   bytes: number;
@@ -112,20 +116,34 @@ async function phase(cluster: Caller, cfg: { apiUrl: string; token: string; toke
     let silent = 0;
     for (let i = 0; i < changes; i++) {
       const c = await cluster.call<{ kind: ChangeKind; what: string; writes: Write[]; t0: number }>('change');
-      const { appliedAt, bytes } = await ctl.rpc.call<{ appliedAt: number | undefined; bytes: number }>('settle', { writes: c.writes, timeoutMs: STEP_TIMEOUT_MS }, STEP_TIMEOUT_MS * 2 + 1000);
+      const { appliedAt, lastPushAt, lastAckReadAt, bytes } = await ctl.rpc.call<{ appliedAt: number | undefined; lastPushAt: number; lastAckReadAt: number; bytes: number }>(
+        'settle',
+        { writes: c.writes, timeoutMs: STEP_TIMEOUT_MS },
+        STEP_TIMEOUT_MS * 2 + 1000,
+      );
       const r = await cluster.call<Report>('report', c.t0);
       if (r.messages === 0) {
         silent++;
         continue;
       }
-      samples.push({ kind: c.kind, what: c.what, ms: r.lastAckAt - c.t0, informerMs: appliedAt === undefined ? undefined : appliedAt - c.t0, messages: r.messages, bytes, agents: r.agents });
+      samples.push({
+        kind: c.kind,
+        what: c.what,
+        ms: r.lastAckAt - c.t0,
+        informerMs: appliedAt === undefined ? undefined : appliedAt - c.t0,
+        lastPushMs: lastPushAt - c.t0,
+        ackReadMs: lastAckReadAt - c.t0,
+        messages: r.messages,
+        bytes,
+        agents: r.agents,
+      });
     }
     const afterChanges = await ctl.rpc.call<Stats>('stats');
     const clusterCpu = (await cluster.call<number>('cpuSeconds')) - clusterCpuBefore;
     const byKind = Object.fromEntries(
       [...new Set(samples.map((s) => s.kind))].map((k) => {
         const of = samples.filter((s) => s.kind === k);
-        return [k, { latencyMs: summary(of.map((s) => s.ms)), bytes: summary(of.map((s) => s.bytes)), agentsReached: summary(of.map((s) => s.agents)) }];
+        return [k, { latencyMs: summary(of.map((s) => s.ms)), lastPushMs: summary(of.map((s) => s.lastPushMs)), bytes: summary(of.map((s) => s.bytes)), agentsReached: summary(of.map((s) => s.agents)) }];
       }),
     );
     return {
@@ -137,6 +155,8 @@ async function phase(cluster: Caller, cfg: { apiUrl: string; token: string; toke
         withoutPush: silent,
         latencyMs: summary(samples.map((s) => s.ms)),
         informerMs: summary(samples.flatMap((s) => (s.informerMs === undefined ? [] : [s.informerMs]))),
+        lastPushMs: summary(samples.map((s) => s.lastPushMs)),
+        ackReadMs: summary(samples.map((s) => s.ackReadMs)),
         cpuSeconds: afterChanges.cpuSeconds - afterSync.cpuSeconds,
         /** The other process: API server, store writes and the 100 agents, on the same cores. */
         clusterCpuSeconds: clusterCpu,
@@ -158,17 +178,19 @@ async function phase(cluster: Caller, cfg: { apiUrl: string; token: string; toke
 }
 
 function print(results: Awaited<ReturnType<typeof phase>>[]): void {
-  const rows: string[][] = [['debounce', 'agents synced s', 'sync MB', 'sync CPU s', 'changes', 'p50 ms', 'p99 ms', 'max ms', 'informer p50 ms', 'CPU s', 'CPU ms/change', 'API+agents CPU s', 'RSS peak MiB', 'RSS end MiB', 'bytes/change mean', 'bytes/agent reached mean', 'agents reached mean']];
+  const rows: string[][] = [['debounce', 'agents synced s', 'sync MB', 'sync CPU s', 'changes', 'p50 ms', 'p99 ms', 'max ms', 'informer p50 ms', 'last push p50 ms', 'last push p99 ms', 'CPU s', 'CPU ms/change', 'API+agents CPU s', 'RSS peak MiB', 'RSS end MiB', 'bytes/change mean', 'bytes/agent reached mean', 'agents reached mean']];
   for (const p of results) {
     const c = p.changes;
-    rows.push([p.debounce, String(r1(p.agentsSync.ms / 1000)), String(r1(p.agentsSync.bytes / 1e6)), String(r1(p.agentsSync.cpuSeconds)), String(c.measured), String(r1(c.latencyMs.p50)), String(r1(c.latencyMs.p99)), String(r1(c.latencyMs.max)), String(r1(c.informerMs.p50)), String(r1(c.cpuSeconds)), String(r1((c.cpuSeconds * 1000) / (c.measured || 1))), String(r1(c.clusterCpuSeconds)), String(Math.round(Math.max(c.rssPeakMiB, p.agentsSync.rssPeakMiB, p.model.rssPeakMiB))), String(Math.round(c.rssEndMiB)), String(Math.round(c.bytesPerChange.mean)), String(Math.round(c.bytesPerAgentReached.mean)), String(r1(c.agentsReached.mean))]);
+    rows.push([p.debounce, String(r1(p.agentsSync.ms / 1000)), String(r1(p.agentsSync.bytes / 1e6)), String(r1(p.agentsSync.cpuSeconds)), String(c.measured), String(r1(c.latencyMs.p50)), String(r1(c.latencyMs.p99)), String(r1(c.latencyMs.max)), String(r1(c.informerMs.p50)), String(r1(c.lastPushMs.p50)), String(r1(c.lastPushMs.p99)), String(r1(c.cpuSeconds)), String(r1((c.cpuSeconds * 1000) / (c.measured || 1))), String(r1(c.clusterCpuSeconds)), String(Math.round(Math.max(c.rssPeakMiB, p.agentsSync.rssPeakMiB, p.model.rssPeakMiB))), String(Math.round(c.rssEndMiB)), String(Math.round(c.bytesPerChange.mean)), String(Math.round(c.bytesPerAgentReached.mean)), String(r1(c.agentsReached.mean))]);
   }
   const table = (rs: string[][]) => rs.map((r) => `| ${r.join(' | ')} |`).join('\n');
   console.log(table([rows[0]!, rows[0]!.map(() => '---'), ...rows.slice(1)]));
   for (const p of results) {
     console.log(`\nby kind, debounce ${p.debounce}:`);
-    const kinds = [['kind', 'n', 'p50 ms', 'p99 ms', 'max ms', 'bytes mean', 'agents reached mean']];
-    for (const [k, v] of Object.entries(p.changes.byKind)) kinds.push([k, String(v.latencyMs.n), String(r1(v.latencyMs.p50)), String(r1(v.latencyMs.p99)), String(r1(v.latencyMs.max)), String(Math.round(v.bytes.mean)), String(r1(v.agentsReached.mean))]);
+    const kinds = [['kind', 'n', 'p50 ms', 'p99 ms', 'max ms', 'last push p50 ms', 'last push p99 ms', 'bytes mean', 'agents reached mean']];
+    for (const [k, v] of Object.entries(p.changes.byKind)) {
+      kinds.push([k, String(v.latencyMs.n), String(r1(v.latencyMs.p50)), String(r1(v.latencyMs.p99)), String(r1(v.latencyMs.max)), String(r1(v.lastPushMs.p50)), String(r1(v.lastPushMs.p99)), String(Math.round(v.bytes.mean)), String(r1(v.agentsReached.mean))]);
+    }
     console.log(table([kinds[0]!, kinds[0]!.map(() => '---'), ...kinds.slice(1)]));
     console.log(`resources per agent after sync: ${Object.entries(p.agentsSync.resourcesPerAgent).map(([t, v]) => `${t} ${v.min}..${v.max} (mean ${r1(v.mean)})`).join(', ')}`);
   }

@@ -3,26 +3,29 @@
  * configured from the environment as controller/main.ts is) and nothing else
  * but a small IPC shim, so this process's CPU and memory are the
  * controller's. The shim samples RSS, records when the model applied each
- * change (a model listener, called inside the model's single writer), and
- * waits for the config server to converge.
+ * change (a model listener, called inside the model's single writer) and when
+ * the config server wrote its pushes and read the ACKs (its diagnostics
+ * channels), and waits for the config server to converge.
  */
+import diagnostics from 'node:diagnostics_channel';
 import { startController, type RunningController } from '../../controller/app.js';
 import { loadControllerConfig } from '../../controller/config.js';
 import type { WatchedKind } from '../../controller/model/index.js';
+import { ACK_CHANNEL, PUSH_CHANNEL, type PushEvent } from '../../controller/xds/index.js';
 import { clock, serve } from './ipc.js';
 import type { Write } from './shape.js';
 
 const POLL_MS = 2;
 let ctl: RunningController | undefined;
 let rssPeak = 0;
-/** Config bytes sent so far (ambit_xds_sent_bytes_total, all types). */
-async function sentBytes(): Promise<number> {
-  const m = await ctl!.metrics.sentBytes.get();
-  return m.values.reduce((s, v) => s + v.value, 0);
-}
-
 /** When the model applied events, with the resourceVersion it had read up to for that kind. */
 let applied: { at: number; kind: WatchedKind; rv: number }[] = [];
+
+/** When the config server wrote each message (and its size) and read each ACK, since the last settle. */
+let pushes: { at: number; bytes: number }[] = [];
+let acks: number[] = [];
+diagnostics.subscribe(PUSH_CHANNEL, (e) => pushes.push({ at: clock(), bytes: (e as PushEvent).bytes }));
+diagnostics.subscribe(ACK_CHANNEL, () => acks.push(clock()));
 
 const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage.rss())), 50);
 sampler.unref();
@@ -56,23 +59,27 @@ serve({
   /** Resolves once `n` agents are connected and hold the current config. */
   agents: async ({ n, timeoutMs }: { n: number; timeoutMs: number }) => {
     await until(`${n} agents converged`, () => ctl!.xds.connectedCount === n && ctl!.xds.converged(), timeoutMs);
-    return { bytes: await sentBytes() };
+    const out = { messages: pushes.length, bytes: pushes.reduce((s, p) => s + p.bytes, 0) };
+    [pushes, acks, applied] = [[], [], []];
+    return out;
   },
   /**
    * Waits until the model has applied every write of a change and every
    * agent holds the resulting config; returns when the model applied the last
-   * write.
+   * write, when the last message was written and the last ACK read, and the
+   * bytes sent.
    */
   settle: async ({ writes, timeoutMs }: { writes: Write[]; timeoutMs: number }) => {
     const model = ctl!.model;
-    const bytesBefore = await sentBytes();
     const seen = () => writes.every((w) => Number(model.observedResourceVersion(w.kind as WatchedKind)) >= w.rv);
     await until('the model to apply the change', seen, timeoutMs);
     const last = writes.reduce((a, b) => (b.rv > a.rv ? b : a));
     const appliedAt = applied.find((a) => a.kind === last.kind && a.rv >= last.rv)?.at;
     applied = [];
     await until('every agent to ACK the change', () => ctl!.xds.converged(), timeoutMs);
-    return { appliedAt, bytes: (await sentBytes()) - bytesBefore };
+    const out = { appliedAt, lastPushAt: Math.max(...pushes.map((p) => p.at)), lastAckReadAt: Math.max(...acks), messages: pushes.length, bytes: pushes.reduce((s, p) => s + p.bytes, 0) };
+    [pushes, acks] = [[], []];
+    return out;
   },
   stats,
   stop: async () => {

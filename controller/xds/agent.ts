@@ -1,3 +1,4 @@
+import diagnostics from 'node:diagnostics_channel';
 import type { Logger } from '../../lib/log.js';
 import { RESOURCE_TYPES, isResourceType, type Ack, type Hello, type ResourceType } from '../../lib/xds/types.js';
 import type { ControllerMetrics } from '../admin/metrics.js';
@@ -27,6 +28,34 @@ import type { NodeViews } from './views.js';
 export const PUSH_ORDER = ['Node', 'AuthorizationPolicy', 'PeerAuthentication', 'Workload', 'Service'] as const satisfies readonly ResourceType[];
 const POLICY_TYPES: readonly ResourceType[] = ['AuthorizationPolicy', 'PeerAuthentication'];
 const AFTER_POLICIES: ReadonlySet<ResourceType> = new Set(['Workload', 'Service']);
+
+/**
+ * Diagnostics channels (node:diagnostics_channel), for following the config
+ * stream from inside the process: every message written (`PushEvent`) and
+ * every ACK or NACK matched to one (`AckEvent`).
+ */
+export const PUSH_CHANNEL = 'ambit:xds:push';
+export const ACK_CHANNEL = 'ambit:xds:ack';
+export interface PushEvent {
+  node: string;
+  type: ResourceType;
+  version: string;
+  nonce: string;
+  upserts: number;
+  removals: number;
+  fullState: boolean;
+  bytes: number;
+}
+export interface AckEvent {
+  node: string;
+  type: ResourceType;
+  version: string;
+  nonce: string;
+  /** Set for a NACK. */
+  error: string | undefined;
+}
+const pushChannel = diagnostics.channel(PUSH_CHANNEL);
+const ackChannel = diagnostics.channel(ACK_CHANNEL);
 
 /** What the agent holds of a type: exact as of table generation `token`. */
 interface Held {
@@ -176,7 +205,9 @@ export class AgentConnection {
     this.deps.metrics.pushes.inc({ type });
     this.deps.metrics.sentBytes.inc({ type }, msg.length);
     if (changedAt !== undefined) this.deps.metrics.convergenceSeconds.observe({ type }, Math.max(0, now - changedAt) / 1000);
-    this.deps.log.debug({ node: this.node, type, version, nonce, upserts: upserts.length, removals: removals.length, fullState, bytes: msg.length }, 'push');
+    const event: PushEvent = { node: this.node, type, version, nonce, upserts: upserts.length, removals: removals.length, fullState, bytes: msg.length };
+    this.deps.log.debug(event, 'push');
+    if (pushChannel.hasSubscribers) pushChannel.publish(event);
     return true;
   }
 
@@ -209,6 +240,7 @@ export class AgentConnection {
       return;
     }
     this.settle(st);
+    if (ackChannel.hasSubscribers) ackChannel.publish({ node: this.node, type: ack.type, version: inflight.version, nonce: ack.nonce, error: ack.error?.message } satisfies AckEvent);
     const now = this.deps.now();
     const seconds = Math.max(0, now - inflight.sentAt) / 1000;
     if (ack.error) {

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import diagnostics from 'node:diagnostics_channel';
 import { after, before, describe, it } from 'node:test';
 import type { ResourceType } from '../../lib/xds/index.js';
 import type { RunningController } from '../app.js';
 import type { WatchedKind } from '../model/index.js';
+import { PUSH_CHANNEL, type PushEvent } from './agent.js';
 import {
   authorizationPolicy,
   controllerTarget,
@@ -129,10 +131,15 @@ describe('per-node scoping of the push (controller <-> agents, lab API server)',
 
   it("a change that concerns one node leaves the others' versions as they were and sends them nothing", async () => {
     const before = new Map(NODES.map((n) => [n, { versions: agents.get(n)!.conn.status().versions, updates: agents.get(n)!.updates.length }]));
+    const pushedTo = new Set<string>();
+    const onPush = (e: unknown) => pushedTo.add((e as PushEvent).node);
+    diagnostics.subscribe(PUSH_CHANNEL, onPush);
     // A pod outside the mesh on node-b, and a policy for it there.
     const pod = createPod(lab.store, 'old-3', { namespace: 'legacy', node: 'node-b', ip: '10.0.2.9', labels: { app: 'batch' } });
     const policy = lab.store.create('authorizationpolicies', authorizationPolicy('batch', { selector: { matchLabels: { app: 'batch' } }, rules: [] }, 'legacy'));
     await settled(['Pod', pod], ['AuthorizationPolicy', policy]);
+    diagnostics.unsubscribe(PUSH_CHANNEL, onPush);
+    assert.deepEqual([...pushedTo], ['node-b'], 'the controller wrote to node-b only (ambit:xds:push)');
     const b = agents.get('node-b')!;
     assert.ok(names('node-b', 'Workload').includes(uid('legacy', 'old-3')));
     assert.ok(names('node-b', 'AuthorizationPolicy').includes('legacy/batch'));
