@@ -4,7 +4,10 @@
  * nodes and a few hundred policies; the real controller against it (informers,
  * model, gRPC over TLS, status writes); 100 node agents as gRPC clients, each
  * authenticated as its node. Then a sequence of changes of every kind, each
- * timed from its first API write to the last ACK it caused.
+ * timed from its first API write to the last ACK it caused. Each change
+ * starts GAP_MS after the previous one converged: isolated changes, as the
+ * push debounce sees them (GAP_MS=0 makes a back-to-back stream instead,
+ * which the debounce coalesces).
  *
  * Three processes, so that the controller's CPU and memory are its own:
  * this orchestrator (forks, asks, prints), the controller
@@ -13,7 +16,7 @@
  * and fresh agents against the same cluster, one phase per debounce setting.
  *
  * Settings (environment): NODES=100 NAMESPACES=100 SERVICES=1000 PODS=2000
- * CHANGES=200 SEED=1 DEBOUNCES=100ms,0ms (AMBIT_PUSH_DEBOUNCE of each phase);
+ * CHANGES=200 SEED=1 GAP_MS=200 DEBOUNCES=100ms,0ms (AMBIT_PUSH_DEBOUNCE of each phase);
  * CPU_PROF=DIR writes a V8 CPU profile of each controller phase there.
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -39,6 +42,7 @@ const int = (name: string, fallback: number): number => {
 
 const shape: Shape = { nodes: int('NODES', 100), namespaces: int('NAMESPACES', 100), services: int('SERVICES', 1000), pods: int('PODS', 2000), seed: int('SEED', 1) };
 const changes = int('CHANGES', 200);
+const gapMs = process.env.GAP_MS === '0' ? 0 : int('GAP_MS', 200);
 const debounces = (process.env.DEBOUNCES ?? '100ms,0ms').split(',').map((s) => s.trim()).filter(Boolean);
 
 interface Stats {
@@ -115,6 +119,7 @@ async function phase(cluster: Caller, cfg: { apiUrl: string; token: string; toke
     const samples: Sample[] = [];
     let silent = 0;
     for (let i = 0; i < changes; i++) {
+      if (gapMs > 0) await new Promise((r) => setTimeout(r, gapMs));
       const c = await cluster.call<{ kind: ChangeKind; what: string; writes: Write[]; t0: number }>('change');
       const { appliedAt, lastPushAt, lastAckReadAt, bytes } = await ctl.rpc.call<{ appliedAt: number | undefined; lastPushAt: number; lastAckReadAt: number; bytes: number }>(
         'settle',
@@ -214,7 +219,7 @@ async function main(): Promise<void> {
   }
   print(results);
   const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memGiB: r1(os.totalmem() / 2 ** 30), kernel: os.release(), node: process.version };
-  const out = { date: new Date().toISOString(), machine, loadavgBefore: loadBefore, loadavgAfter: os.loadavg(), shape, changes, phases: results };
+  const out = { date: new Date().toISOString(), machine, loadavgBefore: loadBefore, loadavgAfter: os.loadavg(), shape, changes, gapMs, phases: results };
   await writeFile(RESULTS, `${JSON.stringify(out, null, 2)}\n`);
   console.log(`\nwrote ${RESULTS}`);
 }

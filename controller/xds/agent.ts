@@ -140,25 +140,29 @@ export class AgentConnection {
     }
   }
 
-  /** Pushes every type that has something to send, in PUSH_ORDER. `changedAt`: when the change being pushed happened. */
-  push(changedAt?: number): void {
+  /** Pushes every type that has something to send, in PUSH_ORDER; whether it sent anything. `changedAt`: when the change being pushed happened. */
+  push(changedAt?: number): boolean {
     // What one pass writes reaches the agent in order. Newer policies queued behind a message
     // still in flight would not: then workloads and endpoints wait for its ACK.
     const policiesQueued = POLICY_TYPES.some((p) => {
       const inflight = this.types.get(p)!.inflight;
       return inflight !== undefined && inflight.version !== this.deps.views.version(this.node, p);
     });
+    let sent = false;
     for (const t of PUSH_ORDER) {
       if (policiesQueued && AFTER_POLICIES.has(t)) continue;
+      const r = this.pushType(t, changedAt);
+      sent ||= r === 'sent';
       // A full state waiting for a slot holds back the types after it: they must not overtake it.
-      if (!this.pushType(t, changedAt)) return;
+      if (r === 'waiting') break;
     }
+    return sent;
   }
 
-  /** Sends what `type` needs, if anything; false when it needs a full state and must wait for a slot. */
-  private pushType(type: ResourceType, changedAt?: number): boolean {
+  /** Sends what `type` needs, if anything; `waiting` when it needs a full state and there is no slot yet. */
+  private pushType(type: ResourceType, changedAt?: number): 'sent' | 'nothing' | 'waiting' {
     const st = this.types.get(type)!;
-    if (this.closed || st.inflight) return true;
+    if (this.closed || st.inflight) return 'nothing';
     const table = this.deps.views.table(type);
     const version = table.version(this.node);
     let upserts: string[];
@@ -169,14 +173,14 @@ export class AgentConnection {
         // The agent already has exactly this set: confirm the version, send nothing.
         upserts = [];
       } else {
-        if (st.nacked?.version === version) return true;
-        if (!this.deps.fullStates.take(this.wake)) return false;
+        if (st.nacked?.version === version) return 'nothing';
+        if (!this.deps.fullStates.take(this.wake)) return 'waiting';
         fullState = true;
         upserts = [...table.names(this.node)].sort();
       }
     } else {
-      if (version === st.acked.version) return true;
-      if (st.nacked?.version === version) return true;
+      if (version === st.acked.version) return 'nothing';
+      if (st.nacked?.version === version) return 'nothing';
       ({ upserts, removals } = table.diff(this.node, st.acked.hashes, st.acked.token));
     }
     const resumed = st.acked === undefined && !fullState;
@@ -199,7 +203,7 @@ export class AgentConnection {
     st.pushes++;
     if (!this.deps.send(msg)) {
       this.settle(st);
-      return true;
+      return 'nothing';
     }
     st.bytes += msg.length;
     this.deps.metrics.pushes.inc({ type });
@@ -208,7 +212,7 @@ export class AgentConnection {
     const event: PushEvent = { node: this.node, type, version, nonce, upserts: upserts.length, removals: removals.length, fullState, bytes: msg.length };
     this.deps.log.debug(event, 'push');
     if (pushChannel.hasSubscribers) pushChannel.publish(event);
-    return true;
+    return 'sent';
   }
 
   /** Ends the type's message in flight: answered, or its stream is gone. */

@@ -36,6 +36,13 @@ export interface XdsServerOptions {
 /** Responses are ConfigMessages encoded by the agent connections (encode.ts). */
 type Call = grpc.ServerDuplexStream<AgentMessage, Buffer>;
 
+/**
+ * How long the first change after a quiet spell waits for the rest of its
+ * events: long enough for a pod's status and its EndpointSlice, which the API
+ * server sends within a few milliseconds, short beside the quiet period.
+ */
+const FIRST_PUSH_MS = 10;
+
 /** An agent sends one Hello, then waits: anything beyond a few messages before its token is checked is not an agent. */
 const MAX_MESSAGES_BEFORE_AUTH = 4;
 
@@ -55,6 +62,7 @@ export class XdsServer {
     this.fullStates = new FullStateBudget(o.maxFullStates ?? 16);
     this.debouncer = new Debouncer((startedAt) => this.pushAll(startedAt), {
       quietMs: o.debounceMs ?? 100,
+      firstMs: FIRST_PUSH_MS,
       maxDelayMs: o.debounceMaxMs ?? 1000,
       now: this.now,
       ...(o.timers ? { timers: o.timers } : {}),
@@ -102,9 +110,12 @@ export class XdsServer {
     this.debouncer.flush();
   }
 
-  private pushAll(startedAt: number): void {
-    if (!this.ready) return;
-    for (const { conn } of this.conns.values()) conn.push(startedAt);
+  /** Pushes what each agent lacks; whether anything was sent. */
+  private pushAll(startedAt: number): boolean {
+    if (!this.ready) return false;
+    let sent = false;
+    for (const { conn } of this.conns.values()) sent = conn.push(startedAt) || sent;
+    return sent;
   }
 
   private handle(call: Call): void {

@@ -142,21 +142,23 @@ describe('FullStateBudget', () => {
 });
 
 describe('Debouncer', () => {
-  const debouncer = (quietMs: number, maxDelayMs: number) => {
+  const debouncer = (quietMs: number, maxDelayMs: number, firstMs = 0, did: () => boolean = () => true) => {
     const timers = manualTimers();
     const runs: number[] = [];
-    const d = new Debouncer((started) => runs.push(started), { quietMs, maxDelayMs, timers, now: () => timers.now });
+    const d = new Debouncer((started) => (runs.push(started), did()), { quietMs, maxDelayMs, firstMs, timers, now: () => timers.now });
     return { timers, runs, d };
   };
 
-  it('runs a change after a quiet spell at once, together with what came in the same turn', () => {
-    const { timers, runs, d } = debouncer(100, 1000);
+  it('runs a change after a quiet spell after firstMs, together with what came meanwhile', () => {
+    const { timers, runs, d } = debouncer(100, 1000, 10);
     timers.advance(500);
     d.trigger();
+    timers.advance(5);
     d.trigger();
-    assert.deepEqual(runs, [], 'not inside the trigger');
-    timers.advance(0);
-    assert.deepEqual(runs, [500], 'one run, on the next turn');
+    timers.advance(4);
+    assert.deepEqual(runs, []);
+    timers.advance(1);
+    assert.deepEqual(runs, [500], 'one run, 10 ms after the first trigger, not 100 ms after the last');
   });
 
   it('coalesces what follows a run into one run after the quiet period', () => {
@@ -174,6 +176,17 @@ describe('Debouncer', () => {
     d.trigger();
     timers.advance(0);
     assert.deepEqual(runs, [0, 10, 260], 'quiet again: at once');
+  });
+
+  it('does not count a run that found nothing to do as the end of a quiet spell', () => {
+    let did = false;
+    const { timers, runs, d } = debouncer(100, 1000, 0, () => did);
+    d.trigger();
+    timers.advance(50);
+    did = true;
+    d.trigger();
+    timers.advance(0);
+    assert.deepEqual(runs, [0, 50], 'the second change went out at once');
   });
 
   it('runs at the latest maxDelay after the first trigger of a steady stream', () => {
