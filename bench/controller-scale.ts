@@ -9,14 +9,16 @@
  * push debounce sees them (GAP_MS=0 makes a back-to-back stream instead,
  * which the debounce coalesces).
  *
- * Three processes, so that the controller's CPU and memory are its own:
+ * Separate processes, so that the controller's CPU and memory are its own:
  * this orchestrator (forks, asks, prints), the controller
- * (controller-scale/controller.ts) and the cluster: API server, store and
- * agents (controller-scale/cluster.ts). Each phase runs a fresh controller
- * and fresh agents against the same cluster, one phase per debounce setting.
+ * (controller-scale/controller.ts), the cluster: API server, store and the
+ * writer of changes (controller-scale/cluster.ts), and AGENT_PROCS processes
+ * of agents (controller-scale/agents.ts), so that 100 agents do not all wait
+ * behind one event loop. Each phase runs a fresh controller and fresh agents
+ * against the same cluster, one phase per debounce setting.
  *
  * Settings (environment): NODES=100 NAMESPACES=100 SERVICES=1000 PODS=2000
- * CHANGES=200 SEED=1 GAP_MS=200 DEBOUNCES=100ms,0ms (AMBIT_PUSH_DEBOUNCE of each phase);
+ * CHANGES=200 SEED=1 GAP_MS=200 AGENT_PROCS=2 DEBOUNCES=100ms,0ms (AMBIT_PUSH_DEBOUNCE of each phase);
  * CPU_PROF=DIR writes a V8 CPU profile of each controller phase there.
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -25,8 +27,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { caller, type Caller } from './controller-scale/ipc.js';
-import type { ChangeKind, Shape, Write } from './controller-scale/shape.js';
+import { caller, clock, type Caller } from './controller-scale/ipc.js';
+import { nodeName, type ChangeKind, type Shape, type Write } from './controller-scale/shape.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const RESULTS = resolve(here, '../../bench/results/controller-scale-latest.json');
@@ -43,7 +45,10 @@ const int = (name: string, fallback: number): number => {
 const shape: Shape = { nodes: int('NODES', 100), namespaces: int('NAMESPACES', 100), services: int('SERVICES', 1000), pods: int('PODS', 2000), seed: int('SEED', 1) };
 const changes = int('CHANGES', 200);
 const gapMs = process.env.GAP_MS === '0' ? 0 : int('GAP_MS', 200);
+const agentProcs = int('AGENT_PROCS', 2);
 const debounces = (process.env.DEBOUNCES ?? '100ms,0ms').split(',').map((s) => s.trim()).filter(Boolean);
+
+type Child = { child: ChildProcess; rpc: Caller };
 
 interface Stats {
   cpuSeconds: number;
@@ -54,7 +59,7 @@ interface Stats {
 interface Report {
   lastAckAt: number;
   messages: number;
-  agents: number;
+  nodes: string[];
 }
 interface Sample {
   kind: ChangeKind;
@@ -80,13 +85,13 @@ const summary = (xs: number[]) => {
 };
 const r1 = (x: number) => Math.round(x * 10) / 10;
 
-function start(module: string, name: string, env: NodeJS.ProcessEnv, execArgv: string[] = []): { child: ChildProcess; rpc: Caller } {
+function start(module: string, name: string, env: NodeJS.ProcessEnv, execArgv: string[] = []): Child {
   const child = fork(resolve(here, module), [], { env: { ...process.env, AMBIT_LOG_LEVEL: process.env.AMBIT_LOG_LEVEL ?? 'warn', ...env }, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return { child, rpc: caller(child, name) };
 }
 
 /** Asks a child to stop, then kills it (by its own PID) if it has not exited in time. */
-async function stop(p: { child: ChildProcess; rpc: Caller } | undefined): Promise<void> {
+async function stop(p: Child | undefined): Promise<void> {
   if (!p || p.child.exitCode !== null || p.child.signalCode !== null) return;
   const exited = once(p.child, 'exit');
   await p.rpc.call('stop', undefined, 10_000).catch(() => undefined);
@@ -95,7 +100,43 @@ async function stop(p: { child: ChildProcess; rpc: Caller } | undefined): Promis
   clearTimeout(timer);
 }
 
-async function phase(cluster: Caller, cfg: { apiUrl: string; token: string; tokens: Record<string, string> }, caDir: string, debounce: string) {
+/** The agents, spread over their processes: each call goes to all of them and the answers are merged. */
+class Fleet {
+  constructor(private readonly procs: Child[]) {}
+
+  /** Starts one agent per node; resolves once all have synced, with when the last one did and what each holds. */
+  async start(address: string, bundlePem: string) {
+    const nodes = Array.from({ length: shape.nodes }, (_, i) => nodeName(i));
+    const parts = await Promise.all(
+      this.procs.map((p, k) =>
+        p.rpc.call<{ lastAckAt: number; messages: number; sizes: Record<string, number[]> }>('start', { address, bundlePem, nodes: nodes.filter((_, i) => i % this.procs.length === k) }, SYNC_TIMEOUT_MS),
+      ),
+    );
+    const types = Object.keys(parts[0]!.sizes);
+    const resourcesPerAgent = Object.fromEntries(
+      types.map((t) => {
+        const all = parts.flatMap((p) => p.sizes[t]!);
+        return [t, { min: Math.min(...all), max: Math.max(...all), mean: all.reduce((s, n) => s + n, 0) / all.length }];
+      }),
+    );
+    return { lastAckAt: Math.max(...parts.map((p) => p.lastAckAt)), messages: parts.reduce((s, p) => s + p.messages, 0), resourcesPerAgent };
+  }
+
+  async report(since: number): Promise<{ lastAckAt: number; messages: number; agents: number }> {
+    const parts = await Promise.all(this.procs.map((p) => p.rpc.call<Report>('report', since)));
+    return { lastAckAt: Math.max(...parts.map((p) => p.lastAckAt)), messages: parts.reduce((s, p) => s + p.messages, 0), agents: parts.reduce((s, p) => s + p.nodes.length, 0) };
+  }
+
+  async cpuSeconds(): Promise<number> {
+    return (await Promise.all(this.procs.map((p) => p.rpc.call<number>('cpuSeconds')))).reduce((a, b) => a + b, 0);
+  }
+
+  async stopAgents(): Promise<void> {
+    await Promise.all(this.procs.map((p) => p.rpc.call('stopAgents').catch(() => undefined)));
+  }
+}
+
+async function phase(cluster: Caller, fleet: Fleet, cfg: { apiUrl: string; token: string; tokens: Record<string, string> }, caDir: string, debounce: string) {
   const ctl = start('controller-scale/controller.js', 'controller', {
     AMBIT_KUBE_SERVER: cfg.apiUrl,
     AMBIT_KUBE_TOKEN: cfg.token,
@@ -112,10 +153,12 @@ async function phase(cluster: Caller, cfg: { apiUrl: string; token: string; toke
     const { grpcPort, counts } = await ctl.rpc.call<{ grpcPort: number; counts: Record<string, number> }>('start', undefined, SYNC_TIMEOUT_MS);
     const modelSyncMs = Date.now() - t;
     const afterModel = await ctl.rpc.call<Stats>('stats');
-    const sync = await cluster.call<{ ms: number; messages: number; resourcesPerAgent: Record<string, { min: number; max: number; mean: number }> }>('agents', `127.0.0.1:${grpcPort}`, SYNC_TIMEOUT_MS);
+    const syncFrom = clock();
+    const synced = await fleet.start(`127.0.0.1:${grpcPort}`, await cluster.call<string>('bundle'));
+    const sync = { ms: synced.lastAckAt - syncFrom, messages: synced.messages, resourcesPerAgent: synced.resourcesPerAgent };
     const { bytes: syncBytes } = await ctl.rpc.call<{ bytes: number }>('agents', { n: shape.nodes, timeoutMs: SYNC_TIMEOUT_MS }, SYNC_TIMEOUT_MS + 1000);
     const afterSync = await ctl.rpc.call<Stats>('stats');
-    const clusterCpuBefore = await cluster.call<number>('cpuSeconds');
+    const clusterCpuBefore = (await cluster.call<number>('cpuSeconds')) + (await fleet.cpuSeconds());
     const samples: Sample[] = [];
     let silent = 0;
     for (let i = 0; i < changes; i++) {
@@ -126,7 +169,7 @@ async function phase(cluster: Caller, cfg: { apiUrl: string; token: string; toke
         { writes: c.writes, timeoutMs: STEP_TIMEOUT_MS },
         STEP_TIMEOUT_MS * 2 + 1000,
       );
-      const r = await cluster.call<Report>('report', c.t0);
+      const r = await fleet.report(c.t0);
       if (r.messages === 0) {
         silent++;
         continue;
@@ -144,7 +187,7 @@ async function phase(cluster: Caller, cfg: { apiUrl: string; token: string; toke
       });
     }
     const afterChanges = await ctl.rpc.call<Stats>('stats');
-    const clusterCpu = (await cluster.call<number>('cpuSeconds')) - clusterCpuBefore;
+    const clusterCpu = (await cluster.call<number>('cpuSeconds')) + (await fleet.cpuSeconds()) - clusterCpuBefore;
     const byKind = Object.fromEntries(
       [...new Set(samples.map((s) => s.kind))].map((k) => {
         const of = samples.filter((s) => s.kind === k);
@@ -163,7 +206,7 @@ async function phase(cluster: Caller, cfg: { apiUrl: string; token: string; toke
         lastPushMs: summary(samples.map((s) => s.lastPushMs)),
         ackReadMs: summary(samples.map((s) => s.ackReadMs)),
         cpuSeconds: afterChanges.cpuSeconds - afterSync.cpuSeconds,
-        /** The other process: API server, store writes and the 100 agents, on the same cores. */
+        /** The other processes: API server, store writes and the agents, on the same cores. */
         clusterCpuSeconds: clusterCpu,
         rssPeakMiB: afterChanges.rssPeakMiB,
         rssEndMiB: afterChanges.rssMiB,
@@ -177,7 +220,7 @@ async function phase(cluster: Caller, cfg: { apiUrl: string; token: string; toke
     };
   } finally {
     // Agents first, so they do not spend the controller's shutdown reconnecting.
-    await cluster.call('stopAgents').catch(() => undefined);
+    await fleet.stopAgents();
     await stop(ctl);
   }
 }
@@ -204,16 +247,19 @@ function print(results: Awaited<ReturnType<typeof phase>>[]): void {
 async function main(): Promise<void> {
   const loadBefore = os.loadavg();
   const caDir = await mkdtemp(join(os.tmpdir(), 'ambit-bench-ctl-'));
-  let cluster: { child: ChildProcess; rpc: Caller } | undefined;
+  let cluster: Child | undefined;
+  const agents: Child[] = [];
   const results: Awaited<ReturnType<typeof phase>>[] = [];
   try {
     cluster = start('controller-scale/cluster.js', 'cluster', {});
+    for (let k = 0; k < agentProcs; k++) agents.push(start('controller-scale/agents.js', `agents-${k}`, {}));
     const cfg = await cluster.rpc.call<{ apiUrl: string; token: string; tokens: Record<string, string> }>('start', shape, SYNC_TIMEOUT_MS);
     for (const d of debounces) {
       console.error(`phase: debounce ${d}`);
-      results.push(await phase(cluster.rpc, cfg, caDir, d));
+      results.push(await phase(cluster.rpc, new Fleet(agents), cfg, caDir, d));
     }
   } finally {
+    await Promise.all(agents.map(stop));
     await stop(cluster);
     await rm(caDir, { recursive: true, force: true });
   }

@@ -12,7 +12,7 @@ import { startController, type RunningController } from '../../controller/app.js
 import { loadControllerConfig } from '../../controller/config.js';
 import type { WatchedKind } from '../../controller/model/index.js';
 import { ACK_CHANNEL, PUSH_CHANNEL, type PushEvent } from '../../controller/xds/index.js';
-import { clock, serve } from './ipc.js';
+import { clock, cpuSeconds, serve } from './ipc.js';
 import type { Write } from './shape.js';
 
 const POLL_MS = 2;
@@ -41,9 +41,8 @@ async function until(what: string, cond: () => boolean, timeoutMs: number): Prom
 }
 
 function stats() {
-  const cpu = process.cpuUsage();
   const mem = process.memoryUsage();
-  const out = { cpuSeconds: (cpu.user + cpu.system) / 1e6, rssMiB: mem.rss / 2 ** 20, rssPeakMiB: Math.max(rssPeak, mem.rss) / 2 ** 20, heapUsedMiB: mem.heapUsed / 2 ** 20 };
+  const out = { cpuSeconds: cpuSeconds(), rssMiB: mem.rss / 2 ** 20, rssPeakMiB: Math.max(rssPeak, mem.rss) / 2 ** 20, heapUsedMiB: mem.heapUsed / 2 ** 20 };
   rssPeak = mem.rss;
   return out;
 }

@@ -10,6 +10,12 @@ import { performance } from 'node:perf_hooks';
 /** Epoch milliseconds with sub-millisecond resolution: comparable across the benchmark's processes. */
 export const clock = (): number => performance.timeOrigin + performance.now();
 
+/** CPU time this process has used, user and system. */
+export function cpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
 interface Request {
   id: number;
   op: string;

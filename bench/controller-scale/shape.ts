@@ -52,6 +52,8 @@ function random(seed: number): () => number {
 
 const pad = (n: number, width = 3) => String(n).padStart(width, '0');
 export const nodeName = (i: number) => `node-${pad(i)}`;
+/** The token each node's agent authenticates with (the controller's AMBIT_AGENT_TOKENS). */
+export const agentToken = (node: string) => `token-${node}`;
 const nsName = (i: number) => `ns-${pad(i)}`;
 /** One namespace in five stays out of the mesh. */
 const meshedAtStart = (i: number) => i % 5 !== 4;
