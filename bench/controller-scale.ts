@@ -156,7 +156,7 @@ async function phase(cluster: Caller, fleet: Fleet, cfg: { apiUrl: string; token
     const syncFrom = clock();
     const synced = await fleet.start(`127.0.0.1:${grpcPort}`, await cluster.call<string>('bundle'));
     const sync = { ms: synced.lastAckAt - syncFrom, messages: synced.messages, resourcesPerAgent: synced.resourcesPerAgent };
-    const { bytes: syncBytes } = await ctl.rpc.call<{ bytes: number }>('agents', { n: shape.nodes, timeoutMs: SYNC_TIMEOUT_MS }, SYNC_TIMEOUT_MS + 1000);
+    const { bytes: syncBytes, byType: syncBytesByType } = await ctl.rpc.call<{ bytes: number; byType: Record<string, number> }>('agents', { n: shape.nodes, timeoutMs: SYNC_TIMEOUT_MS }, SYNC_TIMEOUT_MS + 1000);
     const afterSync = await ctl.rpc.call<Stats>('stats');
     const clusterCpuBefore = (await cluster.call<number>('cpuSeconds')) + (await fleet.cpuSeconds());
     const samples: Sample[] = [];
@@ -197,7 +197,7 @@ async function phase(cluster: Caller, fleet: Fleet, cfg: { apiUrl: string; token
     return {
       debounce,
       model: { counts, syncMs: modelSyncMs, cpuSeconds: afterModel.cpuSeconds, rssPeakMiB: afterModel.rssPeakMiB },
-      agentsSync: { ms: sync.ms, messages: sync.messages, bytes: syncBytes, bytesPerAgent: syncBytes / shape.nodes, resourcesPerAgent: sync.resourcesPerAgent, cpuSeconds: afterSync.cpuSeconds - afterModel.cpuSeconds, rssPeakMiB: afterSync.rssPeakMiB, rssMiB: afterSync.rssMiB },
+      agentsSync: { ms: sync.ms, messages: sync.messages, bytes: syncBytes, bytesPerAgent: syncBytes / shape.nodes, bytesPerAgentByType: Object.fromEntries(Object.entries(syncBytesByType).map(([t, b]) => [t, b / shape.nodes])), resourcesPerAgent: sync.resourcesPerAgent, cpuSeconds: afterSync.cpuSeconds - afterModel.cpuSeconds, rssPeakMiB: afterSync.rssPeakMiB, rssMiB: afterSync.rssMiB },
       changes: {
         measured: samples.length,
         withoutPush: silent,
@@ -241,6 +241,8 @@ function print(results: Awaited<ReturnType<typeof phase>>[]): void {
     }
     console.log(table([kinds[0]!, kinds[0]!.map(() => '---'), ...kinds.slice(1)]));
     console.log(`resources per agent after sync: ${Object.entries(p.agentsSync.resourcesPerAgent).map(([t, v]) => `${t} ${v.min}..${v.max} (mean ${r1(v.mean)})`).join(', ')}`);
+    const perAgent = p.agentsSync.bytesPerAgentByType;
+    console.log(`bytes per agent at sync: ${Object.entries(perAgent).map(([t, b]) => `${t} ${r1(b / 1024)} KiB (${Math.round(b / (p.agentsSync.resourcesPerAgent[t]?.mean || 1))} B each)`).join(', ')}`);
   }
 }
 

@@ -22,9 +22,9 @@ let rssPeak = 0;
 let applied: { at: number; kind: WatchedKind; rv: number }[] = [];
 
 /** When the config server wrote each message (and its size) and read each ACK, since the last settle. */
-let pushes: { at: number; bytes: number }[] = [];
+let pushes: { at: number; type: string; bytes: number }[] = [];
 let acks: number[] = [];
-diagnostics.subscribe(PUSH_CHANNEL, (e) => pushes.push({ at: clock(), bytes: (e as PushEvent).bytes }));
+diagnostics.subscribe(PUSH_CHANNEL, (e) => pushes.push({ at: clock(), type: (e as PushEvent).type, bytes: (e as PushEvent).bytes }));
 diagnostics.subscribe(ACK_CHANNEL, () => acks.push(clock()));
 
 const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage.rss())), 50);
@@ -58,7 +58,9 @@ serve({
   /** Resolves once `n` agents are connected and hold the current config. */
   agents: async ({ n, timeoutMs }: { n: number; timeoutMs: number }) => {
     await until(`${n} agents converged`, () => ctl!.xds.connectedCount === n && ctl!.xds.converged(), timeoutMs);
-    const out = { messages: pushes.length, bytes: pushes.reduce((s, p) => s + p.bytes, 0) };
+    const byType: Record<string, number> = {};
+    for (const p of pushes) byType[p.type] = (byType[p.type] ?? 0) + p.bytes;
+    const out = { messages: pushes.length, bytes: pushes.reduce((s, p) => s + p.bytes, 0), byType };
     [pushes, acks, applied] = [[], [], []];
     return out;
   },
