@@ -19,13 +19,14 @@ import type { NodeViews } from './views.js';
  * Order, so that an agent never holds a workload or an endpoint without the
  * policies that govern it: the policy types go first in every pass, and while
  * a newer policy version waits behind a policy message still in flight, the
- * Workload and Service updates of that agent wait too. When a pod lands on a node, a namespace joins the mesh or a pod becomes an
- * endpoint, the policies that now apply there are in force on the agent
- * before the workload or endpoint they cover. A policy that no longer applies
- * may be dropped before the workload change that ends its reach arrives, which
- * only brings forward the state the model already asks for.
+ * Workload and Service updates of that agent wait too. When a pod lands on a
+ * node, a namespace joins the mesh or a pod becomes an endpoint, the policies
+ * that now apply there are in force on the agent before the workload or
+ * endpoint they cover. A policy that no longer applies may be dropped before
+ * the workload change that ends its reach arrives, which only brings forward
+ * the state the model already asks for.
  */
-export const PUSH_ORDER = ['Node', 'AuthorizationPolicy', 'PeerAuthentication', 'Workload', 'Service'] as const satisfies readonly ResourceType[];
+const PUSH_ORDER = ['Node', 'AuthorizationPolicy', 'PeerAuthentication', 'Workload', 'Service'] as const satisfies readonly ResourceType[];
 const POLICY_TYPES: readonly ResourceType[] = ['AuthorizationPolicy', 'PeerAuthentication'];
 const AFTER_POLICIES: ReadonlySet<ResourceType> = new Set(['Workload', 'Service']);
 

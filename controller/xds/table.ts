@@ -52,7 +52,7 @@ export function canonicalJson(v: unknown): string {
 const sha = (s: string): string => createHash('sha256').update(s).digest('hex').slice(0, 16);
 
 /** The version of a set of (name, hash) pairs. */
-export function setVersion(pairs: Iterable<[string, string]>): string {
+function setVersion(pairs: Iterable<[string, string]>): string {
   return sha(
     [...pairs]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
@@ -218,11 +218,6 @@ export class TypeTable<T extends ResourceType> {
     const out = new Map<string, string>();
     for (const name of this.names(node)) out.set(name, this.entries.get(name)!.hash);
     return out;
-  }
-
-  /** How many resources the table holds, and how many of them go to every agent. */
-  get size(): { total: number; shared: number } {
-    return { total: this.entries.size, shared: this.groups.get(ALL)!.size };
   }
 }
 
