@@ -44,6 +44,7 @@ export interface ControllerConfig {
   certDefaultTtlMs: number;
   certMaxTtlMs: number;
   agentAuth: AgentAuthConfig;
+  /** Bursts of changes are pushed once quiet this long (a lone change at once), but at most `pushDebounceMaxMs` after they began. */
   pushDebounceMs: number;
   pushDebounceMaxMs: number;
   /** Write policy status conditions (off on replicas that are not the writer). */

@@ -1,5 +1,5 @@
 /**
- * Test-only helpers for the controller's tests (not exported from any
+ * Helpers for the controller's tests and its benchmark (not exported from any
  * index): the lab API server on port 0, object builders, and waiting.
  */
 import assert from 'node:assert/strict';

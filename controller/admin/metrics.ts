@@ -5,6 +5,7 @@ export class ControllerMetrics {
   readonly registry = new Registry();
   readonly connectedAgents: Gauge;
   readonly pushes: Counter<'type'>;
+  readonly sentBytes: Counter<'type'>;
   readonly acks: Counter<'type'>;
   readonly nacks: Counter<'type'>;
   /** Push sent -> ACK/NACK received. */
@@ -23,6 +24,7 @@ export class ControllerMetrics {
     const registers = [this.registry];
     this.connectedAgents = new Gauge({ name: 'ambit_xds_connected_agents', help: 'Node agents with an open config stream', registers });
     this.pushes = new Counter({ name: 'ambit_xds_pushes_total', help: 'Config messages sent to agents', labelNames: ['type'], registers });
+    this.sentBytes = new Counter({ name: 'ambit_xds_sent_bytes_total', help: 'Bytes of config messages sent to agents (protobuf, before gRPC and TLS framing)', labelNames: ['type'], registers });
     this.acks = new Counter({ name: 'ambit_xds_acks_total', help: 'Config messages agents applied', labelNames: ['type'], registers });
     this.nacks = new Counter({ name: 'ambit_xds_nacks_total', help: 'Config messages agents rejected', labelNames: ['type'], registers });
     this.pushAckSeconds = new Histogram({

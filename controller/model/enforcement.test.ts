@@ -43,6 +43,9 @@ class FakeView implements EnforcementView {
   workloadsByUid(): ReadonlyMap<string, Workload> {
     return new Map(this.workloads.map((w) => [w.uid, w]));
   }
+  workloadsIn(namespace: string): readonly Workload[] {
+    return this.workloads.filter((w) => w.namespace === namespace);
+  }
   pushedService(namespace: string, name: string): Service | undefined {
     return this.services.find((s) => s.namespace === namespace && s.name === name);
   }

@@ -24,6 +24,8 @@ export interface EnforcementView {
   readonly rootNamespace: string;
   /** Live workloads, as pushed, by uid. */
   workloadsByUid(): ReadonlyMap<string, Workload>;
+  /** The live workloads of one namespace. */
+  workloadsIn(namespace: string): readonly Workload[];
   /** A Service as pushed (with its endpoints), if it exists. */
   pushedService(namespace: string, name: string): Service | undefined;
   namespaceInMesh(namespace: string): boolean;
@@ -90,7 +92,7 @@ function workloadPart(view: EnforcementView, p: CompiledAuthorizationPolicy): Pa
     };
   }
   if (!view.namespaceInMesh(p.namespace)) return { enforcer: undefined, gaps: false, text: notInMesh(p.namespace) };
-  const covered = [...view.workloadsByUid().values()].filter((w) => coversWorkload(p, w));
+  const covered = view.workloadsIn(p.namespace).filter((w) => coversWorkload(p, w));
   const meshed = covered.filter((w) => w.meshed).map((w) => w.name);
   const outside = covered.filter((w) => !w.meshed).map((w) => w.name);
   const labels = Object.entries(p.selector?.matchLabels ?? {})

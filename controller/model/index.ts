@@ -2,5 +2,6 @@
 export { MeshModel, type ModelChange, type ModelOptions } from './model.js';
 export { WATCHED_KINDS, type PolicyKind, type WatchedKind } from './kinds.js';
 export { compileAuthorizationPolicy, compilePeerAuthentication, formatFieldErrors, type RawObject } from './policies.js';
+export { SCOPE_INPUTS, sameScope, type Scope } from './scope.js';
 export { startModelSources, type ModelSources } from './sources.js';
 export { StatusReconciler, desiredConditions, kubeStatusPatcher, type Condition, type StatusPatcher } from './status.js';

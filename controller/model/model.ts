@@ -14,6 +14,7 @@ import {
   type PolicyBook,
   type RawObject,
 } from './policies.js';
+import { Placement, type Scope } from './scope.js';
 import { SERVICE_NAME_LABEL, toService } from './services.js';
 import { DEFAULT_LOAD_BALANCER, bindTrafficPolicies, type CompiledTrafficPolicy, type TrafficPolicyBinding } from './traffic-policies.js';
 import { isLiveWorkloadPod, podServiceAccount, serviceWaypoint, toWorkload, type WaypointFor, type WaypointLookup } from './workloads.js';
@@ -43,9 +44,19 @@ export interface ModelChange {
 
 type Listener = (change: ModelChange) => void;
 
+/**
+ * The pushed resources of one type, kept up to date by rebuilding only the
+ * source objects a change touched, so a resource nothing touched stays the
+ * same object (the config server hashes and encodes only new objects).
+ */
 interface Built<T extends ResourceType> {
+  /** The type generation `map` reflects. */
   gen: number;
-  map: ReadonlyMap<string, ResourceMap[T]>;
+  map: Map<string, ResourceMap[T]>;
+  /** Source object key (a pod's `<namespace>/<name>`, a policy's key...) -> the name of the resource built from it. */
+  names: Map<string, string>;
+  /** Source keys to rebuild, or all of them. */
+  dirty: Set<string> | 'all';
 }
 
 const keyOf = (obj: { metadata?: { name?: string; namespace?: string } }): string | undefined => {
@@ -69,10 +80,15 @@ export class MeshModel implements EnforcementView {
   readonly authorizationPolicies: PolicyBook<CompiledAuthorizationPolicy>;
   readonly peerAuthentications: PolicyBook<ResourceMap['PeerAuthentication']>;
   readonly trafficPolicies: PolicyBook<CompiledTrafficPolicy>;
+  /** The EndpointSlices of each Service (`<namespace>/<service>`), by slice key. */
+  private readonly slicesByService = new Map<string, Map<string, V1EndpointSlice>>();
   private binding: { gen: number; value: TrafficPolicyBinding } | undefined;
+  private placement: { gens: string; value: Placement } | undefined;
   private readonly typeGens = Object.fromEntries(RESOURCE_TYPES.map((t) => [t, 1])) as Record<ResourceType, number>;
-  private readonly built: { [T in ResourceType]?: Built<T> } = {};
+  private readonly built = Object.fromEntries(RESOURCE_TYPES.map((t) => [t, { gen: 0, map: new Map(), names: new Map(), dirty: 'all' }])) as { [T in ResourceType]: Built<T> };
   private readonly listeners = new Set<Listener>();
+  /** The resourceVersion of the last event applied, per kind: how far the model has read each watch. */
+  private readonly observed = new Map<WatchedKind, string>();
   private gen = 0;
 
   constructor(opts: ModelOptions) {
@@ -87,6 +103,11 @@ export class MeshModel implements EnforcementView {
   /** Bumped on every applied change. */
   get generation(): number {
     return this.gen;
+  }
+
+  /** The resourceVersion of the last `kind` event applied (opaque, as the API server gave it). */
+  observedResourceVersion(kind: WatchedKind): string | undefined {
+    return this.observed.get(kind);
   }
 
   /** Bumped when a change may have altered the resources of `type`. */
@@ -105,32 +126,47 @@ export class MeshModel implements EnforcementView {
     const key = keyOf(obj);
     if (!key) return;
     const del = event === 'delete';
+    const rv = obj.metadata?.resourceVersion;
+    if (rv) this.observed.set(kind, rv);
+    const namespace = obj.metadata?.namespace ?? '';
     switch (kind) {
       case 'Namespace':
         put(this.namespaces, key, obj as V1Namespace, del);
+        // Mesh membership and the namespace waypoint of its pods and Services, and so which policy targets the agents enforce.
+        this.touchNamespace(key, ['Workload', 'Service', 'AuthorizationPolicy']);
         break;
       case 'Pod':
         this.applyPod(key, obj as V1Pod, del);
+        this.touch('Workload', [key]);
         break;
       case 'Service':
         put(this.services, key, obj as V1Service, del);
+        this.touch('Service', [key]);
+        this.touchNamespace(namespace, ['AuthorizationPolicy']);
         break;
       case 'EndpointSlice':
-        put(this.slices, key, obj as V1EndpointSlice, del);
+        this.applySlice(key, obj as V1EndpointSlice, del);
         break;
       case 'ServiceAccount':
         put(this.serviceAccounts, key, obj, del);
         break;
       case 'Node':
         put(this.nodes, key, obj as V1Node, del);
+        this.touch('Node', [key]);
         break;
       case 'Waypoint':
         put(this.waypoints, key, obj, del);
+        this.touchNamespace(namespace, ['Workload', 'Service', 'AuthorizationPolicy']);
         break;
       case 'AuthorizationPolicy':
       case 'PeerAuthentication':
-      case 'TrafficPolicy':
         this.applyPolicy(kind, key, obj, del);
+        this.touch(kind, [key]);
+        break;
+      case 'TrafficPolicy':
+        // Its targets are Services of its own namespace; which policy holds a Service can move between them.
+        this.applyPolicy(kind, key, obj, del);
+        this.touchNamespace(namespace, ['Service']);
         break;
     }
     this.gen++;
@@ -156,6 +192,51 @@ export class MeshModel implements EnforcementView {
       let set = this.podsByNode.get(node);
       if (!set) this.podsByNode.set(node, (set = new Set()));
       set.add(key);
+    }
+  }
+
+  private applySlice(key: string, slice: V1EndpointSlice, del: boolean): void {
+    const serviceOf = (s: V1EndpointSlice | undefined) => {
+      const svc = s?.metadata?.labels?.[SERVICE_NAME_LABEL];
+      return svc ? `${s!.metadata?.namespace ?? 'default'}/${svc}` : undefined;
+    };
+    const before = serviceOf(this.slices.get(key));
+    put(this.slices, key, slice, del);
+    const after = del ? undefined : serviceOf(slice);
+    if (before) this.slicesByService.get(before)?.delete(key);
+    if (after) {
+      let slices = this.slicesByService.get(after);
+      if (!slices) this.slicesByService.set(after, (slices = new Map()));
+      slices.set(key, slice);
+    }
+    this.touch('Service', [before, after].filter((k): k is string => k !== undefined));
+  }
+
+  /** Marks source objects of `type` to be rebuilt. */
+  private touch(type: ResourceType, keys: Iterable<string>): void {
+    const dirty = this.built[type].dirty;
+    if (dirty === 'all') return;
+    for (const k of keys) dirty.add(k);
+  }
+
+  /** Marks every source object of `types` in `namespace` to be rebuilt. */
+  private touchNamespace(namespace: string, types: readonly ResourceType[]): void {
+    for (const t of types) this.touch(t, [...this.sourceKeys(t)].filter((k) => k.startsWith(`${namespace}/`)));
+  }
+
+  /** The keys of the source objects resources of `type` are built from. */
+  private sourceKeys(type: ResourceType): Iterable<string> {
+    switch (type) {
+      case 'Node':
+        return this.nodes.keys();
+      case 'Workload':
+        return this.pods.keys();
+      case 'Service':
+        return this.services.keys();
+      case 'AuthorizationPolicy':
+        return this.authorizationPolicies.keys();
+      case 'PeerAuthentication':
+        return this.peerAuthentications.keys();
     }
   }
 
@@ -190,59 +271,72 @@ export class MeshModel implements EnforcementView {
 
   // ---- the pushed resources ----
 
-  /** The current resources of `type`, by resource name. Rebuilt only when a change dirtied the type. */
+  /**
+   * The current resources of `type`, by resource name: a live map, patched in
+   * place when a change touched the type (read it, do not keep it across
+   * changes). A resource whose source objects no change touched stays the
+   * same object.
+   */
   resources<T extends ResourceType>(type: T): ReadonlyMap<string, ResourceMap[T]> {
-    const cached = this.built[type] as Built<T> | undefined;
-    if (cached && cached.gen === this.typeGens[type]) return cached.map;
-    const map = this.build(type);
-    (this.built as Record<string, Built<T>>)[type] = { gen: this.typeGens[type], map };
-    return map;
+    const b = this.built[type] as Built<T>;
+    if (b.gen === this.typeGens[type]) return b.map;
+    const keys = b.dirty === 'all' ? new Set([...b.names.keys(), ...this.sourceKeys(type)]) : b.dirty;
+    b.dirty = new Set();
+    for (const key of keys) {
+      const old = b.names.get(key);
+      if (old !== undefined) {
+        b.map.delete(old);
+        b.names.delete(key);
+      }
+      const r = this.buildOne(type, key);
+      if (!r) continue;
+      const name = resourceName(type, r);
+      b.map.set(name, r);
+      b.names.set(key, name);
+    }
+    b.gen = this.typeGens[type];
+    return b.map;
   }
 
-  private build<T extends ResourceType>(type: T): Map<string, ResourceMap[T]> {
-    const out = new Map<string, ResourceMap[T]>();
-    const add = (r: ResourceMap[T]): void => {
-      out.set(resourceName(type, r), r);
-    };
+  /** The resource built from one source object, if it yields one. */
+  private buildOne<T extends ResourceType>(type: T, key: string): ResourceMap[T] | undefined {
     switch (type) {
-      case 'Node':
-        for (const node of this.nodes.values()) {
-          const ip = node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
-          if (node.metadata?.name && ip) add({ name: node.metadata.name, ip } as ResourceMap[T]);
-        }
-        break;
-      case 'Workload':
-        for (const pod of this.pods.values()) {
-          const w = toWorkload(pod, this.namespaces.get(pod.metadata?.namespace ?? ''), this.trustDomain, this.waypointLookup);
-          if (w) add(w as ResourceMap[T]);
-        }
-        break;
-      case 'Service': {
-        const byService = new Map<string, V1EndpointSlice[]>();
-        for (const s of this.slices.values()) {
-          const svc = s.metadata?.labels?.[SERVICE_NAME_LABEL];
-          if (!svc) continue;
-          const k = `${s.metadata?.namespace ?? 'default'}/${svc}`;
-          byService.set(k, [...(byService.get(k) ?? []), s]);
-        }
-        const sorted = (list: V1EndpointSlice[]) => list.sort((a, b) => (a.metadata!.name! < b.metadata!.name! ? -1 : 1));
-        const { inForce } = this.trafficPolicyBinding();
-        const podUid = (ns: string, name: string) => this.pods.get(`${ns}/${name}`)?.metadata?.uid;
-        for (const [k, svc] of this.services) {
-          const lb = inForce.get(k)?.loadBalancer ?? DEFAULT_LOAD_BALANCER;
-          const r = toService(svc, sorted(byService.get(k) ?? []), this.namespaces.get(svc.metadata?.namespace ?? ''), this.waypointLookup, podUid, lb);
-          if (r) add(r as ResourceMap[T]);
-        }
-        break;
+      case 'Node': {
+        const node = this.nodes.get(key);
+        const ip = node?.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
+        return node?.metadata?.name && ip ? ({ name: node.metadata.name, ip } as ResourceMap[T]) : undefined;
       }
-      case 'AuthorizationPolicy':
-        for (const p of this.authorizationPolicies.enforced().values()) add({ ...p, nodeAgentServices: nodeAgentServices(this, p) } as ResourceMap[T]);
-        break;
+      case 'Workload': {
+        const pod = this.pods.get(key);
+        return pod && (toWorkload(pod, this.namespaces.get(pod.metadata?.namespace ?? ''), this.trustDomain, this.waypointLookup) as ResourceMap[T] | undefined);
+      }
+      case 'Service': {
+        const svc = this.services.get(key);
+        if (!svc) return undefined;
+        const slices = [...(this.slicesByService.get(key)?.values() ?? [])].sort((a, b) => (a.metadata!.name! < b.metadata!.name! ? -1 : 1));
+        const lb = this.trafficPolicyBinding().inForce.get(key)?.loadBalancer ?? DEFAULT_LOAD_BALANCER;
+        const podUid = (ns: string, name: string) => this.pods.get(`${ns}/${name}`)?.metadata?.uid;
+        return toService(svc, slices, this.namespaces.get(svc.metadata?.namespace ?? ''), this.waypointLookup, podUid, lb) as ResourceMap[T] | undefined;
+      }
+      case 'AuthorizationPolicy': {
+        const p = this.authorizationPolicies.enforcedOf(key);
+        return p && ({ ...p, nodeAgentServices: nodeAgentServices(this, p) } as ResourceMap[T]);
+      }
       case 'PeerAuthentication':
-        for (const p of this.peerAuthentications.enforced().values()) add(p as ResourceMap[T]);
-        break;
+        return this.peerAuthentications.enforcedOf(key) as ResourceMap[T] | undefined;
     }
-    return out;
+    return undefined;
+  }
+
+  /** Which node agents need `r` (scope.ts). */
+  scopeOf<T extends ResourceType>(type: T, r: ResourceMap[T]): Scope {
+    return this.currentPlacement().scopeOf(type, r);
+  }
+
+  private currentPlacement(): Placement {
+    const gens = `${this.typeGens.Workload}/${this.typeGens.Service}`;
+    if (this.placement?.gens !== gens) this.placement = { gens, value: new Placement(this.resources('Workload'), this.resources('Service')) };
+    return this.placement.value;
   }
 
   private readonly waypointLookup: WaypointLookup = (namespace, name) => {
@@ -293,6 +387,10 @@ export class MeshModel implements EnforcementView {
 
   workloadsByUid(): ReadonlyMap<string, Workload> {
     return this.resources('Workload');
+  }
+
+  workloadsIn(namespace: string): readonly Workload[] {
+    return this.currentPlacement().workloadsIn(namespace);
   }
 
   pushedService(namespace: string, name: string): Service | undefined {
@@ -346,6 +444,7 @@ export class MeshModel implements EnforcementView {
       trustDomain: this.trustDomain,
       rootNamespace: this.rootNamespace,
       counts: this.counts(),
+      observedResourceVersions: Object.fromEntries(this.observed),
       nodes: [...this.nodes.keys()].sort(),
       resources: Object.fromEntries(RESOURCE_TYPES.map((t) => [t, [...this.resources(t).values()]])),
       rejected: {

@@ -149,6 +149,16 @@ export class PolicyBook<C> {
     return out;
   }
 
+  /** The enforced (last good) version of one policy. */
+  enforcedOf(key: string): C | undefined {
+    return this.entries.get(key)?.good?.compiled;
+  }
+
+  /** The keys of every policy, enforced or not. */
+  keys(): IterableIterator<string> {
+    return this.entries.keys();
+  }
+
   entriesList(): [string, PolicyEntry<C>][] {
     return [...this.entries];
   }

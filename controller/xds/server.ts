@@ -1,15 +1,16 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../../lib/log.js';
 import { bearerToken } from '../../lib/xds/auth.js';
-import { loadAmbitProtos } from '../../lib/xds/proto.js';
 import type { Timers } from '../../lib/xds/timers.js';
-import type { AgentMessage, ConfigMessage } from '../../lib/xds/types.js';
+import type { AgentMessage } from '../../lib/xds/types.js';
 import type { ControllerMetrics } from '../admin/metrics.js';
 import type { AgentIdentity, Authenticator } from '../auth/authenticator.js';
 import type { MeshModel } from '../model/model.js';
 import { AgentConnection } from './agent.js';
 import { Debouncer } from './debounce.js';
-import { SnapshotCache } from './snapshot.js';
+import { preEncodedMeshConfig } from './encode.js';
+import { FullStateBudget } from './full-states.js';
+import { NodeViews } from './views.js';
 
 /**
  * The MeshConfig service: authenticates each agent stream, holds one
@@ -22,21 +23,32 @@ export interface XdsServerOptions {
   authenticator: Authenticator;
   metrics: ControllerMetrics;
   log: Logger;
-  /** Quiet period before a push. Default 100 ms. */
+  /** How long a burst of changes must be quiet before it is pushed; a change after a quiet spell goes out at once (debounce.ts). Default 100 ms. */
   debounceMs?: number;
   /** Longest a burst of changes delays a push. Default 1 s. */
   debounceMaxMs?: number;
+  /** Full states in flight at once, across agents (full-states.ts). Default 16. */
+  maxFullStates?: number;
   timers?: Timers;
   now?: () => number;
 }
 
-type Call = grpc.ServerDuplexStream<AgentMessage, ConfigMessage>;
+/** Responses are ConfigMessages encoded by the agent connections (encode.ts). */
+type Call = grpc.ServerDuplexStream<AgentMessage, Buffer>;
+
+/**
+ * How long the first change after a quiet spell waits for the rest of its
+ * events: long enough for a pod's status and its EndpointSlice, which the API
+ * server sends within a few milliseconds, short beside the quiet period.
+ */
+const FIRST_PUSH_MS = 10;
 
 /** An agent sends one Hello, then waits: anything beyond a few messages before its token is checked is not an agent. */
 const MAX_MESSAGES_BEFORE_AUTH = 4;
 
 export class XdsServer {
-  readonly snapshots: SnapshotCache;
+  readonly views: NodeViews;
+  private readonly fullStates: FullStateBudget;
   private readonly conns = new Map<string, { conn: AgentConnection; call: Call }>();
   private readonly debouncer: Debouncer;
   private readonly unsubscribe: () => void;
@@ -46,9 +58,11 @@ export class XdsServer {
 
   constructor(private readonly o: XdsServerOptions) {
     this.now = o.now ?? Date.now;
-    this.snapshots = new SnapshotCache(o.model);
+    this.views = new NodeViews(o.model);
+    this.fullStates = new FullStateBudget(o.maxFullStates ?? 16);
     this.debouncer = new Debouncer((startedAt) => this.pushAll(startedAt), {
       quietMs: o.debounceMs ?? 100,
+      firstMs: FIRST_PUSH_MS,
       maxDelayMs: o.debounceMaxMs ?? 1000,
       now: this.now,
       ...(o.timers ? { timers: o.timers } : {}),
@@ -59,7 +73,7 @@ export class XdsServer {
   }
 
   register(server: grpc.Server): void {
-    server.addService(loadAmbitProtos().meshConfig, { Stream: (call: Call) => this.handle(call) });
+    server.addService(preEncodedMeshConfig(), { Stream: (call: Call) => this.handle(call) });
   }
 
   get connectedCount(): number {
@@ -80,14 +94,28 @@ export class XdsServer {
     return this.ready;
   }
 
+  /**
+   * Whether every connected agent holds the model's current config: the model
+   * is synced, no push waits in the debounce, and every agent has acknowledged
+   * (or rejected) the current version of every type.
+   */
+  converged(): boolean {
+    if (!this.ready || this.debouncer.pending) return false;
+    for (const { conn } of this.conns.values()) if (!conn.upToDate()) return false;
+    return true;
+  }
+
   /** Pushes pending changes now instead of after the debounce. */
   flush(): void {
     this.debouncer.flush();
   }
 
-  private pushAll(startedAt: number): void {
-    if (!this.ready) return;
-    for (const { conn } of this.conns.values()) conn.push(startedAt);
+  /** Pushes what each agent lacks; whether anything was sent. */
+  private pushAll(startedAt: number): boolean {
+    if (!this.ready) return false;
+    let sent = false;
+    for (const { conn } of this.conns.values()) sent = conn.push(startedAt) || sent;
+    return sent;
   }
 
   private handle(call: Call): void {
@@ -133,7 +161,8 @@ export class XdsServer {
           prev.call.emit('error', { code: grpc.status.ABORTED, details: 'replaced by a newer stream from the same node' });
         }
         conn = new AgentConnection(msg.hello, identity!.subject, peer, {
-          snapshots: this.snapshots,
+          views: this.views,
+          fullStates: this.fullStates,
           metrics: this.o.metrics,
           log,
           now: this.now,

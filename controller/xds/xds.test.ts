@@ -130,9 +130,10 @@ describe('config stream (controller <-> agent client, lab API server)', () => {
     const metrics = await (await fetch(`http://127.0.0.1:${ctl.adminPort}/metrics`)).text();
     assert.match(metrics, /ambit_xds_nacks_total\{type="Service"\} 1/);
 
-    // An unrelated change is pushed (PeerAuthentication goes after Service on the stream), the NACKed Service version is not.
-    lab.store.create('peerauthentications', peerAuthentication('permissive-db', { selector: { matchLabels: { app: 'db' } }, mtls: { mode: 'PERMISSIVE' } }, 'shop'));
-    await until('the unrelated change', () => a.state.PeerAuthentication.has('shop/permissive-db'));
+    // An unrelated change is pushed, the NACKed Service version is not: once everything else is acknowledged, the controller is done.
+    lab.store.create('peerauthentications', peerAuthentication('permissive-web', { selector: { matchLabels: { app: 'web' } }, mtls: { mode: 'PERMISSIVE' } }, 'shop'));
+    await until('the unrelated change', () => a.state.PeerAuthentication.has('shop/permissive-web'));
+    await until('the controller converged', () => ctl.xds.converged());
     assert.equal(a.updates.filter((u) => u.type === 'Service').length, nackedServiceUpdates, 'the rejected version was not sent again');
 
     // The model changes again: the next push carries the rejected change with the new one.

@@ -62,7 +62,7 @@ export type PortMtls = PortMtls__Output;
 /** Resource name: `<namespace>/<name>`. */
 export type PeerAuthentication = PeerAuthentication__Output;
 
-/** The resource types, in the order the controller pushes them (referenced before referencing). */
+/** The resource types. The controller pushes them in its own order (controller/xds/agent.ts: the policies before the workloads and Services they cover). */
 export const RESOURCE_TYPES = ['Node', 'Workload', 'Service', 'AuthorizationPolicy', 'PeerAuthentication'] as const;
 export type ResourceType = (typeof RESOURCE_TYPES)[number];
 

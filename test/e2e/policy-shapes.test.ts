@@ -4,7 +4,8 @@ import { adminGet, applyText, eventually, fixture, LabHarness, requireRoot, type
 
 /**
  * Every policy shape the CRDs accept, against real traffic from real pods:
- * each case applies a policy, waits until both node agents hold it, checks
+ * each case applies a policy, waits until the node agents of the nodes where
+ * it can apply hold it (the controller sends it nowhere else), checks
  * the status conditions, and then checks that connections are allowed and
  * refused exactly as the `Enforced` condition claims — from meshed clients
  * (mutual TLS, same node and across the fabric) and from a client outside the
@@ -76,15 +77,17 @@ describe('policy shapes against real traffic', { timeout: 900_000 }, () => {
   const DUMP_KEY: Record<Kind, string> = { AuthorizationPolicy: 'authorizationPolicies', PeerAuthentication: 'peerAuthentications' };
   const PLURAL: Record<Kind, string> = { AuthorizationPolicy: 'authorizationpolicies.ambit.dev', PeerAuthentication: 'peerauthentications.ambit.dev' };
 
-  /** Whether both node agents have (or no longer have) a policy, as `JSON.stringify` of what they hold. */
-  const agentsHold = async (kind: Kind, ns: string, name: string): Promise<string[]> =>
-    Promise.all(
-      st.components
-        .filter((c) => c.kind === 'node-agent')
-        .map(async (c) => {
-          const dump = JSON.parse(await adminGet(lab, c.admin, '/config_dump')) as { model: Record<string, { namespace: string; name: string }[]> };
-          return JSON.stringify(dump.model[DUMP_KEY[kind]]!.find((p) => p.namespace === ns && p.name === name) ?? null);
-        }),
+  /** What each node agent holds of a policy, by node: `JSON.stringify` of it, `null` when nothing. */
+  const agentsHold = async (kind: Kind, ns: string, name: string): Promise<Map<string, string>> =>
+    new Map(
+      await Promise.all(
+        st.components
+          .filter((c) => c.kind === 'node-agent')
+          .map(async (c): Promise<[string, string]> => {
+            const dump = JSON.parse(await adminGet(lab, c.admin, '/config_dump')) as { model: Record<string, { namespace: string; name: string }[]> };
+            return [c.node!, JSON.stringify(dump.model[DUMP_KEY[kind]]!.find((p) => p.namespace === ns && p.name === name) ?? null)];
+          }),
+      ),
     );
 
   interface Condition {
@@ -109,21 +112,32 @@ describe('policy shapes against real traffic', { timeout: 900_000 }, () => {
     return last!;
   };
 
-  /** Applies a policy, waits until both node agents hold this version, runs `body`, and removes the policy again. */
-  async function withPolicy(kind: Kind, ns: string, name: string, spec: string, body: () => Promise<void>): Promise<void> {
+  /**
+   * Applies a policy, waits until the agents of `nodes` (default: both) hold this version, runs
+   * `body`, checks that no other agent was sent it (a policy goes only to the nodes where it can
+   * apply: ARCHITECTURE.md, "What each agent receives"), and removes the policy again.
+   */
+  async function withPolicy(kind: Kind, ns: string, name: string, spec: string, body: () => Promise<void>, nodes?: string[]): Promise<void> {
     const manifest = `apiVersion: ambit.dev/v1alpha1\nkind: ${kind}\nmetadata: { name: ${name}, namespace: ${ns} }\n`;
     const before = await agentsHold(kind, ns, name);
+    const holders = nodes ?? [...before.keys()];
     await applyText(lab, `${manifest}spec:\n${spec}`);
-    assert.ok(await eventually(async () => (await agentsHold(kind, ns, name)).every((h, i) => h !== 'null' && h !== before[i]), 80), `both node agents hold ${kind} ${ns}/${name}`);
+    const held = async () => {
+      const now = await agentsHold(kind, ns, name);
+      return holders.every((n) => now.get(n) !== 'null' && now.get(n) !== before.get(n));
+    };
+    assert.ok(await eventually(held, 80), `the node agents of ${holders.join(', ')} hold ${kind} ${ns}/${name}`);
     try {
       await body();
+      const now = await agentsHold(kind, ns, name);
+      assert.deepEqual([...now].filter(([n, h]) => !holders.includes(n) && h !== 'null'), [], `${kind} ${ns}/${name} only on ${holders.join(', ') || 'no node'}`);
     } finally {
       await applyText(lab, manifest, 'delete');
-      assert.ok(await eventually(async () => (await agentsHold(kind, ns, name)).every((h) => h === 'null'), 80), `both node agents dropped ${kind} ${ns}/${name}`);
+      assert.ok(await eventually(async () => [...(await agentsHold(kind, ns, name)).values()].every((h) => h === 'null'), 80), `every node agent dropped ${kind} ${ns}/${name}`);
     }
   }
 
-  const authz = (ns: string, name: string, spec: string, body: () => Promise<void>) => withPolicy('AuthorizationPolicy', ns, name, spec, body);
+  const authz = (ns: string, name: string, spec: string, body: () => Promise<void>, nodes?: string[]) => withPolicy('AuthorizationPolicy', ns, name, spec, body, nodes);
 
   // ---- the shapes ----
 
@@ -162,6 +176,7 @@ describe('policy shapes against real traffic', { timeout: 900_000 }, () => {
   });
 
   it('targetRefs Waypoint: no waypoint runs, so it is enforced nowhere and its status says so plainly', async () => {
+    // A Waypoint target is that waypoint's alone: no node agent is sent the policy.
     await authz('shapes', 'deny-at-waypoint', '  targetRefs: [{ kind: Waypoint, name: wp }]\n  action: DENY\n  rules: [{}]\n', async () => {
       const missing = await condition('AuthorizationPolicy', 'shapes', 'deny-at-waypoint', 'Enforced');
       assert.deepEqual([missing.status, missing.reason], ['False', 'NotEnforced']);
@@ -177,7 +192,7 @@ describe('policy shapes against real traffic', { timeout: 900_000 }, () => {
       } finally {
         await applyText(lab, waypoint, 'delete');
       }
-    });
+    }, []);
   });
 
   it('selector: the agents of the matching pods enforce it on every port', async () => {
@@ -213,12 +228,14 @@ describe('policy shapes against real traffic', { timeout: 900_000 }, () => {
   });
 
   it('a policy in a namespace outside the mesh: enforced nowhere, and its status says so', async () => {
+    // Sent to the node of the namespace's one pod, where it would apply once the namespace joins the mesh.
+    const outsiderNode = st.pods.find((p) => p.namespace === 'outside' && p.name === 'outsider')!.node;
     await authz('outside', 'deny-all', '  action: DENY\n  rules: [{}]\n', async () => {
       const c = await condition('AuthorizationPolicy', 'outside', 'deny-all', 'Enforced');
       assert.deepEqual([c.status, c.reason], ['False', 'NotEnforced']);
       assert.match(c.message, /^Namespace outside is not in the mesh/);
       await expectTraffic('shapes/client', { allowed: [at('outside/outsider', 8080), at('outside/outsider', 9090)] });
-    });
+    }, [outsiderNode]);
   });
 
   it('portLevelMtls: a STRICT port refuses plaintext from outside the mesh while a PERMISSIVE one admits it', async () => {
