@@ -46,10 +46,14 @@ const FIRST_PUSH_MS = 10;
 /** An agent sends one Hello, then waits: anything beyond a few messages before its token is checked is not an agent. */
 const MAX_MESSAGES_BEFORE_AUTH = 4;
 
+/** Streams one node may hold at once: its agent, and the successor a rolling update starts beside it. */
+const MAX_STREAMS_PER_NODE = 2;
+
 export class XdsServer {
   readonly views: NodeViews;
   private readonly fullStates: FullStateBudget;
-  private readonly conns = new Map<string, { conn: AgentConnection; call: Call }>();
+  /** Every agent stream, by its connection (a node has one, two during a rolling update). */
+  private readonly conns = new Map<AgentConnection, { call: Call }>();
   private readonly debouncer: Debouncer;
   private readonly unsubscribe: () => void;
   private readonly now: () => number;
@@ -101,7 +105,7 @@ export class XdsServer {
    */
   converged(): boolean {
     if (!this.ready || this.debouncer.pending) return false;
-    for (const { conn } of this.conns.values()) if (!conn.upToDate()) return false;
+    for (const conn of this.conns.keys()) if (!conn.upToDate()) return false;
     return true;
   }
 
@@ -114,7 +118,7 @@ export class XdsServer {
   private pushAll(startedAt: number): boolean {
     if (!this.ready) return false;
     let sent = false;
-    for (const { conn } of this.conns.values()) sent = conn.push(startedAt) || sent;
+    for (const conn of this.conns.keys()) sent = conn.push(startedAt) || sent;
     return sent;
   }
 
@@ -131,9 +135,7 @@ export class XdsServer {
       done = true;
       if (conn) {
         conn.close();
-        const cur = this.conns.get(conn.node);
-        if (cur?.conn === conn) {
-          this.conns.delete(conn.node);
+        if (this.conns.delete(conn)) {
           this.o.metrics.connectedAgents.set(this.conns.size);
           log.info({ node: conn.node, peer }, 'agent disconnected');
         }
@@ -154,11 +156,14 @@ export class XdsServer {
         if (node !== identity!.node) {
           return refuse(grpc.status.PERMISSION_DENIED, 'wrong_node', `authenticated as node ${identity!.node} (${identity!.subject}); an agent may only subscribe as its own node, not ${JSON.stringify(node)}`);
         }
-        const prev = this.conns.get(node);
-        if (prev) {
-          log.info({ node, oldPeer: prev.conn.peer, peer }, 'a newer stream from the same node replaces the old one');
-          prev.conn.close();
-          prev.call.emit('error', { code: grpc.status.ABORTED, details: 'replaced by a newer stream from the same node' });
+        // Two agents of one node are normal for a moment (a rolling update starts the new one
+        // first); more means an old stream that died without a word: the oldest goes.
+        const same = [...this.conns.entries()].filter(([c]) => c.node === node);
+        for (const [old, { call: oldCall }] of same.slice(0, Math.max(0, same.length - (MAX_STREAMS_PER_NODE - 1)))) {
+          log.info({ node, oldPeer: old.peer, peer }, 'a newer stream from the same node replaces the oldest');
+          old.close();
+          this.conns.delete(old);
+          oldCall.emit('error', { code: grpc.status.ABORTED, details: 'replaced by a newer stream from the same node' });
         }
         conn = new AgentConnection(msg.hello, identity!.subject, peer, {
           views: this.views,
@@ -176,7 +181,7 @@ export class XdsServer {
             }
           },
         });
-        this.conns.set(node, { conn, call });
+        this.conns.set(conn, { call });
         this.o.metrics.connectedAgents.set(this.conns.size);
         log.info({ node, peer, subject: identity!.subject, agentVersion: msg.hello.agentVersion, knownVersions: msg.hello.knownVersions }, 'agent connected');
         if (this.ready) conn.push();
@@ -217,7 +222,7 @@ export class XdsServer {
 
   /** For /debug/agents. */
   agents(): unknown[] {
-    return [...this.conns.values()].map(({ conn }) => conn.status()).sort((a, b) => ((a as { node: string }).node < (b as { node: string }).node ? -1 : 1));
+    return [...this.conns.keys()].map((conn) => conn.status()).sort((a, b) => ((a as { node: string }).node < (b as { node: string }).node ? -1 : 1));
   }
 
   /** Ends every stream (agents reconnect to another replica or to the restarted controller). */
@@ -225,7 +230,7 @@ export class XdsServer {
     this.closed = true;
     this.unsubscribe();
     this.debouncer.cancel();
-    for (const { conn, call } of this.conns.values()) {
+    for (const [conn, { call }] of this.conns) {
       conn.close();
       call.emit('error', { code: grpc.status.UNAVAILABLE, details: 'the controller is shutting down' });
     }

@@ -161,6 +161,25 @@ describe('config stream (controller <-> agent client, lab API server)', () => {
     assert.equal(agentStatus('node-b'), undefined);
   });
 
+  it('serves two agents of one node side by side (a rolling update), and a third stream replaces the oldest', async () => {
+    const streams = () => (ctl.xds.agents() as AgentStatus[]).filter((a) => a.node === 'node-b').length;
+    const old = agent('node-b', 'token-b', 60_000);
+    await old.conn.synced;
+    const successor = agent('node-b', 'token-b', 60_000);
+    await successor.conn.synced;
+    assert.equal(streams(), 2, 'both stay connected: neither knocks the other off');
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual([old.conn.status().state, successor.conn.status().state], ['connected', 'connected']);
+    lab.store.create('peerauthentications', peerAuthentication('both-see-it', { mtls: { mode: 'PERMISSIVE' } }, 'shop'));
+    await until('both get the change', () => old.state.PeerAuthentication.has('shop/both-see-it') && successor.state.PeerAuthentication.has('shop/both-see-it'));
+    const third = agent('node-b', 'token-b', 60_000);
+    await third.conn.synced;
+    await until('the oldest stream was replaced', () => old.conn.status().lastError?.startsWith('ABORTED') ?? false);
+    assert.equal(successor.conn.status().state, 'connected');
+    for (const a of [old, successor, third]) await a.stop();
+    lab.store.delete('peerauthentications', 'shop', 'both-see-it');
+  });
+
   it('an agent reconnects after the controller restarts and resumes without a resend', async () => {
     const a = agent('node-b', 'token-b');
     await a.conn.synced;
