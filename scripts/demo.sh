@@ -68,5 +68,6 @@ cat <<TXT
   nsenter --net=$fabric curl -s 10.200.0.10:15020/config_dump   # model, certificates, tunnels
   nsenter --net=$fabric curl -s 10.200.0.1:15014/debug/agents   # the controller's view of its agents
   ${as_lab}bin/ambit lab kubectl get authorizationpolicies -A             # the lab's API, with a real kubectl
+  ${as_lab}bin/ambit lab restart node-agent node2                         # roll node2's agent: the new one first, no connection refused
   ${as_lab}bin/ambit lab down                                             # remove the lab
 TXT
