@@ -14,6 +14,7 @@ import { AgentMetrics } from './admin/metrics.js';
 import { loadRedirector, type Redirector } from './bpf/loader.js';
 import type { AgentConfig } from './config.js';
 import { connectController } from './controller.js';
+import { startFastPath } from './fastpath/index.js';
 import { EnrollmentReconciler } from './enrollment/reconciler.js';
 import { CertManager } from './identity/certs.js';
 import { startInboundCapture, type InboundCapture } from './inbound/capture.js';
@@ -44,6 +45,7 @@ export async function startAgent(cfg: Readonly<AgentConfig>): Promise<RunningAge
     cgroupPath: cfg.podCgroupRoot,
     config: { agentIp: cfg.redirectIp, agentPort: cfg.outboundPort, dnsPort: cfg.dnsPort },
   });
+  const fastPath = startFastPath({ enabled: cfg.fastPath, objectDir: cfg.bpfObjectDir, pinDir: cfg.bpfPinDir, log: logger('node-agent', 'fastpath') });
 
   // Kubernetes: which pods of this node are in the mesh (enrollment works
   // even while the controller is away), and where the nodes are.
@@ -140,6 +142,7 @@ export async function startAgent(cfg: Readonly<AgentConfig>): Promise<RunningAge
     state,
     resolver: new Resolver(state),
     inbound,
+    fastPath,
     certs,
     pool,
     nodeIp,
@@ -169,6 +172,7 @@ export async function startAgent(cfg: Readonly<AgentConfig>): Promise<RunningAge
         redirect: { ip: cfg.redirectIp, port: cfg.outboundPort, cgroupRoot: cfg.podCgroupRoot, pinDir: cfg.bpfPinDir },
         enrolled: reconciler.enrolled(),
         bpfStats: redirector.stats(),
+        fastPath: fastPath.status(),
         controller: { ...xds.status(), channel: controller.describe },
         trustBundle: trust.summary(),
         certificates: certs.summary(),
@@ -193,6 +197,7 @@ export async function startAgent(cfg: Readonly<AgentConfig>): Promise<RunningAge
       await Promise.all([namespaces.stop(), pods.stop(), nodes.stop()]);
       await Promise.all([closeServer(outbound), closeServer(admin), closeServer(plaintext), hbone.close({ drainMs: 1000 }), pool.close({ drainMs: 1000 })]);
       await capture?.close({ remove: cfg.detachOnExit });
+      fastPath.close();
       redirector.close({ detach: cfg.detachOnExit });
       log.info({ detached: cfg.detachOnExit }, 'node agent stopped');
     },

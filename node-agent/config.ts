@@ -48,6 +48,8 @@ export interface AgentConfig {
   trustDomain: string;
   /** Install the inbound plaintext capture (STRICT/PERMISSIVE) for local meshed pods. */
   inboundCapture: boolean;
+  /** Carry same-node connections in the kernel (sockmap) rather than splicing them in user space. */
+  fastPath: boolean;
 }
 
 export const ENV = {
@@ -70,6 +72,7 @@ export const ENV = {
   nodeIp: 'AMBIT_NODE_IP',
   trustDomain: 'AMBIT_TRUST_DOMAIN',
   inboundCapture: 'AMBIT_INBOUND_CAPTURE',
+  fastPath: 'AMBIT_FAST_PATH',
 } as const;
 
 /** The controller's Service and service account, when the address does not name them. */
@@ -124,5 +127,6 @@ export function loadAgentConfig(env: NodeJS.ProcessEnv, repoRoot: string): Reado
     inboundPort: PORTS.inbound,
     trustDomain,
     inboundCapture: env[ENV.inboundCapture] !== 'false',
+    fastPath: bool(ENV.fastPath, true),
   });
 }

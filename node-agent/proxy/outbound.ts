@@ -5,6 +5,7 @@ import type { Workload } from '../../lib/xds/index.js';
 import type { Logger } from '../../lib/log.js';
 import { identityToSni } from '../../lib/mesh/sni.js';
 import type { OriginalDst } from '../bpf/abi.js';
+import type { FastPath } from '../fastpath/index.js';
 import type { CertManager } from '../identity/certs.js';
 import type { MeshState } from '../state/mesh-state.js';
 import type { AgentMetrics } from '../admin/metrics.js';
@@ -20,6 +21,8 @@ export interface OutboundDeps {
   state: MeshState;
   resolver: Resolver;
   inbound: Inbound;
+  /** Carries same-node connections once the inbound side admitted them. */
+  fastPath: FastPath;
   certs: CertManager;
   pool: HbonePool;
   /** A node's address for HBONE (its InternalIP). */
@@ -101,8 +104,9 @@ async function forward(client: net.Socket, deps: OutboundDeps, c: Captured): Pro
   const { peerIp, peerPort, source, target } = c;
   const meshedPath = Boolean(source?.meshed && target.workload?.meshed);
   if (meshedPath && target.workload!.node === deps.nodeName) {
-    // Same node: the inbound side decides and reports; no tunnel needed.
-    await deps.inbound.deliver(client, { identity: source!.identity, sourceIp: peerIp, sourcePort: peerPort, sourceWorkload: source }, target.ip, target.port, 'mtls');
+    // Same node: the inbound side decides and reports; no tunnel needed, and the kernel carries the bytes.
+    const peer = { identity: source!.identity, sourceIp: peerIp, sourcePort: peerPort, sourceWorkload: source };
+    await deps.inbound.deliver(client, peer, target.ip, target.port, 'mtls', (a, b) => deps.fastPath.splice(a, b));
     return;
   }
   const close = deps.telemetry.open(sourceView(c, meshedPath));
