@@ -28,7 +28,7 @@ import { bytesTaken, drain, fdOf, kick, socketCookie } from './sockets.js';
 const HANDOVER_ROUNDS = 8;
 /** Polling for a socket to take its redirected bytes: first and longest wait. */
 const SETTLE_FIRST_MS = 1;
-const SETTLE_MAX_MS = 64;
+const SETTLE_MAX_MS = 8;
 
 export type JoinOutcome = { ok: true; result: Promise<SpliceResult>; abort(reason: string): void; cookies: [bigint, bigint] } | { ok: false; reason: string; result: Promise<SpliceResult> };
 
