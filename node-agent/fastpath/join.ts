@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { splice, type SpliceResult } from '../../lib/hbone/index.js';
 import type { FastMaps, FastSocket } from './maps.js';
-import { bytesTaken, drain, fdOf, kick, socketCookie } from './sockets.js';
+import { bytesTaken, drain, fdOf, kick, resetOnClose, socketCookie } from './sockets.js';
 
 /**
  * One same-node connection carried by the kernel: two sockets the agent
@@ -21,7 +21,9 @@ import { bytesTaken, drain, fdOf, kick, socketCookie } from './sockets.js';
  *    that socket has taken every byte before it; an error or a reset resets
  *    the other side. When both sockets have closed, the bytes are the agent's
  *    own plus the flow records' redirected counts; the records are deleted
- *    (the sockmap entries went with the sockets).
+ *    (the sockmap entries went with the sockets). Until a socket's sending
+ *    side ends cleanly it resets when closed, so if the agent dies the kernel
+ *    resets both peers rather than ending their streams early but cleanly.
  */
 
 /** How often the agent may copy what arrived during the hand-over before it gives up and splices in user space. */
@@ -50,8 +52,10 @@ export async function join(a: net.Socket, b: net.Socket, maps: FastMaps): Promis
   const sb: FastSocket = { fd: fdb, cookie: cookies[1]! };
   const joined = maps.join(sa, sb);
   if (!joined.ok) return fallback(a, b, handed.copied, joined.error);
-  kick(fda);
-  kick(fdb);
+  for (const fd of [fda, fdb]) {
+    resetOnClose(fd, true);
+    kick(fd);
+  }
   const carried = new Carried(maps, [
     { sock: a, s: sa, base: base[0]!, written: handed.copied.ba },
     { sock: b, s: sb, base: base[1]!, written: handed.copied.ab },
@@ -206,7 +210,9 @@ class Direction {
       this.ended = true;
       this.then(async () => {
         await this.settle();
-        if (!this.to.sock.destroyed) this.to.sock.end();
+        if (this.to.sock.destroyed) return;
+        resetOnClose(this.to.s.fd, false);
+        this.to.sock.end();
       });
     };
     // The hand-over may have read the last bytes and the end of stream already.

@@ -11,6 +11,7 @@ import type { Duplex } from 'node:stream';
  */
 
 const SOL_SOCKET = 1;
+const SO_LINGER = 13;
 const SO_RCVLOWAT = 18;
 const SO_COOKIE = 57;
 const IPPROTO_TCP = 6;
@@ -77,6 +78,18 @@ const ONE = Buffer.from([1, 0, 0, 0]);
  */
 export function kick(fd: number): boolean {
   return c().setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, ONE, 4) === 0;
+}
+
+/**
+ * With `reset`, closing the socket resets the connection instead of ending
+ * it (SO_LINGER on, zero seconds), whoever closes it: the kernel too, when
+ * the agent dies. A joined connection carries that until it ends cleanly, so
+ * a peer never takes an agent's death for the end of the stream.
+ */
+export function resetOnClose(fd: number, reset: boolean): boolean {
+  const linger = Buffer.alloc(8);
+  linger.writeInt32LE(reset ? 1 : 0, 0);
+  return c().setsockopt(fd, SOL_SOCKET, SO_LINGER, linger, linger.length) === 0;
 }
 
 /** Reads per recv() while draining; the queue itself is bounded by the socket's receive buffer. */

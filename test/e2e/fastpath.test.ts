@@ -157,7 +157,7 @@ describe('same-node fast path', { timeout: 600_000 }, () => {
     assert.ok(drained, JSON.stringify(await fast('node1')));
   });
 
-  it('re-adopts the pinned program after the agent is killed; what it carried ends with it', async (ctx) => {
+  it('re-adopts the pinned program after the agent is killed; what it carried is reset with it', async (ctx) => {
     const server = pod('fast', 'server').ip;
     const old = await agent('node1');
     const open = (await fast('node1')).open;
@@ -167,7 +167,8 @@ describe('same-node fast path', { timeout: 600_000 }, () => {
     process.kill(old.pid!, 'SIGKILL');
     const cut = await running;
     ctx.diagnostic(`the client saw: ${JSON.stringify({ error: cut.error, received: cut.received, ok: cut.ok })}`);
-    assert.notEqual(cut.ok, true, `the download did not complete: ${JSON.stringify(cut)}`);
+    // Not a clean but early end of stream: the kernel resets what the dead agent carried.
+    assert.equal(cut.error, 'ECONNRESET', JSON.stringify(cut));
     assert.ok(await agentRestarted(lab, 'node1', old), 'the agent came back');
     const f = await fast('node1');
     assert.equal(f.path, 'kernel', JSON.stringify(f));
