@@ -172,10 +172,11 @@ class Carried {
  * Node keeps reading `from` while the kernel carries the bytes, which yields
  * nothing but the end of stream, an error, or bytes the verdict passed up
  * (in order: once the socket is in the sockmap, every byte it receives goes
- * through the verdict, and Node reads only what it passed). The agent writes
- * those on after `to` has taken every byte redirected before them, and tells
- * the verdict how many it has forwarded (ambit_fast_fwd): the kernel takes
- * over again at the first segment that finds the agent with nothing pending.
+ * through the verdict, and Node reads only what it passed). The agent pipes
+ * those on, but after a stretch in the kernel only once `to` has taken every
+ * byte redirected before them, and tells the verdict how many it has written
+ * (ambit_fast_fwd): the kernel takes over again at the first segment that
+ * finds the agent with nothing pending.
  */
 class Direction {
   ended = false;
@@ -186,7 +187,10 @@ class Direction {
   /** The flow's `redirected` count that `to` was last seen to have taken. */
   private settledAt = 0n;
   private chain: Promise<void> = Promise.resolve();
-  private waiting = 0;
+  /** Passed-up chunks that wait for `to` to take the bytes redirected before them. */
+  private waiting: Buffer[] | undefined;
+  /** `to` holds more than its high-water mark: `from` is paused until it drains. */
+  private full = false;
 
   constructor(
     private readonly c: Carried,
@@ -200,12 +204,7 @@ class Direction {
 
   start(): void {
     const { sock } = this.from;
-    sock.on('data', (chunk: Buffer) => {
-      this.own += chunk.length;
-      // Backpressure as in a pipe: while chunks wait, Node stops taking more, the bytes stay charged to the socket and its TCP window closes.
-      if (this.waiting++ === 0) sock.pause();
-      this.then(() => this.forward(chunk));
-    });
+    sock.on('data', (chunk: Buffer) => this.passedUp(chunk));
     const onEnd = () => {
       this.ended = true;
       this.then(async () => {
@@ -221,27 +220,59 @@ class Direction {
     sock.resume();
   }
 
-  /** Runs `step` after the earlier ones; a failure (a map the agent cannot write) aborts the connection. */
-  private then(step: () => Promise<void>): void {
-    this.chain = this.chain.then(step).catch((e: unknown) => this.c.abort(`fast path: ${e instanceof Error ? e.message : String(e)}`));
-  }
-
   /** Bytes `from` -> `to` in all: the agent's own and the kernel's. */
   total(): number {
     return this.own + Number(this.maps.flow(this.from.s.cookie)?.redirected ?? 0n);
   }
 
-  /** Writes a passed-up chunk once `to` has taken everything redirected before it, and tells the verdict. */
-  private async forward(chunk: Buffer): Promise<void> {
-    await this.settle();
+  private passedUp(chunk: Buffer): void {
+    this.own += chunk.length;
+    if (this.waiting) {
+      this.waiting.push(chunk);
+      return;
+    }
+    if ((this.maps.flow(this.from.s.cookie)?.redirected ?? this.settledAt) === this.settledAt) {
+      this.write(chunk);
+      return;
+    }
+    // The kernel redirected bytes since `to` was last seen to have taken them all: wait for it.
+    this.waiting = [chunk];
+    this.from.sock.pause();
+    this.then(async () => {
+      await this.settle();
+      const chunks = this.waiting ?? [];
+      this.waiting = undefined;
+      for (const c of chunks) this.write(c);
+      if (!this.full && !this.from.sock.destroyed) this.from.sock.resume();
+    });
+  }
+
+  /** Pipes a passed-up chunk to `to`, with backpressure, and tells the verdict once `to` has it. */
+  private write(chunk: Buffer): void {
     const to = this.to.sock;
-    if (!to.destroyed) {
-      await new Promise<void>((resolve) => to.write(chunk, () => resolve()));
+    if (to.destroyed) return;
+    const room = to.write(chunk, (err) => {
+      if (err || this.c.isFinished) return;
       this.to.written += chunk.length;
       this.forwarded += BigInt(chunk.length);
-      if (!this.c.isFinished) this.maps.setForwarded(this.from.s.cookie, this.forwarded);
-    }
-    if (--this.waiting === 0 && !this.from.sock.destroyed) this.from.sock.resume();
+      try {
+        this.maps.setForwarded(this.from.s.cookie, this.forwarded);
+      } catch (e) {
+        this.c.abort(`fast path: ${(e as Error).message}`);
+      }
+    });
+    if (room || this.full) return;
+    this.full = true;
+    this.from.sock.pause();
+    to.once('drain', () => {
+      this.full = false;
+      if (!this.waiting && !this.from.sock.destroyed) this.from.sock.resume();
+    });
+  }
+
+  /** Runs `step` after the earlier ones; a failure aborts the connection. */
+  private then(step: () => Promise<void>): void {
+    this.chain = this.chain.then(step).catch((e: unknown) => this.c.abort(`fast path: ${e instanceof Error ? e.message : String(e)}`));
   }
 
   /** Resolves once `to` has taken every byte the kernel redirected to it so far (or is gone). */
