@@ -76,34 +76,30 @@ async function handOver(a: net.Socket, b: net.Socket, fda: number, fdb: number):
   for (let round = 0; round < HANDOVER_ROUNDS; round++) {
     if (a.destroyed || b.destroyed) return { ok: false, reason: 'a socket closed during the hand-over', copied };
     const writes: Promise<void>[] = [];
-    const ab = take(a, fda, b, writes);
-    const ba = take(b, fdb, a, writes);
-    if (!ab.ok || !ba.ok) {
+    const failed = take(a, fda, b, writes, (n) => (copied.ab += n)) ?? take(b, fdb, a, writes, (n) => (copied.ba += n));
+    if (failed) {
       // A reset the agent read itself: Node will not see it again, so pass it on here.
       a.resetAndDestroy();
       b.resetAndDestroy();
-      return { ok: false, reason: !ab.ok ? ab.reason : !ba.ok ? ba.reason : '', copied };
+      return { ok: false, reason: failed, copied };
     }
-    copied.ab += ab.n;
-    copied.ba += ba.n;
     if (a.writableLength === 0 && b.writableLength === 0) return { ok: true, copied };
     await Promise.all(writes);
   }
   return { ok: false, reason: 'the hand-over did not settle', copied };
 }
 
-/** Writes to `to` what `from` has received: Node's buffer first, then the socket's queue. */
-function take(from: net.Socket, fd: number, to: net.Socket, writes: Promise<void>[]): { ok: true; n: number } | { ok: false; reason: string } {
+/** Writes to `to` what `from` has received, Node's buffer first, then the socket's queue; says why not if it cannot. */
+function take(from: net.Socket, fd: number, to: net.Socket, writes: Promise<void>[], count: (n: number) => void): string | undefined {
   const buffered = from.readableLength > 0 ? (from.read() as Buffer | null) : null;
   const queued = drain(fd);
-  if (!queued.ok) return queued;
-  let n = 0;
+  if (!queued.ok) return queued.reason;
   for (const chunk of [buffered, queued.data]) {
     if (!chunk) continue;
     writes.push(new Promise((resolve) => to.write(chunk, () => resolve())));
-    n += chunk.length;
+    count(chunk.length);
   }
-  return { ok: true, n };
+  return undefined;
 }
 
 interface End {
