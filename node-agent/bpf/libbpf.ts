@@ -1,5 +1,6 @@
 import koffi, { type LibraryHandle } from 'koffi';
 import { AmbitError } from '../../lib/errors.js';
+import { libc } from '../libc.js';
 
 /**
  * The slice of libbpf (libbpf.so.1, Debian's libbpf1) the agent calls, bound
@@ -37,14 +38,12 @@ export interface LibBpf {
 
 let bound: LibBpf | undefined;
 
-/** Binds libbpf once per process; a missing library is a clear error. */
+/** Binds libbpf once per thread (a worker has its own module instance); a missing library is a clear error. */
 export function libbpf(): LibBpf {
   if (bound) return bound;
   let lib: LibraryHandle;
-  let libc: LibraryHandle;
   try {
     lib = koffi.load('libbpf.so.1');
-    libc = koffi.load('libc.so.6');
   } catch (cause) {
     throw new AmbitError(
       'AMBIT_ERR_PRIVILEGE',
@@ -84,7 +83,7 @@ export function libbpf(): LibBpf {
     mapLookup: f(lib, 'int bpf_map_lookup_elem(int fd, const void *key, void *value)'),
     mapDelete: f(lib, 'int bpf_map_delete_elem(int fd, const void *key)'),
     mapGetNextKey: f(lib, 'int bpf_map_get_next_key(int fd, const void *key, void *next_key)'),
-    close: f(libc, 'int close(int fd)'),
+    close: (fd: number) => libc().close(fd),
     errno: () => koffi.errno(),
   };
   return bound;

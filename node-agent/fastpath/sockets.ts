@@ -1,6 +1,7 @@
 import koffi from 'koffi';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
+import { libc } from '../libc.js';
 
 /**
  * What the fast path asks of a socket that Node does not expose: its
@@ -23,25 +24,6 @@ export const TCP_INFO_LAYOUT = { size: 216, notsent_bytes: 144, bytes_sent: 200,
 const MSG_DONTWAIT = 0x40;
 const EAGAIN = 11;
 
-interface Libc {
-  getsockopt(fd: number, level: number, name: number, value: Buffer, len: number[]): number;
-  setsockopt(fd: number, level: number, name: number, value: Buffer, len: number): number;
-  recv(fd: number, buf: Buffer, len: number, flags: number): number;
-}
-let libc: Libc | undefined;
-function c(): Libc {
-  if (!libc) {
-    const lib = koffi.load('libc.so.6');
-    libc = {
-      getsockopt: lib.func('int getsockopt(int fd, int level, int name, void *value, _Inout_ uint32_t *len)') as Libc['getsockopt'],
-      setsockopt: lib.func('int setsockopt(int fd, int level, int name, const void *value, uint32_t len)') as Libc['setsockopt'],
-      recv: lib.func('intptr_t recv(int fd, void *buf, size_t len, int flags)') as Libc['recv'],
-    };
-  }
-  return libc;
-}
-
-
 /** The descriptor of a connected TCP socket; undefined for anything else (an HTTP/2 stream, a TLS socket). */
 export function fdOf(d: Duplex): number | undefined {
   if (!(d instanceof net.Socket) || d.destroyed) return undefined;
@@ -52,7 +34,7 @@ export function fdOf(d: Duplex): number | undefined {
 /** The socket's cookie, as bpf_get_socket_cookie() sees it. */
 export function socketCookie(fd: number): bigint | undefined {
   const value = Buffer.alloc(8);
-  return c().getsockopt(fd, SOL_SOCKET, SO_COOKIE, value, [8]) === 0 ? value.readBigUInt64LE() : undefined;
+  return libc().getsockopt(fd, SOL_SOCKET, SO_COOKIE, value, [8]) === 0 ? value.readBigUInt64LE() : undefined;
 }
 
 /**
@@ -63,7 +45,7 @@ export function socketCookie(fd: number): bigint | undefined {
 export function bytesTaken(fd: number): bigint | undefined {
   const info = Buffer.alloc(280);
   const len = [info.length];
-  if (c().getsockopt(fd, IPPROTO_TCP, TCP_INFO, info, len) !== 0 || len[0]! < TCP_INFO_LAYOUT.size) return undefined;
+  if (libc().getsockopt(fd, IPPROTO_TCP, TCP_INFO, info, len) !== 0 || len[0]! < TCP_INFO_LAYOUT.size) return undefined;
   const l = TCP_INFO_LAYOUT;
   return info.readBigUInt64LE(l.bytes_sent) - info.readBigUInt64LE(l.bytes_retrans) + BigInt(info.readUInt32LE(l.notsent_bytes));
 }
@@ -77,7 +59,7 @@ const ONE = Buffer.from([1, 0, 0, 0]);
  * are moved now instead of waiting for the next segment. 1 is the default.
  */
 export function kick(fd: number): boolean {
-  return c().setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, ONE, 4) === 0;
+  return libc().setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, ONE, 4) === 0;
 }
 
 /**
@@ -89,7 +71,7 @@ export function kick(fd: number): boolean {
 export function resetOnClose(fd: number, reset: boolean): boolean {
   const linger = Buffer.alloc(8);
   linger.writeInt32LE(reset ? 1 : 0, 0);
-  return c().setsockopt(fd, SOL_SOCKET, SO_LINGER, linger, linger.length) === 0;
+  return libc().setsockopt(fd, SOL_SOCKET, SO_LINGER, linger, linger.length) === 0;
 }
 
 /** Reads per recv() while draining; the queue itself is bounded by the socket's receive buffer. */
@@ -100,7 +82,7 @@ export type Drained = { ok: true; data: Buffer | undefined } | { ok: false; reas
 
 /** One non-blocking recv(); `data` is undefined when nothing is queued or at the end of stream. */
 function recvOnce(fd: number, buf: Buffer): Drained {
-  const n = Number(c().recv(fd, buf, buf.length, MSG_DONTWAIT));
+  const n = Number(libc().recv(fd, buf, buf.length, MSG_DONTWAIT));
   if (n > 0) return { ok: true, data: buf.subarray(0, n) };
   if (n < 0 && koffi.errno() !== EAGAIN) return { ok: false, reason: `recv failed (errno ${koffi.errno()})` };
   return { ok: true, data: undefined };

@@ -1,6 +1,7 @@
 import net from 'node:net';
 import koffi from 'koffi';
 import { AmbitError } from '../../lib/errors.js';
+import { libc } from '../libc.js';
 
 /**
  * Transparent sockets (IP_TRANSPARENT), which Node cannot make itself: the
@@ -23,28 +24,10 @@ const SOCK_CLOEXEC = 0o2000000;
 const SOL_IP = 0;
 const IP_TRANSPARENT = 19;
 
-interface Libc {
-  socket(domain: number, type: number, protocol: number): number;
-  setsockopt(fd: number, level: number, name: number, value: Buffer, len: number): number;
-  close(fd: number): number;
-}
-let libc: Libc | undefined;
-function c(): Libc {
-  if (!libc) {
-    const lib = koffi.load('libc.so.6');
-    libc = {
-      socket: lib.func('int socket(int domain, int type, int protocol)') as Libc['socket'],
-      setsockopt: lib.func('int setsockopt(int fd, int level, int name, const void *value, uint32_t len)') as Libc['setsockopt'],
-      close: lib.func('int close(int fd)') as Libc['close'],
-    };
-  }
-  return libc;
-}
-
 const ONE = Buffer.from([1, 0, 0, 0]);
 
 function setTransparent(fd: number): void {
-  if (c().setsockopt(fd, SOL_IP, IP_TRANSPARENT, ONE, 4) !== 0) {
+  if (libc().setsockopt(fd, SOL_IP, IP_TRANSPARENT, ONE, 4) !== 0) {
     throw new AmbitError('AMBIT_ERR_PRIVILEGE', `setsockopt(IP_TRANSPARENT) failed (errno ${koffi.errno()}): the agent needs CAP_NET_ADMIN`);
   }
 }
@@ -62,12 +45,12 @@ export function makeTransparent(server: net.Server): void {
  * (the transparent one) to `localAddress` and connects it.
  */
 export function transparentSocket(): net.Socket {
-  const fd = c().socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  const fd = libc().socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) throw new AmbitError('AMBIT_ERR_PRIVILEGE', `socket() failed (errno ${koffi.errno()})`);
   try {
     setTransparent(fd);
   } catch (err) {
-    c().close(fd);
+    libc().close(fd);
     throw err;
   }
   // manualStart: nothing may read from the descriptor before it is connected.
