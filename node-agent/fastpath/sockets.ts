@@ -6,9 +6,10 @@ import { libc } from '../libc.js';
 /**
  * What the fast path asks of a socket that Node does not expose: its
  * descriptor, its kernel cookie (the key of the sockmap), how many bytes it
- * has taken for sending (TCP_INFO), and a nudge that makes the kernel run
- * the verdict program over bytes that arrived before the socket joined the
- * map. All through libc (koffi), on the descriptor.
+ * has taken for sending (TCP_INFO), a read of everything it has queued, a
+ * reset on close, and a nudge that makes the kernel run the verdict program
+ * over bytes that arrived before the socket joined the map. All through libc
+ * (koffi), on the descriptor.
  */
 
 const SOL_SOCKET = 1;
@@ -18,7 +19,7 @@ const SO_COOKIE = 57;
 const IPPROTO_TCP = 6;
 const TCP_INFO = 11;
 
-/** Offsets in struct tcp_info (linux/tcp.h); sockets.test.ts checks them against the running kernel's BTF. */
+/** Offsets in struct tcp_info (linux/tcp.h); fastpath.test.ts checks them against the running kernel's BTF. */
 export const TCP_INFO_LAYOUT = { size: 216, notsent_bytes: 144, bytes_sent: 200, bytes_retrans: 208 } as const;
 
 const MSG_DONTWAIT = 0x40;
