@@ -11,6 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export AMBIT_LAB=bench
 SECS=${SECS:-5}
+RUNS=${RUNS:-3}
+source bench/lib.sh
 out=bench/results; mkdir -p "$out"
 work=$(mktemp -d)
 haproxy_pids=()
@@ -23,14 +25,9 @@ trap cleanup EXIT
 
 bin/ambit lab down >/dev/null
 bin/ambit lab up -f bench/mesh.yaml >/dev/null
-st() { bin/ambit lab status --json; }
-q() { st | node -e "const s=JSON.parse(require('fs').readFileSync(0,'utf8')); console.log($1)"; }
 server=$(q 's.pods.find(p=>p.name==="server").ip')
 node1=$(q 's.nodes[0].ip'); node2=$(q 's.nodes[1].ip')
 gw1=10.244.1.1
-agent_pids() { q 's.components.filter(c=>c.kind==="node-agent").map(c=>c.pid).join(" ")'; }
-ns() { nsenter --net="/run/netns/ambit-bench-$1" "${@:2}"; }
-inpod() { bin/ambit lab exec bench/client -- "$@"; }
 
 # --- haproxy mutual TLS 1.3 pair --------------------------------------------
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=bench-ca -keyout "$work/ca.key" -out "$work/ca.pem" 2>/dev/null
@@ -72,37 +69,6 @@ for n in 1 2; do
   haproxy_pids+=("$(cat "$work/node$n.pid")")
 done
 
-label() {
-  printf 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: bench\n%s' "$1" > "$work/ns.yaml"
-  bin/ambit lab apply -f "$work/ns.yaml" >/dev/null
-  sleep 2
-}
-
-cpu_ticks() { local t=0; for p in "$@"; do t=$((t + $(awk '{print $14+$15}' "/proc/$p/stat"))); done; echo "$t"; }
-rss_kb() { local t=0; for p in "$@"; do t=$((t + $(awk '/VmRSS/{print $2}' "/proc/$p/status"))); done; echo "$t"; }
-HZ=$(getconf CLK_TCK)
-
-# iperf IP PORT STREAMS: the median of RUNS runs (a 2-vCPU VM shared by every process of
-# the test is noisy: single runs of the same path vary by +-20%).
-RUNS=${RUNS:-3}
-iperf() {
-  for _ in $(seq "$RUNS"); do
-    inpod iperf3 -c "$1" -p "$2" -t "$SECS" -P "$3" -J | node -e 'const r=JSON.parse(require("fs").readFileSync(0,"utf8")); console.log((r.end.sum_received.bits_per_second/1e9).toFixed(2))'
-  done | sort -n | awk '{v[NR]=$1} END{print v[int((NR+1)/2)]}'
-}
-# wrk_run URL CONNECTIONS [wrk args]: one thread per connection, at most two.
-wrk_run() { inpod wrk -t"$(( $2 < 2 ? $2 : 2 ))" -c"$2" -d"${SECS}s" --latency "${@:3}" "$1" ; }
-parse_wrk() {
-  node -e '
-    const t=require("fs").readFileSync(0,"utf8");
-    const ms=(s)=>{const m=/([\d.]+)(us|ms|s)/.exec(s); return m? Number(m[1])*({us:0.001,ms:1,s:1000})[m[2]]:NaN};
-    const p=(q)=>{const m=new RegExp("\\s"+q+"%\\s+(\\S+)").exec(t); return m?ms(m[1]):NaN};
-    const rps=Number((/Requests\/sec:\s+([\d.]+)/.exec(t)||[])[1]);
-    const total=Number((/(\d+) requests in/.exec(t)||[])[1]);
-    const errs=/Socket errors|Non-2xx/.test(t);
-    console.log(JSON.stringify({p50:p(50),p99:p(99),rps,total,errors:errs}));'
-}
-
 measure() {
   local name=$1 ip=$2 iport=$3 hport=$4 procs=$5
   local f="$work/$name"
@@ -124,7 +90,7 @@ measure() {
 label ""
 measure direct "$server" 5201 8080 ""
 measure haproxy "$gw1" 18001 18002 "${haproxy_pids[*]}"
-label $'  labels:\n    ambit.dev/dataplane-mode: ambient\n'
+label "$MESHED"
 measure ambit "$server" 5201 8080 "$(agent_pids)"
 
 node bench/render.mjs "$work" "$HZ" "$SECS" "$out/latest.json"

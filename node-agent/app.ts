@@ -10,6 +10,7 @@ import type { AgentConfig } from './config.js';
 import { connectCa, connectController, type CaLink } from './controller.js';
 import { WorkerPool } from './dataplane/pool.js';
 import { sharedListener } from './dataplane/sockets.js';
+import { combineStatus, startFastPath, type FastPathStatus } from './fastpath/index.js';
 import { EnrollmentReconciler } from './enrollment/reconciler.js';
 import { awaitSuccessor, enableListenerMigration } from './handover.js';
 import { CertManager } from './identity/certs.js';
@@ -42,6 +43,9 @@ export async function startAgent(cfg: Readonly<AgentConfig>): Promise<RunningAge
     config: { agentIp: cfg.redirectIp, agentPort: cfg.outboundPort, dnsPort: cfg.dnsPort },
   });
   enableListenerMigration(log);
+  // The same-node fast path: the main thread attaches its program and sweeps what a dead agent
+  // left; each worker joins its own connections through the pinned maps.
+  const fastPath = startFastPath({ enabled: cfg.fastPath, objectDir: cfg.bpfObjectDir, pinDir: cfg.bpfPinDir, log: logger('node-agent', 'fastpath') });
 
   // The controller: config stream and CA, over TLS verified against the bundle.
   const token = cfg.controllerTokenFile ? () => readFileSync(cfg.controllerTokenFile!, 'utf8').trim() : cfg.controllerToken;
@@ -71,7 +75,7 @@ export async function startAgent(cfg: Readonly<AgentConfig>): Promise<RunningAge
 
   // The data path: workers start listening once the config is complete, beside
   // any agent still running (SO_REUSEPORT), so a successor never finds the ports closed.
-  const pool = new WorkerPool({ cfg, count: cfg.workers, state, certs, log: logger('node-agent', 'workers'), youngGenerationMb: cfg.workerYoungGenerationMb });
+  const pool = new WorkerPool({ cfg, count: cfg.workers, state, certs, fastPath: fastPath.status().path === 'kernel', log: logger('node-agent', 'workers'), youngGenerationMb: cfg.workerYoungGenerationMb });
   pool.start();
 
   const capture: InboundCapture | undefined = cfg.inboundCapture ? await startInboundCapture({ port: cfg.inboundPort, log: logger('node-agent', 'capture') }) : undefined;
@@ -102,19 +106,23 @@ export async function startAgent(cfg: Readonly<AgentConfig>): Promise<RunningAge
     notReady: () =>
       !state.complete ? `no complete config from ${cfg.localConfigFile ?? 'the controller'} yet` : !pool.listening ? 'the data-path workers are not all listening yet' : undefined,
     json: {
-      '/config_dump': async () => ({
-        node: cfg.nodeName,
-        pid: process.pid,
-        memoryMiB: Object.fromEntries(Object.entries(process.memoryUsage()).map(([k, v]) => [k, Math.round(v / 1048576)])),
-        redirect: { ip: cfg.redirectIp, port: cfg.outboundPort, cgroupRoot: cfg.podCgroupRoot, pinDir: cfg.bpfPinDir },
-        enrolled: reconciler.enrolled(),
-        bpfStats: redirector.stats(),
-        controller: { ...(controller.xds?.status() ?? { localConfigFile: cfg.localConfigFile }), channel: controller.describe },
-        trustBundle: trust.summary(),
-        certificates: certs.summary(),
-        dataPath: await pool.stats(),
-        model: state.dump(),
-      }),
+      '/config_dump': async () => {
+        const dataPath = await pool.stats();
+        return {
+          node: cfg.nodeName,
+          pid: process.pid,
+          memoryMiB: Object.fromEntries(Object.entries(process.memoryUsage()).map(([k, v]) => [k, Math.round(v / 1048576)])),
+          redirect: { ip: cfg.redirectIp, port: cfg.outboundPort, cgroupRoot: cfg.podCgroupRoot, pinDir: cfg.bpfPinDir },
+          enrolled: reconciler.enrolled(),
+          bpfStats: redirector.stats(),
+          fastPath: combineStatus(fastPath.status(), dataPath.workers.map((w) => (w as { fastPath: FastPathStatus }).fastPath)),
+          controller: { ...(controller.xds?.status() ?? { localConfigFile: cfg.localConfigFile }), channel: controller.describe },
+          trustBundle: trust.summary(),
+          certificates: certs.summary(),
+          dataPath,
+          model: state.dump(),
+        };
+      },
     },
     log,
   });
@@ -139,6 +147,7 @@ export async function startAgent(cfg: Readonly<AgentConfig>): Promise<RunningAge
       admin.close();
       admin.closeAllConnections();
       await capture?.close({ remove: cfg.detachOnExit });
+      fastPath.close();
       redirector.close({ detach: cfg.detachOnExit });
       log.info({ detached: cfg.detachOnExit }, 'node agent stopped');
     },

@@ -12,6 +12,8 @@ describe('agent config', () => {
     assert.equal(cfg.adminPort, 15020);
     assert.equal(cfg.bpfObjectDir, '/repo/bpf/build');
     assert.equal(cfg.detachOnExit, false);
+    assert.equal(cfg.fastPath, true);
+    assert.equal(loadAgentConfig({ ...base, AMBIT_FAST_PATH: 'false' }, '/repo').fastPath, false);
     assert.ok(Object.isFrozen(cfg));
   });
 
@@ -36,5 +38,6 @@ describe('agent config', () => {
     assert.throws(() => loadAgentConfig({ ...base, AMBIT_REDIRECT_IP: 'ten' }, '/r'), /AMBIT_REDIRECT_IP must be an IPv4 address/);
     assert.throws(() => loadAgentConfig({ ...base, AMBIT_INSECURE_CONTROL_PLANE: 'yes' }, '/r'), /AMBIT_INSECURE_CONTROL_PLANE must be true or false/);
     assert.throws(() => loadAgentConfig({ ...base, AMBIT_CONTROLLER_IDENTITY: 'ambit-controller' }, '/r'), /AMBIT_CONTROLLER_IDENTITY/);
+    assert.throws(() => loadAgentConfig({ ...base, AMBIT_FAST_PATH: 'off' }, '/r'), /AMBIT_FAST_PATH must be true or false/);
   });
 });

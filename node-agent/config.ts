@@ -63,6 +63,8 @@ export interface AgentConfig {
   drainMs: number;
   /** How long a new tunnel retries a peer agent that refuses connections (restarting after a crash). */
   hboneRetryMs: number;
+  /** Carry same-node connections in the kernel (sockmap) rather than splicing them in user space. */
+  fastPath: boolean;
 }
 
 export const ENV = {
@@ -88,6 +90,7 @@ export const ENV = {
   handoverWait: 'AMBIT_HANDOVER_WAIT',
   drain: 'AMBIT_DRAIN_PERIOD',
   hboneRetry: 'AMBIT_HBONE_RETRY',
+  fastPath: 'AMBIT_FAST_PATH',
 } as const;
 
 /**
@@ -187,5 +190,6 @@ export function loadAgentConfig(env: NodeJS.ProcessEnv, repoRoot: string): Reado
     handoverWaitMs: duration(ENV.handoverWait, '10s'),
     drainMs: duration(ENV.drain, '20s'),
     hboneRetryMs: duration(ENV.hboneRetry, '5s'),
+    fastPath: bool(ENV.fastPath, true),
   });
 }

@@ -2,7 +2,7 @@
 /*
  * The contract between the eBPF programs and the node agent.
  *
- * Mirrored byte for byte in node-agent/bpf/abi.ts; test/bpf-abi.test.ts
+ * Mirrored byte for byte in node-agent/bpf/abi.ts; node-agent/bpf/abi.test.ts
  * compares both through the BTF of the built objects. Never renumber a
  * counter or reorder a field: add at the end.
  */
@@ -52,7 +52,48 @@ enum ambit_stat {
 	AMBIT_STAT_ORIG_DST_RECORDED = 5, /* sockops keyed the original destination */
 	AMBIT_STAT_COOKIE_MISSING = 6,    /* sockops found no connect4 record */
 	AMBIT_STAT_PEER_RESTORED = 7,     /* getpeername4 reported the original destination */
-	AMBIT_STAT_MAX = 8,
+	AMBIT_STAT_FAST_REDIRECTED_BYTES = 8, /* bytes fastpath moved socket to socket */
+	AMBIT_STAT_FAST_PASSED_BYTES = 9,     /* bytes fastpath handed up to the agent instead */
+	AMBIT_STAT_FAST_TO_AGENT = 10,        /* a direction went from the kernel to the agent */
+	AMBIT_STAT_FAST_TO_KERNEL = 11,       /* ... and back, once the agent had caught up */
+	AMBIT_STAT_FAST_NO_FLOW = 12,         /* a socket in ambit_fast_peer had no flow record */
+	AMBIT_STAT_FAST_BROKEN = 13,          /* a connection overran its bound; the agent resets it */
+	AMBIT_STAT_MAX = 14,
+};
+
+/*
+ * The same-node fast path (fastpath.c, see bpf/README.md). The agent owns
+ * both sockets of a same-node connection, puts each into ambit_fast_peer under
+ * the other's socket cookie and gives each a flow record; the verdict program
+ * then moves what one receives to the other's send side, or hands it up to the
+ * agent when the peer falls behind.
+ */
+
+/* ambit_fast_flow.mode: where a socket's received bytes go now. */
+#define AMBIT_FAST_KERNEL 0 /* redirected to the peer socket's send side */
+#define AMBIT_FAST_AGENT 1  /* passed up to the agent, which forwards them */
+#define AMBIT_FAST_BROKEN 2 /* over every bound: dropped, and the agent resets the connection */
+
+/* Bytes the kernel may hold for a peer beyond what its socket has taken
+ * (the redirect queue has no flow control of its own): past this the
+ * direction falls back to the agent, whose reads close the TCP window. */
+#define AMBIT_FAST_QUEUE_LIMIT (4u << 20)
+
+/* How far beyond its receive buffer a socket's passed-up bytes may run
+ * ahead of the agent before the connection is declared broken. Passed bytes
+ * are charged to the socket, so the TCP window keeps them under sk_rcvbuf;
+ * only bytes stuck behind the socket's own unsent redirects escape that. */
+#define AMBIT_FAST_PASS_SLACK (4u << 20)
+
+/* Value of ambit_fast_flow, keyed by the socket cookie of the receiving
+ * socket. Written by the verdict program only, once the agent created it. */
+struct ambit_fast_flow {
+	__u64 peer;             /* socket cookie of the socket these bytes go to */
+	__u64 redirected;       /* bytes redirected to the peer in the kernel */
+	__u64 passed;           /* bytes passed up to the agent */
+	__u64 mark_redirected;  /* `redirected` when mark_seq was taken */
+	__u32 mark_seq;         /* the peer's write_seq when the kernel took over */
+	__u32 mode;             /* AMBIT_FAST_* */
 };
 
 /* Slots of ambit_stats. Larger than AMBIT_STAT_MAX and never changed, so a

@@ -66,11 +66,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } ambit_stats SEC(".maps");
 
-static __always_inline void ambit_count(__u32 stat)
+static __always_inline void ambit_count_n(__u32 stat, __u64 n)
 {
 	__u64 *v = bpf_map_lookup_elem(&ambit_stats, &stat);
 	if (v)
-		__sync_fetch_and_add(v, 1);
+		__sync_fetch_and_add(v, n);
+}
+
+static __always_inline void ambit_count(__u32 stat)
+{
+	ambit_count_n(stat, 1);
 }
 
 #endif

@@ -4,14 +4,21 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import { decodeConfig, decodeOrigDst, encodeConfig, encodeSockKey, LAYOUT, MAP_NAMES, STATS } from './abi.js';
+import { decodeConfig, decodeFastFlow, decodeOrigDst, encodeConfig, encodeFastFlow, encodeSockKey, FAST_MAP_NAMES, FAST_MODE, LAYOUT, MAP_NAMES, STATS } from './abi.js';
 
 /**
  * The C structs in bpf/lib/abi.h and their mirror in abi.ts must agree byte
  * for byte. The truth is the BTF the compiler wrote into the built objects.
  */
 const repo = resolve(fileURLToPath(import.meta.url), '..', '..', '..', '..');
-const objects = ['connect4.bpf.o', 'sockops.bpf.o', 'getpeername4.bpf.o'].map((o) => resolve(repo, 'bpf', 'build', o));
+/** Each object and the maps it declares: every one shares maps.h; the fast path adds its own. */
+const declared: Record<string, readonly string[]> = {
+  'connect4.bpf.o': MAP_NAMES,
+  'sockops.bpf.o': MAP_NAMES,
+  'getpeername4.bpf.o': MAP_NAMES,
+  'fastpath.bpf.o': [...MAP_NAMES, ...FAST_MAP_NAMES],
+};
+const objects = Object.keys(declared).map((o) => resolve(repo, 'bpf', 'build', o));
 
 interface BtfType {
   kind: string;
@@ -42,7 +49,7 @@ describe('bpf ABI', () => {
         .filter((t) => t.kind === 'VAR' && t.name?.startsWith('ambit_'))
         .map((t) => t.name)
         .sort();
-      assert.deepEqual(maps, [...MAP_NAMES].sort());
+      assert.deepEqual(maps, [...declared[object.split('/').pop()!]!].sort());
     });
   }
 
@@ -58,6 +65,18 @@ describe('bpf ABI', () => {
       .map((m) => [m[1]!.toLowerCase(), Number(m[2])]);
     assert.deepEqual(declared, STATS.map((s, i) => [s, i]));
     assert.match(header, new RegExp(`AMBIT_STAT_MAX = ${STATS.length},`));
+  });
+
+  it('fast path modes are numbered as in abi.h', () => {
+    const header = readFileSync(resolve(repo, 'bpf', 'lib', 'abi.h'), 'utf8');
+    const modes = Object.fromEntries([...header.matchAll(/#define AMBIT_FAST_([A-Z]+) (\d+)\b/g)].map((m) => [m[1]!.toLowerCase(), Number(m[2])]));
+    assert.deepEqual(modes, FAST_MODE);
+  });
+
+  it('encodes a new fast path flow as passed up until the agent has caught up', () => {
+    const flow = encodeFastFlow(0x0102030405060708n);
+    assert.equal(flow.length, LAYOUT.ambit_fast_flow.size);
+    assert.deepEqual(decodeFastFlow(flow), { peer: 0x0102030405060708n, redirected: 0n, passed: 0n, mode: FAST_MODE.agent });
   });
 
   it('encodes addresses and ports in network byte order', () => {

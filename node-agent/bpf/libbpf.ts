@@ -1,5 +1,6 @@
 import koffi, { type LibraryHandle } from 'koffi';
 import { AmbitError } from '../../lib/errors.js';
+import { libc } from '../libc.js';
 
 /**
  * The slice of libbpf (libbpf.so.1, Debian's libbpf1) the agent calls, bound
@@ -16,6 +17,11 @@ export interface LibBpf {
   mapSetPinPath(map: unknown, path: string): number;
   mapFd(map: unknown): number;
   programAttachCgroup(prog: unknown, cgroupFd: number): unknown;
+  programFd(prog: unknown): number;
+  objectFindMap(obj: unknown, name: string): unknown;
+  /** A bpf_link of any attach type (a program on a sockmap, say); returns its fd or -errno. */
+  linkCreate(progFd: number, targetFd: number, attachType: number): number;
+  objPin(fd: number, path: string): number;
   linkPin(link: unknown, path: string): number;
   linkOpen(path: string): unknown;
   linkUpdateProgram(link: unknown, prog: unknown): number;
@@ -32,14 +38,12 @@ export interface LibBpf {
 
 let bound: LibBpf | undefined;
 
-/** Binds libbpf once per process; a missing library is a clear error. */
+/** Binds libbpf once per thread (a worker has its own module instance); a missing library is a clear error. */
 export function libbpf(): LibBpf {
   if (bound) return bound;
   let lib: LibraryHandle;
-  let libc: LibraryHandle;
   try {
     lib = koffi.load('libbpf.so.1');
-    libc = koffi.load('libc.so.6');
   } catch (cause) {
     throw new AmbitError(
       'AMBIT_ERR_PRIVILEGE',
@@ -62,6 +66,13 @@ export function libbpf(): LibBpf {
     mapSetPinPath: f(lib, 'int bpf_map__set_pin_path(bpf_opaque *map, const char *path)'),
     mapFd: f(lib, 'int bpf_map__fd(bpf_opaque *map)'),
     programAttachCgroup: f(lib, 'bpf_opaque *bpf_program__attach_cgroup(bpf_opaque *prog, int cgroup_fd)'),
+    programFd: f(lib, 'int bpf_program__fd(bpf_opaque *prog)'),
+    objectFindMap: f(lib, 'bpf_opaque *bpf_object__find_map_by_name(bpf_opaque *obj, const char *name)'),
+    // libbpf 1.1 has no bpf_program__attach_sockmap; the generic call takes any attach type.
+    linkCreate: ((create: (prog: number, target: number, type: number, opts: null) => number) => (prog: number, target: number, type: number) => create(prog, target, type, null))(
+      f(lib, 'int bpf_link_create(int prog_fd, int target_fd, int attach_type, void *opts)'),
+    ),
+    objPin: f(lib, 'int bpf_obj_pin(int fd, const char *pathname)'),
     linkPin: f(lib, 'int bpf_link__pin(bpf_opaque *link, const char *path)'),
     linkOpen: f(lib, 'bpf_opaque *bpf_link__open(const char *path)'),
     linkUpdateProgram: f(lib, 'int bpf_link__update_program(bpf_opaque *link, bpf_opaque *prog)'),
@@ -72,7 +83,7 @@ export function libbpf(): LibBpf {
     mapLookup: f(lib, 'int bpf_map_lookup_elem(int fd, const void *key, void *value)'),
     mapDelete: f(lib, 'int bpf_map_delete_elem(int fd, const void *key)'),
     mapGetNextKey: f(lib, 'int bpf_map_get_next_key(int fd, const void *key, void *next_key)'),
-    close: f(libc, 'int close(int fd)'),
+    close: (fd: number) => libc().close(fd),
     errno: () => koffi.errno(),
   };
   return bound;

@@ -76,7 +76,7 @@ export function loadRedirector(opts: RedirectOptions): Redirector {
   } finally {
     closeSync(cgroupFd);
   }
-  const fds = openPinnedMaps(bpf, opts.pinDir);
+  const fds = openPinnedMaps(bpf, opts.pinDir, MAP_NAMES);
   const rc = bpf.mapUpdate(fds.ambit_config, encodeU32(0), encodeConfig(opts.config), 0n);
   if (rc < 0) throw mapError('ambit_config', 'update', rc);
   log.info({ pinDir: opts.pinDir, cgroup: opts.cgroupPath, ...opts.config }, 'redirect programs attached');
@@ -84,11 +84,8 @@ export function loadRedirector(opts: RedirectOptions): Redirector {
 }
 
 /**
- * Loads one object with its maps pinned in pinDir (reusing pins an earlier
- * agent left), then attaches its program through a pinned bpf_link. An
- * existing link is re-adopted by swapping in the new program atomically, so a
- * restarted agent neither leaks a second attachment nor opens a window
- * without capture.
+ * Attaches one redirect program to the pod cgroup root through a pinned
+ * bpf_link (see loadPinnedProgram for the re-adoption of an existing one).
  */
 function attachProgram(
   bpf: LibBpf,
@@ -96,28 +93,8 @@ function attachProgram(
   cgroupFd: number,
   p: (typeof PROGRAMS)[number],
 ): void {
-  const path = join(opts.objectDir, p.object);
-  const obj = bpf.objectOpenFile(path);
-  if (!obj) throw new AmbitError('AMBIT_ERR_BPF_LOAD', `cannot open ${path}: errno ${bpf.errno()}`);
-  try {
-    for (let m = bpf.objectNextMap(obj, null); m; m = bpf.objectNextMap(obj, m)) {
-      bpf.mapSetPinPath(m, join(opts.pinDir, bpf.mapName(m)));
-    }
-    const rc = bpf.objectLoad(obj);
-    if (rc < 0) {
-      throw new AmbitError(
-        'AMBIT_ERR_BPF_LOAD',
-        `loading ${p.object} failed (${errnoName(-rc)}); the verifier log is on stderr. ` +
-          (rc === -1 || rc === -13 ? 'Is the agent privileged?' : 'A pinned map of an older layout? Remove ' + opts.pinDir),
-      );
-    }
-    const prog = bpf.objectFindProgram(obj, p.program);
-    if (!prog) throw new AmbitError('AMBIT_ERR_BPF_LOAD', `${p.object} has no program ${p.program}`);
-    const linkPath = join(opts.pinDir, p.link);
-    if (existsSync(linkPath) && readopt(bpf, linkPath, prog)) {
-      log.info({ link: linkPath }, 're-adopted pinned link, program replaced');
-      return;
-    }
+  const linkPath = join(opts.pinDir, p.link);
+  loadPinnedProgram(bpf, { objectPath: join(opts.objectDir, p.object), pinDir: opts.pinDir, program: p.program, linkPath }, (prog) => {
     const link = bpf.programAttachCgroup(prog, cgroupFd);
     if (!link) {
       throw new AmbitError(
@@ -128,6 +105,43 @@ function attachProgram(
     const pin = bpf.linkPin(link, linkPath);
     bpf.linkDestroy(link); // drops our handle; the pin keeps the attachment
     if (pin < 0) throw new AmbitError('AMBIT_ERR_BPF_LOAD', `pinning ${linkPath} failed (${errnoName(-pin)})`);
+  });
+}
+
+/**
+ * Loads one object with its maps pinned in pinDir (reusing pins an earlier
+ * agent left), then makes sure its program is attached through the bpf_link
+ * pinned at linkPath. An existing link is re-adopted by swapping in the new
+ * program atomically, so a restarted agent neither leaks a second attachment
+ * nor opens a window without it; otherwise `attach` creates and pins one.
+ */
+export function loadPinnedProgram(
+  bpf: LibBpf,
+  o: { objectPath: string; pinDir: string; program: string; linkPath: string },
+  attach: (prog: unknown, obj: unknown) => void,
+): void {
+  const obj = bpf.objectOpenFile(o.objectPath);
+  if (!obj) throw new AmbitError('AMBIT_ERR_BPF_LOAD', `cannot open ${o.objectPath}: errno ${bpf.errno()}`);
+  const object = o.objectPath.split('/').pop();
+  try {
+    for (let m = bpf.objectNextMap(obj, null); m; m = bpf.objectNextMap(obj, m)) {
+      bpf.mapSetPinPath(m, join(o.pinDir, bpf.mapName(m)));
+    }
+    const rc = bpf.objectLoad(obj);
+    if (rc < 0) {
+      throw new AmbitError(
+        'AMBIT_ERR_BPF_LOAD',
+        `loading ${object} failed (${errnoName(-rc)}); the verifier log is on stderr. ` +
+          (rc === -1 || rc === -13 ? 'Is the agent privileged?' : 'A pinned map of an older layout? Remove ' + o.pinDir),
+      );
+    }
+    const prog = bpf.objectFindProgram(obj, o.program);
+    if (!prog) throw new AmbitError('AMBIT_ERR_BPF_LOAD', `${object} has no program ${o.program}`);
+    if (existsSync(o.linkPath) && readopt(bpf, o.linkPath, prog)) {
+      log.info({ link: o.linkPath }, 're-adopted pinned link, program replaced');
+      return;
+    }
+    attach(prog, obj);
   } finally {
     // Closing the object drops our program and map handles; pins and the
     // link keep what must live.
@@ -148,9 +162,10 @@ function readopt(bpf: LibBpf, linkPath: string, prog: unknown): boolean {
   }
 }
 
-function openPinnedMaps(bpf: LibBpf, pinDir: string): Record<MapName, number> {
-  const fds = {} as Record<MapName, number>;
-  for (const name of MAP_NAMES) {
+/** Opens pinned maps by name; the fds are this process's, for any of its threads. */
+export function openPinnedMaps<N extends string>(bpf: LibBpf, pinDir: string, names: readonly N[]): Record<N, number> {
+  const fds = {} as Record<N, number>;
+  for (const name of names) {
     const fd = bpf.objGet(join(pinDir, name));
     if (fd < 0) throw new AmbitError('AMBIT_ERR_BPF_MAP', `pinned map ${join(pinDir, name)} is missing (${errnoName(-fd)})`);
     fds[name] = fd;
@@ -245,7 +260,7 @@ export function detachPinned(pinDir: string): void {
   log.info({ pinDir }, 'redirect programs detached');
 }
 
-function mapError(map: string, op: string, rc: number): AmbitError {
+export function mapError(map: string, op: string, rc: number): AmbitError {
   return new AmbitError('AMBIT_ERR_BPF_MAP', `${op} on ${map} failed (${errnoName(-rc)})`);
 }
 
@@ -263,6 +278,6 @@ const ERRNO: Record<number, string> = {
   524: 'ENOTSUPP',
 };
 
-function errnoName(errno: number): string {
+export function errnoName(errno: number): string {
   return ERRNO[errno] ?? `errno ${errno}`;
 }

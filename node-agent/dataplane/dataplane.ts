@@ -5,6 +5,7 @@ import { sniToIdentity } from '../../lib/mesh/sni.js';
 import type { AgentMetrics } from '../admin/metrics.js';
 import type { OriginalDstReader } from '../bpf/loader.js';
 import type { AgentConfig } from '../config.js';
+import type { FastPath } from '../fastpath/index.js';
 import { Inbound } from '../proxy/inbound.js';
 import { startOutbound } from '../proxy/outbound.js';
 import type { BalancerState } from '../proxy/balancer-state.js';
@@ -20,6 +21,7 @@ export interface DataPlaneOptions {
   state: MeshState;
   certs: CertSource;
   originalDst: OriginalDstReader;
+  fastPath: FastPath;
   metrics: AgentMetrics;
   balancer: BalancerState;
   log: Logger;
@@ -73,6 +75,7 @@ export async function startDataPlane(o: DataPlaneOptions): Promise<DataPlane> {
       state,
       resolver,
       inbound,
+      fastPath: o.fastPath,
       certs,
       pool,
       nodeIp,

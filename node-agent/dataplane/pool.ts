@@ -26,6 +26,8 @@ export interface WorkerPoolOptions {
   count: number;
   state: MeshState;
   certs: CertManager;
+  /** Whether the main thread attached the same-node fast path (each worker then opens its maps). */
+  fastPath: boolean;
   log: Logger;
   /** V8 young generation per worker (MiB); config.ts says why it is large. */
   youngGenerationMb?: number;
@@ -66,7 +68,7 @@ export class WorkerPool {
   }
 
   private spawn(slot: Slot): void {
-    const data: WorkerData = { cfg: this.o.cfg, index: slot.index, balancer: this.balancer };
+    const data: WorkerData = { cfg: this.o.cfg, index: slot.index, balancer: this.balancer, fastPath: this.o.fastPath };
     const worker = new Worker(WORKER_ENTRY, {
       workerData: data,
       ...(this.o.youngGenerationMb ? { resourceLimits: { maxYoungGenerationSizeMb: this.o.youngGenerationMb } } : {}),
@@ -147,7 +149,7 @@ export class WorkerPool {
     return AggregatorRegistry.aggregate((await this.query('metrics')) as Parameters<typeof AggregatorRegistry.aggregate>[0]);
   }
 
-  async stats(): Promise<unknown> {
+  async stats(): Promise<{ workers: unknown[]; restarts: number[] }> {
     return { workers: await this.query('stats'), restarts: this.slots.map((s) => s.restarts) };
   }
 

@@ -15,6 +15,8 @@ export interface WorkerData {
   index: number;
   /** The load balancer's cursors and open counts, one buffer for all workers (proxy/balancer-state.ts). */
   balancer: SharedArrayBuffer;
+  /** The main thread attached the same-node fast path: join same-node connections through its pinned maps. */
+  fastPath: boolean;
 }
 
 export type ToWorker =

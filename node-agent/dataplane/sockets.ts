@@ -1,6 +1,7 @@
 import net from 'node:net';
 import koffi from 'koffi';
 import { AmbitError } from '../../lib/errors.js';
+import { libc } from '../libc.js';
 
 /**
  * Sockets Node cannot make itself, made through libc (koffi) and handed to
@@ -31,30 +32,10 @@ const SO_REUSEPORT = 15;
 const SOL_IP = 0;
 const IP_TRANSPARENT = 19;
 
-interface Libc {
-  socket(domain: number, type: number, protocol: number): number;
-  setsockopt(fd: number, level: number, name: number, value: Buffer, len: number): number;
-  bind(fd: number, addr: Buffer, len: number): number;
-  close(fd: number): number;
-}
-let libc: Libc | undefined;
-function c(): Libc {
-  if (!libc) {
-    const lib = koffi.load('libc.so.6');
-    libc = {
-      socket: lib.func('int socket(int domain, int type, int protocol)') as Libc['socket'],
-      setsockopt: lib.func('int setsockopt(int fd, int level, int name, const void *value, uint32_t len)') as Libc['setsockopt'],
-      bind: lib.func('int bind(int fd, const void *addr, uint32_t len)') as Libc['bind'],
-      close: lib.func('int close(int fd)') as Libc['close'],
-    };
-  }
-  return libc;
-}
-
 const ONE = Buffer.from([1, 0, 0, 0]);
 
 function option(fd: number, level: number, name: number, what: string): void {
-  if (c().setsockopt(fd, level, name, ONE, 4) !== 0) {
+  if (libc().setsockopt(fd, level, name, ONE, 4) !== 0) {
     throw new AmbitError('AMBIT_ERR_PRIVILEGE', `setsockopt(${what}) failed (errno ${koffi.errno()})${name === IP_TRANSPARENT ? ': the agent needs CAP_NET_ADMIN' : ''}`);
   }
 }
@@ -70,7 +51,7 @@ function sockaddrIn(host: string, port: number): Buffer {
 }
 
 function newSocket(): number {
-  const fd = c().socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  const fd = libc().socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) throw new AmbitError('AMBIT_ERR_PRIVILEGE', `socket() failed (errno ${koffi.errno()})`);
   return fd;
 }
@@ -86,13 +67,13 @@ export function sharedListener(host: string, port: number, opts: { transparent?:
     option(fd, SOL_SOCKET, SO_REUSEADDR, 'SO_REUSEADDR');
     option(fd, SOL_SOCKET, SO_REUSEPORT, 'SO_REUSEPORT');
     if (opts.transparent) option(fd, SOL_IP, IP_TRANSPARENT, 'IP_TRANSPARENT');
-    if (c().bind(fd, sockaddrIn(host, port), 16) !== 0) {
+    if (libc().bind(fd, sockaddrIn(host, port), 16) !== 0) {
       const errno = koffi.errno();
       throw new AmbitError('AMBIT_ERR_CONFIG', `cannot bind ${host}:${port} (errno ${errno}${errno === 98 ? ': EADDRINUSE, another process holds it without SO_REUSEPORT' : ''})`);
     }
     return { fd };
   } catch (err) {
-    c().close(fd);
+    libc().close(fd);
     throw err;
   }
 }
@@ -107,7 +88,7 @@ export function transparentSocket(): net.Socket {
   try {
     option(fd, SOL_IP, IP_TRANSPARENT, 'IP_TRANSPARENT');
   } catch (err) {
-    c().close(fd);
+    libc().close(fd);
     throw err;
   }
   // manualStart: nothing may read from the descriptor before it is connected.

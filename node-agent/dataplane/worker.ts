@@ -12,6 +12,7 @@ import { AgentMetrics } from '../admin/metrics.js';
 import { openOriginalDst } from '../bpf/loader.js';
 import { sharedBalancerState } from '../proxy/balancer-state.js';
 import { MeshState } from '../state/mesh-state.js';
+import { openFastPath, userSpace } from '../fastpath/index.js';
 import { CertCache } from './certs.js';
 import { startDataPlane, type DataPlane } from './dataplane.js';
 import type { FromWorker, ToWorker, WorkerData } from './protocol.js';
@@ -22,7 +23,7 @@ const heapMiB = () => {
   const h = getHeapStatistics();
   return { used: Math.round(h.used_heap_size / 1048576), total: Math.round(h.total_heap_size / 1048576), external: Math.round(h.external_memory / 1048576) };
 };
-const { cfg, index, balancer } = workerData as WorkerData;
+const { cfg, index, balancer, fastPath: fastPathOn } = workerData as WorkerData;
 const log = logger('node-agent', `worker-${index}`);
 const send = (m: FromWorker): void => port.postMessage(m);
 
@@ -30,11 +31,12 @@ const state = new MeshState();
 const certs = new CertCache((identity) => send({ kind: 'need-cert', identity }));
 const metrics = new AgentMetrics();
 const originalDst = openOriginalDst(cfg.bpfPinDir);
+const fastPath = fastPathOn ? openFastPath({ pinDir: cfg.bpfPinDir, log: logger('node-agent', 'fastpath') }) : userSpace(log, 'the main thread did not attach it (see its log)');
 let plane: DataPlane | undefined;
 let starting: Promise<void> | undefined;
 
 function start(): Promise<void> {
-  starting ??= startDataPlane({ cfg, state, certs, originalDst, metrics, balancer: sharedBalancerState(balancer), log }).then(
+  starting ??= startDataPlane({ cfg, state, certs, originalDst, fastPath, metrics, balancer: sharedBalancerState(balancer), log }).then(
     (p) => {
       plane = p;
       send({ kind: 'listening' });
@@ -52,6 +54,7 @@ async function drain(ms: number): Promise<void> {
   await starting;
   const cut = plane ? await plane.drain(ms) : 0;
   originalDst.close();
+  fastPath.close();
   send({ kind: 'drained', open: cut });
   port.close();
 }
@@ -75,7 +78,7 @@ port.on('message', (m: ToWorker) => {
       return;
     case 'query':
       if (m.what === 'metrics') void metrics.registry.getMetricsAsJSON().then((value) => send({ kind: 'answer', id: m.id, value }));
-      else send({ kind: 'answer', id: m.id, value: { worker: index, listening: plane !== undefined, open: plane?.open() ?? 0, heap: heapMiB(), ...(plane?.stats() as object | undefined) } });
+      else send({ kind: 'answer', id: m.id, value: { worker: index, listening: plane !== undefined, open: plane?.open() ?? 0, heap: heapMiB(), fastPath: fastPath.status(), ...(plane?.stats() as object | undefined) } });
       return;
     case 'drain':
       void drain(m.ms);

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { fail, type Result } from '../../lib/errors.js';
-import { splice, connectTcp, HboneError, type AuthzDecision, type TunnelRecord, type TunnelRequest } from '../../lib/hbone/index.js';
+import { splice, connectTcp, HboneError, type AuthzDecision, type SpliceResult, type TunnelRecord, type TunnelRequest } from '../../lib/hbone/index.js';
 import type { Logger } from '../../lib/log.js';
 import { authorize, modeOnPort } from '../../lib/policy/index.js';
 import type { Workload } from '../../lib/xds/index.js';
@@ -164,9 +164,17 @@ export class Inbound {
 
   /**
    * Serves a connection that already arrived (plaintext on 15006, or from a
-   * pod of this node): admit, connect to the pod, splice, report.
+   * pod of this node): admit, connect to the pod, splice, report. `join`
+   * carries the bytes once admitted: the same-node fast path passes its own.
    */
-  async deliver(client: Duplex, peer: InboundPeer & { sourcePort?: number }, destIp: string, destPort: number, transport: 'mtls' | 'plaintext'): Promise<void> {
+  async deliver(
+    client: Duplex,
+    peer: InboundPeer & { sourcePort?: number },
+    destIp: string,
+    destPort: number,
+    transport: 'mtls' | 'plaintext',
+    join: (client: Duplex, upstream: Duplex) => Promise<SpliceResult> = splice,
+  ): Promise<void> {
     const a = this.admit(peer, destIp, destPort, transport);
     const close = this.telemetry.open({
       reporter: 'destination',
@@ -186,7 +194,7 @@ export class Inbound {
       resetDuplex(client);
       return;
     }
-    const r = await splice(client, upstream.value);
+    const r = await join(client, upstream.value);
     close({ received: r.streamToSocket, sent: r.socketToStream, error: r.error?.message, ...(r.error ? { flags: 'UR' } : {}) });
   }
 

@@ -6,6 +6,7 @@ import type { Logger } from '../../lib/log.js';
 import { identityToSni } from '../../lib/mesh/sni.js';
 import type { OriginalDst } from '../bpf/abi.js';
 import type { CertSource } from '../dataplane/certs.js';
+import type { FastPath } from '../fastpath/index.js';
 import type { MeshState } from '../state/mesh-state.js';
 import type { AgentMetrics } from '../admin/metrics.js';
 import { stripV4Mapped } from './addresses.js';
@@ -20,6 +21,8 @@ export interface OutboundDeps {
   state: MeshState;
   resolver: Resolver;
   inbound: Inbound;
+  /** Carries same-node connections once the inbound side admitted them. */
+  fastPath: FastPath;
   certs: CertSource;
   pool: HbonePool;
   /** A node's address for HBONE (its InternalIP). */
@@ -103,8 +106,9 @@ async function forward(client: net.Socket, deps: OutboundDeps, c: Captured): Pro
   const { peerIp, peerPort, source, target } = c;
   const meshedPath = Boolean(source?.meshed && target.workload?.meshed);
   if (meshedPath && target.workload!.node === deps.nodeName) {
-    // Same node: the inbound side decides and reports; no tunnel needed.
-    await deps.inbound.deliver(client, { identity: source!.identity, sourceIp: peerIp, sourcePort: peerPort, sourceWorkload: source }, target.ip, target.port, 'mtls');
+    // Same node: the inbound side decides and reports; no tunnel needed, and the kernel carries the bytes.
+    const peer = { identity: source!.identity, sourceIp: peerIp, sourcePort: peerPort, sourceWorkload: source };
+    await deps.inbound.deliver(client, peer, target.ip, target.port, 'mtls', (a, b) => deps.fastPath.splice(a, b));
     return;
   }
   const close = deps.telemetry.open(sourceView(c, meshedPath));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { applyText, Conns, eventually, adminGet, fixture, LabHarness, requireRoot, type LabStatusJson } from './harness.js';
+import { agentRestarted, applyText, Conns, eventually, fixture, LabHarness, requireRoot, type LabStatusJson } from './harness.js';
 
 /**
  * The node fails closed and never breaks what is open. While a node agent
@@ -37,15 +37,7 @@ describe('failing closed, and label changes that break nothing', { timeout: 600_
     const before = await agentOn('node2');
     await new Promise((r) => setTimeout(r, 1000));
     process.kill(before.pid!, signal);
-    const back = await eventually(
-      async () => {
-        const a = await agentOn('node2');
-        return a.restarts > before.restarts && a.pid !== undefined && (await adminGet(lab, a.admin, '/ready').then(() => true, () => false));
-      },
-      120,
-      250,
-    );
-    assert.ok(back, `node2's agent came back after ${signal}`);
+    assert.ok(await agentRestarted(lab, 'node2', before), `node2's agent came back after ${signal}`);
   };
 
   before(async () => {

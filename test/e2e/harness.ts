@@ -178,6 +178,18 @@ export async function eventually(check: () => Promise<boolean>, attempts = 40, e
   return false;
 }
 
+/** Waits (bounded) until the node agent of `node` runs again after `before`, restarted by the lab, and is ready. */
+export async function agentRestarted(lab: LabHarness, node: string, before: { restarts: number }): Promise<boolean> {
+  return eventually(
+    async () => {
+      const a = (await lab.status()).components.find((c) => c.kind === 'node-agent' && c.node === node);
+      return !!a && a.restarts > before.restarts && a.pid !== undefined && (await adminGet(lab, a.admin, '/ready').then(() => true, () => false));
+    },
+    120,
+    250,
+  );
+}
+
 export interface Opened {
   id: number;
   pod: string;

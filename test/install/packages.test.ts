@@ -192,13 +192,20 @@ function shellCode(text: string): string {
   return out;
 }
 
+/** Functions a shell script defines, and those of the repo files it sources (scripts run from the repo root). */
+function shellFunctions(text: string): Set<string> {
+  const defined = (t: string) => [...t.matchAll(new RegExp(`^\\s*(${WORD})\\(\\)\\s*\\{`, 'gm'))].map((m) => m[1]!);
+  const sourced = [...text.matchAll(/^\s*(?:source|\.)\s+([\w./-]+)\s*$/gm)].map((m) => join(repo, m[1]!)).filter((f) => existsSync(f));
+  return new Set([...defined(text), ...sourced.flatMap((f) => defined(readFileSync(f, 'utf8')))]);
+}
+
 /**
  * Commands in a shell script: the first word of each pipeline element, also
  * inside $( ), after runners like timeout and nsenter; functions the script
- * defines and shell builtins are not programs.
+ * defines (or sources) and shell builtins are not programs.
  */
 function shellUses(file: string, text: string): Use[] {
-  const functions = new Set([...text.matchAll(new RegExp(`^\\s*(${WORD})\\(\\)\\s*\\{`, 'gm'))].map((m) => m[1]!));
+  const functions = shellFunctions(text);
   const builtins = new Set(sh('bash', ['-c', 'compgen -b']).split('\n').filter(Boolean));
   const uses: Use[] = [];
   for (const segment of shellCode(text).split(/\|\||&&|[|;&`()\n]|\$\(/)) {
