@@ -13,6 +13,7 @@ import { sharedListener } from './dataplane/sockets.js';
 import { combineStatus, startFastPath, type FastPathStatus } from './fastpath/index.js';
 import { EnrollmentReconciler } from './enrollment/reconciler.js';
 import { awaitSuccessor, enableListenerMigration } from './handover.js';
+import { raiseFileLimit } from './libc.js';
 import { CertManager } from './identity/certs.js';
 import { startInboundCapture, type InboundCapture } from './inbound/capture.js';
 import { startFileSource } from './state/file-source.js';
@@ -43,6 +44,7 @@ export async function startAgent(cfg: Readonly<AgentConfig>): Promise<RunningAge
     config: { agentIp: cfg.redirectIp, agentPort: cfg.outboundPort, dnsPort: cfg.dnsPort },
   });
   enableListenerMigration(log);
+  const fileLimit = raiseFileLimit();
   // The same-node fast path: the main thread attaches its program and sweeps what a dead agent
   // left; each worker joins its own connections through the pinned maps.
   const fastPath = startFastPath({ enabled: cfg.fastPath, objectDir: cfg.bpfObjectDir, pinDir: cfg.bpfPinDir, log: logger('node-agent', 'fastpath') });
@@ -127,7 +129,7 @@ export async function startAgent(cfg: Readonly<AgentConfig>): Promise<RunningAge
     log,
   });
   log.info(
-    { node: cfg.nodeName, workers: cfg.workers, outbound: `${cfg.redirectIp}:${cfg.outboundPort}`, hbone: `${cfg.nodeIp}:${cfg.hbonePort}`, controller: cfg.controllerAddress, channel: controller.describe },
+    { node: cfg.nodeName, workers: cfg.workers, fileLimit, outbound: `${cfg.redirectIp}:${cfg.outboundPort}`, hbone: `${cfg.nodeIp}:${cfg.hbonePort}`, controller: cfg.controllerAddress, channel: controller.describe },
     'node agent started',
   );
 

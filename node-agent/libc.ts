@@ -13,6 +13,8 @@ export interface Libc {
   setsockopt(fd: number, level: number, name: number, value: Buffer, len: number): number;
   bind(fd: number, addr: Buffer, len: number): number;
   recv(fd: number, buf: Buffer, len: number, flags: number): number;
+  getrlimit(resource: number, limits: Buffer): number;
+  setrlimit(resource: number, limits: Buffer): number;
   close(fd: number): number;
 }
 
@@ -28,8 +30,30 @@ export function libc(): Libc {
       setsockopt: f<'setsockopt'>('int setsockopt(int fd, int level, int name, const void *value, uint32_t len)'),
       bind: f<'bind'>('int bind(int fd, const void *addr, uint32_t len)'),
       recv: f<'recv'>('intptr_t recv(int fd, void *buf, size_t len, int flags)'),
+      getrlimit: f<'getrlimit'>('int getrlimit(int resource, void *rlim)'),
+      setrlimit: f<'setrlimit'>('int setrlimit(int resource, const void *rlim)'),
       close: f<'close'>('int close(int fd)'),
     };
   }
   return bound;
+}
+
+const RLIMIT_NOFILE = 7;
+
+/**
+ * Raises this process's soft limit on open descriptors to its hard limit
+ * (as Envoy does): every proxied connection holds one or two, and the usual
+ * soft default of 1024 would turn a busy node into EMFILE. Returns the limit
+ * now in force.
+ */
+export function raiseFileLimit(): number {
+  const lim = Buffer.alloc(16); // struct rlimit { rlim_t cur, max } on 64-bit Linux
+  if (libc().getrlimit(RLIMIT_NOFILE, lim) !== 0) return -1;
+  const hard = lim.readBigUInt64LE(8);
+  if (lim.readBigUInt64LE(0) < hard) {
+    lim.writeBigUInt64LE(hard, 0);
+    libc().setrlimit(RLIMIT_NOFILE, lim);
+    libc().getrlimit(RLIMIT_NOFILE, lim);
+  }
+  return Number(lim.readBigUInt64LE(0));
 }

@@ -101,9 +101,11 @@ export interface HboneServerOptions {
    * The material to present on a new connection, chosen by the SNI the client sent
    * (`''` when it sent none). Called per handshake; return the same object while the
    * certificate is unchanged (contexts are cached per certificate). Return undefined to
-   * refuse the handshake (no identity for that name).
+   * refuse the handshake (no identity for that name). A promise (the certificate is being
+   * fetched) holds the handshake until it settles; the default context (no SNI) only
+   * takes material at hand.
    */
-  tls: (servername: string) => WorkloadTlsMaterial | undefined;
+  tls: (servername: string) => WorkloadTlsMaterial | undefined | Promise<WorkloadTlsMaterial | undefined>;
   /** Trust domain of peer identities (default cluster.local). */
   trustDomain?: string;
   /** L4 authorization of one tunnel. A thrown error is a bug: the stream gets 500. */
@@ -182,15 +184,24 @@ export async function startHboneServer(opts: HboneServerOptions): Promise<HboneS
   const sockets = new Set<Socket>(); // every accepted TCP connection, to destroy on close
   const counters = { tunnelsOpened: 0, streamsRefused: 0, handshakeFailures: 0, bytesFromPeers: 0, bytesToPeers: 0, activeStreams: 0 };
 
-  const material = (servername: string): WorkloadTlsMaterial | undefined => {
+  const material = (servername: string): Promise<WorkloadTlsMaterial | undefined> =>
+    Promise.resolve()
+      .then(() => opts.tls(servername))
+      .catch((err: unknown) => {
+        log.error({ err, servername }, 'the tls() provider failed; refusing the handshake');
+        return undefined;
+      });
+  /** The material at hand now, for the default context (set synchronously, before a handshake). */
+  const materialNow = (servername: string): WorkloadTlsMaterial | undefined => {
     try {
-      return opts.tls(servername);
+      const m = opts.tls(servername);
+      return m instanceof Promise ? (m.catch(() => undefined), undefined) : m;
     } catch (err) {
       log.error({ err, servername }, 'the tls() provider threw; refusing the handshake');
       return undefined;
     }
   };
-  const initial = material('');
+  const initial = materialNow('');
   let defaultKey = initial ? `${initial.certChainPem}\0${initial.rootPem}` : '';
 
   const server = http2.createSecureServer({
@@ -209,17 +220,18 @@ export async function startHboneServer(opts: HboneServerOptions): Promise<HboneS
       enablePush: false,
     },
     SNICallback: (servername, cb) => {
-      const m = material(servername);
-      if (!m) {
-        cb(new AmbitError('AMBIT_ERR_HBONE_TLS', `no certificate for server name ${JSON.stringify(servername)}`), undefined);
-        return;
-      }
-      try {
-        cb(null, contexts.get(m));
-      } catch (err) {
-        log.error({ err, servername }, 'building the TLS context failed');
-        cb(err as Error, undefined);
-      }
+      void material(servername).then((m) => {
+        if (!m) {
+          cb(new AmbitError('AMBIT_ERR_HBONE_TLS', `no certificate for server name ${JSON.stringify(servername)}`), undefined);
+          return;
+        }
+        try {
+          cb(null, contexts.get(m));
+        } catch (err) {
+          log.error({ err, servername }, 'building the TLS context failed');
+          cb(err as Error, undefined);
+        }
+      });
     },
   });
 
@@ -228,7 +240,7 @@ export async function startHboneServer(opts: HboneServerOptions): Promise<HboneS
   server.prependListener('connection', (socket: Socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
-    const m = material('');
+    const m = materialNow('');
     const key = m ? `${m.certChainPem}\0${m.rootPem}` : '';
     if (m && key !== defaultKey) {
       try {

@@ -56,9 +56,12 @@ export async function startDataPlane(o: DataPlaneOptions): Promise<DataPlane> {
     port: cfg.hbonePort,
     handle: sharedListener(cfg.nodeIp, cfg.hbonePort),
     trustDomain: cfg.trustDomain,
+    // A restarted agent may be asked before it has fetched a local workload's certificate:
+    // the handshake waits for it rather than fail.
     tls: (servername) => {
       const id = sniToIdentity(servername);
-      return id ? certs.current(id) : undefined;
+      if (!id || !state.workloadsOn(cfg.nodeName).some((w) => w.meshed && w.identity === id)) return undefined;
+      return certs.current(id) ?? certs.get(id);
     },
     ...inbound.hboneHooks(),
     log: logger('node-agent', 'hbone'),
