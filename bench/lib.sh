@@ -2,6 +2,20 @@
 # iperf3/wrk measurements inside the client pod bench/client of the lab
 # $AMBIT_LAB. The caller sets SECS (seconds per run) and RUNS (iperf3 runs,
 # median reported).
+
+# Every benchmark writes to bench/results, keeps scratch files in $work and
+# removes its lab on exit, failed or not; `on_exit CMD` adds to that.
+out=bench/results; mkdir -p "$out"
+work=$(mktemp -d)
+exit_hooks=()
+on_exit() { exit_hooks+=("$1"); }
+cleanup() {
+  for h in "${exit_hooks[@]}"; do eval "$h" || true; done
+  bin/ambit lab down >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
 st() { bin/ambit lab status --json; }
 q() { st | node -e "const s=JSON.parse(require('fs').readFileSync(0,'utf8')); console.log($1)"; }
 ns() { nsenter --net="/run/netns/ambit-$AMBIT_LAB-$1" "${@:2}"; }

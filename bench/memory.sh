@@ -11,13 +11,6 @@ export AMBIT_LAB=benchmem
 SECS=${SECS:-10}
 HOLD=${HOLD:-5000}
 source bench/lib.sh
-out=bench/results; mkdir -p "$out"
-work=$(mktemp -d)
-cleanup() {
-  bin/ambit lab down >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
 
 bin/ambit lab down >/dev/null
 bin/ambit lab up -f bench/mesh.yaml >/dev/null

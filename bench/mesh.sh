@@ -5,7 +5,8 @@
 #   ambit    the same pods with their namespace in the mesh (eBPF capture,
 #            HBONE mutual TLS 1.3 between the node agents)
 #   haproxy  a haproxy pair doing mutual TLS 1.3 between the same nodes
-#            (client -> haproxy on node1 -> TLS -> haproxy on node2 -> server)
+#            (client -> haproxy on node1 -> TLS -> haproxy on node2 -> server),
+#            with two threads each, as the agents run two data-path workers
 # Prints a markdown table and writes bench/results/latest.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,15 +14,8 @@ export AMBIT_LAB=bench
 SECS=${SECS:-5}
 RUNS=${RUNS:-3}
 source bench/lib.sh
-out=bench/results; mkdir -p "$out"
-work=$(mktemp -d)
 haproxy_pids=()
-cleanup() {
-  for p in "${haproxy_pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  bin/ambit lab down >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+on_exit 'for p in "${haproxy_pids[@]}"; do kill "$p" 2>/dev/null; done'
 
 bin/ambit lab down >/dev/null
 bin/ambit lab up -f bench/mesh.yaml >/dev/null
@@ -37,7 +31,7 @@ for side in client server; do
   cat "$work/$side.crt" "$work/$side.key" > "$work/$side.pem"
 done
 common="global
-  nbthread 1
+  nbthread 2
   maxconn 8000
   ssl-default-bind-options ssl-min-ver TLSv1.3
   ssl-default-server-options ssl-min-ver TLSv1.3

@@ -14,13 +14,6 @@ export AMBIT_LAB=benchfast
 SECS=${SECS:-5}
 RUNS=${RUNS:-3}
 source bench/lib.sh
-out=bench/results; mkdir -p "$out"
-work=$(mktemp -d)
-cleanup() {
-  bin/ambit lab down >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
 
 up() { bin/ambit lab down >/dev/null; bin/ambit lab up -f bench/same-node.yaml >/dev/null; }
 agent1() { q 's.components.find(c=>c.kind==="node-agent"&&c.node==="node1").pid'; }

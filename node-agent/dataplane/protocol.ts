@@ -34,4 +34,6 @@ export type FromWorker =
   | { kind: 'listening' }
   | { kind: 'need-cert'; identity: string }
   | { kind: 'answer'; id: number; value: unknown }
-  | { kind: 'drained'; open: number };
+  | { kind: 'drained'; open: number }
+  /** The worker collected its heap after a burst (reclaim.ts): the C heap has freed memory to return. */
+  | { kind: 'reclaimed' };

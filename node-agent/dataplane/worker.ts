@@ -16,6 +16,7 @@ import { openFastPath, userSpace } from '../fastpath/index.js';
 import { CertCache } from './certs.js';
 import { startDataPlane, type DataPlane } from './dataplane.js';
 import type { FromWorker, ToWorker, WorkerData } from './protocol.js';
+import { reclaimWhenQuiet } from './reclaim.js';
 
 const port = parentPort!;
 /** This thread's V8 heap, MiB (the process's RSS is the main thread's to report). */
@@ -34,6 +35,7 @@ const originalDst = openOriginalDst(cfg.bpfPinDir);
 const fastPath = fastPathOn ? openFastPath({ pinDir: cfg.bpfPinDir, log: logger('node-agent', 'fastpath') }) : userSpace(log, 'the main thread did not attach it (see its log)');
 let plane: DataPlane | undefined;
 let starting: Promise<void> | undefined;
+const stopReclaiming = reclaimWhenQuiet(() => send({ kind: 'reclaimed' }));
 
 function start(): Promise<void> {
   starting ??= startDataPlane({ cfg, state, certs, originalDst, fastPath, metrics, balancer: sharedBalancerState(balancer), log }).then(
@@ -52,6 +54,7 @@ function start(): Promise<void> {
 
 async function drain(ms: number): Promise<void> {
   await starting;
+  stopReclaiming();
   const cut = plane ? await plane.drain(ms) : 0;
   originalDst.close();
   fastPath.close();

@@ -95,15 +95,16 @@ async function main(): Promise<void> {
       { port: '15010 HTTP/2 frames', argv: inFabric(target('h2.js', grpcAddr, String(inputs), String(seed + 7), 'frames')) },
       { port: '15010 gRPC', argv: inFabric(target('h2.js', grpcAddr, String(inputs), String(seed + 8), 'grpc')) },
     ];
-    const results: (Tally & { port: string; alive: boolean })[] = [];
+    const results: (Tally & { port: string; alive: boolean; rssAfter: Record<string, number> })[] = [];
     for (const p of plan) {
       process.stderr.write(`fuzz: ${p.port} (${inputs} inputs)...\n`);
       const out = await run(p.argv);
       const tally = JSON.parse(out.trim().split('\n').pop()!) as Tally;
       const now = status().components;
       const alive = watched.every((w) => now.find((c) => c.name === w.name)?.pid === w.pid);
-      for (const w of watched) if (alive) peak[w.name] = Math.max(peak[w.name]!, rssMiB(w.pid));
-      results.push({ ...tally, port: p.port, alive });
+      const rssAfter = Object.fromEntries(watched.map((w) => [w.name, alive ? round(rssMiB(w.pid)) : NaN]));
+      for (const w of watched) if (alive) peak[w.name] = Math.max(peak[w.name]!, rssAfter[w.name]!);
+      results.push({ ...tally, port: p.port, alive, rssAfter });
       process.stderr.write(`fuzz: ${p.port}: ${tally.inputs} inputs over ${tally.connections} connections in ${tally.seconds}s; processes ${alive ? 'alive' : 'RESTARTED'}\n`);
     }
 
@@ -140,7 +141,7 @@ async function main(): Promise<void> {
 
 const round = (n: number) => Math.round(n * 10) / 10;
 
-function markdown(r: { date: string; machine: string; targets: (Tally & { port: string; alive: boolean })[]; memoryMiB: { process: string; before: number; peak: number; afterSettling: number }[]; survived: boolean; ready: boolean; dataPathWorks: boolean }): string {
+function markdown(r: { date: string; machine: string; targets: (Tally & { port: string; alive: boolean; rssAfter: Record<string, number> })[]; memoryMiB: { process: string; before: number; peak: number; afterSettling: number }[]; survived: boolean; ready: boolean; dataPathWorks: boolean }): string {
   const top = (o: Record<string, number>) =>
     Object.entries(o)
       .sort((a, b) => b[1] - a[1])
@@ -150,9 +151,9 @@ function markdown(r: { date: string; machine: string; targets: (Tally & { port: 
   return [
     `Fuzzing, ${r.date}, ${r.machine}`,
     '',
-    '| port | inputs | connections | seconds | processes | most frequent outcomes |',
-    '|---|---|---|---|---|---|',
-    ...r.targets.map((t) => `| ${t.port} | ${t.inputs} | ${t.connections} | ${t.seconds} | ${t.alive ? 'alive' : 'RESTARTED'} | ${top(t.outcomes)} |`),
+    '| port | inputs | connections | seconds | processes | RSS after it (MiB) | most frequent outcomes |',
+    '|---|---|---|---|---|---|---|',
+    ...r.targets.map((t) => `| ${t.port} | ${t.inputs} | ${t.connections} | ${t.seconds} | ${t.alive ? 'alive' : 'RESTARTED'} | ${Object.values(t.rssAfter).join(' / ')} | ${top(t.outcomes)} |`),
     '',
     '| process | RSS before (MiB) | peak | 30 s after |',
     '|---|---|---|---|',
