@@ -1,5 +1,6 @@
 import { AmbitError } from './errors.js';
 import { logger } from './log.js';
+import { reclaimWhenQuiet } from './reclaim.js';
 
 /**
  * Runs a long-lived component process: starts it, stops it gracefully on
@@ -12,6 +13,9 @@ import { logger } from './log.js';
  * exception leaves state that cannot be trusted, so it is logged and the
  * process exits for its supervisor to restart (the kernel keeps capture and
  * eBPF state across that).
+ *
+ * It also gives memory back after bursts (reclaim.ts); worker threads start
+ * their own.
  */
 export async function runComponent(name: string, start: () => Promise<{ stop(): Promise<void> }>): Promise<void> {
   const log = logger(name);
@@ -24,6 +28,7 @@ export async function runComponent(name: string, start: () => Promise<{ stop(): 
   });
   try {
     const running = await start();
+    reclaimWhenQuiet();
     let stopping = false;
     const shutdown = (signal: string) => {
       if (stopping) return;

@@ -1,10 +1,10 @@
 import koffi from 'koffi';
 
 /**
- * The calls into the C library the agent makes itself (through koffi): socket
- * calls on descriptors Node owns, for what Node cannot do (IP_TRANSPARENT,
- * SO_REUSEPORT, socket cookies, TCP_INFO, SO_LINGER set early, a recv() that
- * leaves Node's own buffering out), resource limits, and malloc_trim. Bound once per thread, on first use. Each returns what
+ * The socket calls of the C library the agent makes itself, on descriptors
+ * Node owns (through koffi): what Node cannot do (IP_TRANSPARENT, SO_REUSEPORT, socket
+ * cookies, TCP_INFO, SO_LINGER set early, a recv() that leaves Node's own
+ * buffering out). Bound once per thread, on first use. Each returns what
  * libc returns; errno is koffi.errno().
  */
 export interface Libc {
@@ -16,7 +16,6 @@ export interface Libc {
   getrlimit(resource: number, limits: Buffer): number;
   setrlimit(resource: number, limits: Buffer): number;
   close(fd: number): number;
-  malloc_trim(pad: number): number;
 }
 
 let bound: Libc | undefined;
@@ -34,7 +33,6 @@ export function libc(): Libc {
       getrlimit: f<'getrlimit'>('int getrlimit(int resource, void *rlim)'),
       setrlimit: f<'setrlimit'>('int setrlimit(int resource, const void *rlim)'),
       close: f<'close'>('int close(int fd)'),
-      malloc_trim: f<'malloc_trim'>('int malloc_trim(size_t pad)'),
     };
   }
   return bound;

@@ -164,7 +164,7 @@ export class Lab {
       node: undefined,
       netns: this.paths.fabricNetns,
       entry: 'dist/controller/main.js',
-      nodeFlags: [],
+      nodeFlags: extraNodeFlags(),
       admin: `${FABRIC_GATEWAY}:${CONTROLLER_PORTS.admin}`,
       env: {
         AMBIT_KUBE_SERVER: this.apiUrl,
@@ -183,7 +183,7 @@ export class Lab {
         node: node.name,
         netns: node.netns,
         entry: 'dist/node-agent/main.js',
-        nodeFlags: [],
+        nodeFlags: extraNodeFlags(),
         admin: `${node.ip}:15020`,
         env: {
           AMBIT_NODE_NAME: node.name,
@@ -462,4 +462,13 @@ async function adminReady(address: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/**
+ * AMBIT_LAB_NODE_FLAGS: extra Node flags for the controller and agents, for
+ * profiling them in the lab (`--cpu-prof`, `--perf-basic-prof`, `--trace-gc`:
+ * flags NODE_OPTIONS refuses or that would reach every pod's processes too).
+ */
+function extraNodeFlags(): string[] {
+  return (process.env.AMBIT_LAB_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
 }

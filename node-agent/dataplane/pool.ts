@@ -9,9 +9,7 @@ import type { CertManager } from '../identity/certs.js';
 import { newBalancerBuffer } from '../proxy/balancer-state.js';
 import type { MeshState, StateEvent } from '../state/mesh-state.js';
 import type { CertMaterial } from './certs.js';
-import { libc } from '../libc.js';
 import type { FromWorker, ToWorker, WorkerData } from './protocol.js';
-import { exposeGcToWorkers } from './reclaim.js';
 
 const WORKER_ENTRY = fileURLToPath(new URL('./worker.js', import.meta.url));
 
@@ -50,7 +48,6 @@ export class WorkerPool {
   private readonly pending = new Map<number, (value: unknown) => void>();
   private nextQuery = 0;
   private stopping = false;
-  private trimScheduled = false;
   private readonly unsubscribe: (() => void)[] = [];
 
   constructor(private readonly o: WorkerPoolOptions) {
@@ -62,7 +59,6 @@ export class WorkerPool {
   }
 
   start(): void {
-    exposeGcToWorkers();
     for (const slot of this.slots) this.spawn(slot);
   }
 
@@ -115,23 +111,10 @@ export class WorkerPool {
         this.pending.get(m.id)?.(m.value);
         this.pending.delete(m.id);
         return;
-      case 'reclaimed':
-        this.trimCHeap();
-        return;
       case 'drained':
         if (m.open > 0) this.o.log.warn({ worker: slot.index, cut: m.open }, 'drain period over: connections still open were closed');
         return;
     }
-  }
-
-  /** Once for all workers that reclaimed around the same time: returns the C heap's free pages to the kernel. */
-  private trimCHeap(): void {
-    if (this.trimScheduled) return;
-    this.trimScheduled = true;
-    setTimeout(() => {
-      this.trimScheduled = false;
-      libc().malloc_trim(0);
-    }, 500).unref();
   }
 
   private broadcast(m: ToWorker): void {

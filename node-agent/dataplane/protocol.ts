@@ -34,6 +34,4 @@ export type FromWorker =
   | { kind: 'listening' }
   | { kind: 'need-cert'; identity: string }
   | { kind: 'answer'; id: number; value: unknown }
-  | { kind: 'drained'; open: number }
-  /** The worker collected its heap after a burst (reclaim.ts): the C heap has freed memory to return. */
-  | { kind: 'reclaimed' };
+  | { kind: 'drained'; open: number };

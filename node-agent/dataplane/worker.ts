@@ -7,6 +7,7 @@
 import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import { logger } from '../../lib/log.js';
+import { reclaimWhenQuiet } from '../../lib/reclaim.js';
 import type { ResourceType } from '../../lib/xds/index.js';
 import { AgentMetrics } from '../admin/metrics.js';
 import { openOriginalDst } from '../bpf/loader.js';
@@ -16,7 +17,6 @@ import { openFastPath, userSpace } from '../fastpath/index.js';
 import { CertCache } from './certs.js';
 import { startDataPlane, type DataPlane } from './dataplane.js';
 import type { FromWorker, ToWorker, WorkerData } from './protocol.js';
-import { reclaimWhenQuiet } from './reclaim.js';
 
 const port = parentPort!;
 /** This thread's V8 heap, MiB (the process's RSS is the main thread's to report). */
@@ -35,7 +35,7 @@ const originalDst = openOriginalDst(cfg.bpfPinDir);
 const fastPath = fastPathOn ? openFastPath({ pinDir: cfg.bpfPinDir, log: logger('node-agent', 'fastpath') }) : userSpace(log, 'the main thread did not attach it (see its log)');
 let plane: DataPlane | undefined;
 let starting: Promise<void> | undefined;
-const stopReclaiming = reclaimWhenQuiet(() => send({ kind: 'reclaimed' }));
+const stopReclaiming = reclaimWhenQuiet();
 
 function start(): Promise<void> {
   starting ??= startDataPlane({ cfg, state, certs, originalDst, fastPath, metrics, balancer: sharedBalancerState(balancer), log }).then(
