@@ -1,6 +1,6 @@
 import koffi from 'koffi';
 import { performance } from 'node:perf_hooks';
-import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
+import { getHeapSpaceStatistics, getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 /**
@@ -16,7 +16,8 @@ import { runInNewContext } from 'node:vm';
  * per interval (a full collection of an idle heap costs one or two
  * milliseconds) until V8 has shrunk the young generation (the third to fifth
  * collection does it), then returns the C heap's free pages (socket and TLS
- * buffers) to the kernel with malloc_trim.
+ * buffers) to the kernel with malloc_trim. A thread that stays quiet still
+ * collects every 10 s (an idle heap costs a millisecond or two).
  */
 
 const INTERVAL_MS = 2000;
@@ -26,6 +27,10 @@ const QUIET = 0.01;
 const SHRUNK_BYTES = 4 << 20;
 /** Collections per quiet spell at most (a minute's worth): a heap that will not shrink is left alone. */
 const MAX_COLLECTIONS = 30;
+/** In a long quiet spell, one collection every this many intervals (10 s)... */
+const SLOW_EVERY = 5;
+/** ...and a trim of the C heap if it freed this much. */
+const TRIM_AFTER_BYTES = 4 << 20;
 
 const youngGenerationBytes = () => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0;
 
@@ -41,18 +46,27 @@ export function reclaimWhenQuiet(reclaimed: (youngBytes: number) => void = () =>
   mallocTrim ??= koffi.load('libc.so.6').func('int malloc_trim(size_t pad)') as (pad: number) => number;
   let last = performance.eventLoopUtilization();
   let collections = -1; // -1: nothing to give back since the last quiet spell
+  let quietIntervals = 0;
   const timer = setInterval(() => {
     const now = performance.eventLoopUtilization();
     const busy = performance.eventLoopUtilization(now, last).utilization >= QUIET;
     last = now;
-    if (busy) collections = 0;
-    else if (collections >= 0) {
+    if (busy) {
+      collections = 0;
+      quietIntervals = 0;
+    } else if (collections >= 0) {
       gc({ type: 'major', execution: 'sync' });
       if (youngGenerationBytes() <= SHRUNK_BYTES || ++collections >= MAX_COLLECTIONS) {
         collections = -1;
         mallocTrim!(0);
         reclaimed(youngGenerationBytes());
       }
+    } else if (++quietIntervals % SLOW_EVERY === 0) {
+      // Work too light to count as busy can still turn much of the heap into garbage
+      // (idle HBONE sessions closing one by one after a burst): collect now and then.
+      const before = getHeapStatistics().used_heap_size;
+      gc({ type: 'major', execution: 'sync' });
+      if (before - getHeapStatistics().used_heap_size > TRIM_AFTER_BYTES) mallocTrim!(0);
     }
   }, INTERVAL_MS);
   timer.unref();

@@ -15,6 +15,15 @@ export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 /** Server and pool: a session without streams is closed after this time. */
 export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
 
+/**
+ * Pool: a session without streams while another of its group is still up is
+ * a spare, left by a burst, and closes after this time; the last one keeps
+ * the whole idle timeout, so the next connection needs no handshake. Each
+ * spare holds a TLS connection and its buffers (5,000 connections at once
+ * leave about 50 sessions behind).
+ */
+export const DEFAULT_SPARE_IDLE_TIMEOUT_MS = 10_000;
+
 /** Pool: TCP connect + TLS handshake + HTTP/2 setup to the peer must finish within this time. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 

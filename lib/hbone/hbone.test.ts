@@ -398,6 +398,18 @@ describe('robustness', () => {
     await readAll(t.stream);
     assert.ok(await waitFor(() => pool.stats().sessions.length === 0));
   });
+
+  test('after a burst, spare sessions close soon and the last one stays for the idle timeout', T, async () => {
+    const pool = newPool({ maxStreamsPerSession: 1, idleTimeoutMs: 1500, spareIdleTimeoutMs: 50 });
+    const burst = await Promise.all([tunnel(pool), tunnel(pool), tunnel(pool)]);
+    assert.equal(pool.stats().sessions.length, 3, 'one session per stream');
+    for (const t of burst) t.stream.end('a');
+    await Promise.all(burst.map((t) => readAll(t.stream)));
+    assert.ok(await waitFor(() => pool.stats().sessions.length === 1), 'the spares closed');
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(pool.stats().sessions.length, 1, 'the last one stays, ready for the next connection');
+    assert.ok(await waitFor(() => pool.stats().sessions.length === 0, 300), 'and closes after the idle timeout');
+  });
 });
 
 describe('certificate rotation', () => {

@@ -4,7 +4,8 @@
  * goes on a session of its group with room (fewer than `maxStreamsPerSession` streams, and
  * within the peer's SETTINGS_MAX_CONCURRENT_STREAMS); otherwise a new session is opened.
  * A session that got GOAWAY, failed or closed leaves the group; one whose source certificate
- * has rotated drains (its streams go on, new ones use a new session); an idle one closes.
+ * has rotated drains (its streams go on, new ones use a new session); an idle one closes: a
+ * spare one (another of its group is up) soon, the last one after the idle timeout.
  */
 import type { X509Certificate } from 'node:crypto';
 import http2 from 'node:http2';
@@ -17,6 +18,7 @@ import { formatAuthority, parseAuthority } from './authority.js';
 import {
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_SPARE_IDLE_TIMEOUT_MS,
   DEFAULT_MAX_STREAMS_PER_SESSION,
   DEFAULT_RESPONSE_TIMEOUT_MS,
   REASON_HEADER,
@@ -35,6 +37,8 @@ export interface HbonePoolOptions {
   responseTimeoutMs?: number;
   /** A session without streams for this long is closed. */
   idleTimeoutMs?: number;
+  /** ...or for this long, when another session to the same peer for the same identity is up. */
+  spareIdleTimeoutMs?: number;
   /** Logger (default: `logger('hbone', 'pool')`). */
   log?: Logger;
 }
@@ -128,6 +132,7 @@ export class HbonePool {
       connectTimeoutMs: opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
       responseTimeoutMs: opts.responseTimeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS,
       idleTimeoutMs: opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+      spareIdleTimeoutMs: opts.spareIdleTimeoutMs ?? DEFAULT_SPARE_IDLE_TIMEOUT_MS,
       log: opts.log ?? logger('hbone', 'pool'),
     };
   }
@@ -246,6 +251,8 @@ export class HbonePool {
         maxStreams: this.#opts.maxStreamsPerSession,
         connectTimeoutMs: this.#opts.connectTimeoutMs,
         idleTimeoutMs: this.#opts.idleTimeoutMs,
+        spareIdleTimeoutMs: this.#opts.spareIdleTimeoutMs,
+        isSpare: (s) => this.#groups.get(key)?.some((o) => o !== s && o.state === 'ready') ?? false,
         log: this.#opts.log,
         onClosed: (s) => {
           this.#forget(s);

@@ -46,6 +46,10 @@ export interface SessionParams {
   readonly maxStreams: number;
   readonly connectTimeoutMs: number;
   readonly idleTimeoutMs: number;
+  /** How long a spare session (see `isSpare`) stays without streams. */
+  readonly spareIdleTimeoutMs: number;
+  /** Whether another session of the same group is up to take this one's work. */
+  readonly isSpare: (s: PooledSession) => boolean;
   readonly log: Logger;
   /** Called once when the session reaches `closed`. */
   readonly onClosed: (s: PooledSession) => void;
@@ -272,11 +276,19 @@ export class PooledSession {
     setTimeout(() => this.destroy(), 5000).unref();
   }
 
-  #armIdle(): void {
+  #armIdle(idleSince = Date.now()): void {
     clearTimeout(this.#idle);
-    this.#idle = setTimeout(() => {
-      if (this.#active === 0 && this.#state === 'ready') this.drain('idle');
-    }, this.params.idleTimeoutMs);
+    const spare = this.params.isSpare(this);
+    const wait = spare ? this.params.spareIdleTimeoutMs : this.params.idleTimeoutMs - (Date.now() - idleSince);
+    this.#idle = setTimeout(
+      () => {
+        if (this.#active !== 0 || this.#state !== 'ready') return;
+        // The others went first: the last of its group stays for the whole idle timeout.
+        if (spare && !this.params.isSpare(this)) this.#armIdle(idleSince);
+        else this.drain('idle');
+      },
+      Math.max(0, Math.min(wait, this.params.idleTimeoutMs)),
+    );
     this.#idle.unref();
   }
 
