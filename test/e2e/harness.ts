@@ -68,10 +68,17 @@ export class LabHarness {
     const st = await this.status();
     const agent = st.components.find((c) => c.kind === 'node-agent' && c.node === node);
     if (!agent) throw new Error(`no node agent on ${node}`);
+    // Logs are written in batches: the last line may still be on its way.
     return readFileSync(agent.log, 'utf8')
       .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
+      .filter((l) => l.startsWith('{') && l.endsWith('}'))
+      .flatMap((l) => {
+        try {
+          return [JSON.parse(l) as Record<string, unknown>];
+        } catch {
+          return [];
+        }
+      });
   }
 
   /** The node agent's access-log lines on a node. */

@@ -133,11 +133,16 @@ describe('secure L4 mesh', { timeout: 900_000 }, () => {
     assert.match(line, /destination_service="web\.shop\.svc\.cluster\.local"/);
     const node2 = await adminGet(lab, agent('node2').admin, '/metrics');
     assert.match(node2, /ambit_tcp_connections_opened_total\{reporter="destination",source_workload="frontend",source_workload_namespace="shop",source_principal="cluster\.local\/ns\/shop\/sa\/frontend"/);
-    const log = readFileSync(agent('node2').log, 'utf8')
-      .split('\n')
-      .filter((l) => l.includes('"node-agent.access"') && l.includes('"reporter":"destination"'))
-      .map((l) => JSON.parse(l) as { src: { principal: string }; dst: { principal: string }; security: string; bytes_sent: number });
-    const entry = log.find((l) => l.src.principal === 'cluster.local/ns/shop/sa/frontend');
+    type Entry = { src: { principal: string }; dst: { principal: string }; security: string; bytes_sent: number };
+    let entry: Entry | undefined;
+    await eventually(async () => {
+      const log = readFileSync(agent('node2').log, 'utf8')
+        .split('\n')
+        .filter((l) => l.includes('"node-agent.access"') && l.includes('"reporter":"destination"') && l.endsWith('}'))
+        .map((l) => JSON.parse(l) as Entry);
+      entry = log.find((l) => l.src.principal === 'cluster.local/ns/shop/sa/frontend');
+      return entry !== undefined;
+    });
     assert.ok(entry, 'the destination agent logged the frontend call');
     assert.equal(entry.dst.principal, 'cluster.local/ns/shop/sa/web');
     assert.equal(entry.security, 'mutual_tls');
