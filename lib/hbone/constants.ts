@@ -12,8 +12,18 @@ export const MAX_REASON_LENGTH = 300;
 /** Server: a TCP connection must finish the TLS handshake within this time. */
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 
-/** Server and pool: a session without streams is closed after this time. */
+/** Server: a session without streams is closed after this time. */
 export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+
+/**
+ * Pool: the last session to a peer closes after this long without streams.
+ * Shorter than the server's, so the client closes first and never puts a
+ * stream on a session the server is closing. A session that carried many
+ * streams holds memory until it closes (measured: about 13 MB on the
+ * destination agent for one that carried a 2,500-connection burst), and the
+ * next connection after a quiet half minute pays one handshake.
+ */
+export const DEFAULT_POOL_IDLE_TIMEOUT_MS = 30_000;
 
 /**
  * Pool: a session without streams while another of its group is still up is

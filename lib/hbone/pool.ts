@@ -17,7 +17,7 @@ import { logger, type Logger } from '../log.js';
 import { formatAuthority, parseAuthority } from './authority.js';
 import {
   DEFAULT_CONNECT_TIMEOUT_MS,
-  DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_POOL_IDLE_TIMEOUT_MS,
   DEFAULT_SPARE_IDLE_TIMEOUT_MS,
   DEFAULT_MAX_STREAMS_PER_SESSION,
   DEFAULT_RESPONSE_TIMEOUT_MS,
@@ -131,7 +131,7 @@ export class HbonePool {
       maxStreamsPerSession: max,
       connectTimeoutMs: opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
       responseTimeoutMs: opts.responseTimeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS,
-      idleTimeoutMs: opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+      idleTimeoutMs: opts.idleTimeoutMs ?? DEFAULT_POOL_IDLE_TIMEOUT_MS,
       spareIdleTimeoutMs: opts.spareIdleTimeoutMs ?? DEFAULT_SPARE_IDLE_TIMEOUT_MS,
       log: opts.log ?? logger('hbone', 'pool'),
     };
