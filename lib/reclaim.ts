@@ -36,6 +36,15 @@ const youngGenerationBytes = () => getHeapSpaceStatistics().find((s) => s.space_
 
 let mallocTrim: ((pad: number) => number) | undefined;
 
+/** glibc's malloc_trim; on a C library without it (musl), collecting alone has to do. */
+function glibcMallocTrim(): (pad: number) => number {
+  try {
+    return koffi.load('libc.so.6').func('int malloc_trim(size_t pad)') as (pad: number) => number;
+  } catch {
+    return () => 0;
+  }
+}
+
 /** Starts reclaiming in this thread; `reclaimed` (for tests) is called after each spell. Returns a stop function. */
 export function reclaimWhenQuiet(reclaimed: (youngBytes: number) => void = () => {}): () => void {
   // The collector V8 exposes with --expose-gc, reached through a new context:
@@ -43,7 +52,7 @@ export function reclaimWhenQuiet(reclaimed: (youngBytes: number) => void = () =>
   // context that already exists.
   setFlagsFromString('--expose-gc');
   const gc = runInNewContext('gc') as (o: { type: 'major'; execution: 'sync' }) => void;
-  mallocTrim ??= koffi.load('libc.so.6').func('int malloc_trim(size_t pad)') as (pad: number) => number;
+  mallocTrim ??= glibcMallocTrim();
   let last = performance.eventLoopUtilization();
   let collections = -1; // -1: nothing to give back since the last quiet spell
   let quietIntervals = 0;
