@@ -9,10 +9,10 @@ import { loadRedirector, type Redirector } from './bpf/loader.js';
 import type { AgentConfig } from './config.js';
 import { connectCa, connectController, type CaLink } from './controller.js';
 import { WorkerPool } from './dataplane/pool.js';
-import { sharedListener } from './dataplane/sockets.js';
+import { holdingListeners, sharedListener } from './dataplane/sockets.js';
 import { combineStatus, startFastPath, type FastPathStatus } from './fastpath/index.js';
 import { EnrollmentReconciler } from './enrollment/reconciler.js';
-import { awaitSuccessor, enableListenerMigration } from './handover.js';
+import { awaitSuccessor, enableListenerMigration, listenersOn } from './handover.js';
 import { raiseFileLimit } from './libc.js';
 import { CertManager } from './identity/certs.js';
 import { startInboundCapture, type InboundCapture } from './inbound/capture.js';
@@ -30,8 +30,20 @@ export interface RunningAgent {
  * admin port, and runs the data path on `cfg.workers` worker threads that
  * share the listening ports (dataplane/). Each subsystem owns its own state.
  */
+/** How long a starting agent holds connections for its workers (see `holdingListeners`). */
+const HOLD_PORTS_MS = 15_000;
+
 export async function startAgent(cfg: Readonly<AgentConfig>): Promise<RunningAgent> {
   const log = logger('node-agent');
+  // After a crash nothing listens on the data-path ports until the workers have a complete
+  // config: hold them meanwhile, so new connections wait rather than be refused. Not beside a
+  // running agent (a rolling update): that one serves them without the wait.
+  const dataPorts = [
+    { host: cfg.redirectIp, port: cfg.outboundPort },
+    { host: '0.0.0.0', port: cfg.inboundPort, transparent: cfg.inboundCapture },
+    { host: cfg.nodeIp, port: cfg.hbonePort },
+  ];
+  const held = dataPorts.every((p) => listenersOn(p.port).size === 0) ? holdingListeners(dataPorts) : undefined;
   // The mesh roots, read out of band: without them the agent can trust neither the
   // controller nor its peers, so it does not start.
   const opened = await TrustBundleFile.open({ path: cfg.rootCaFile, trustDomain: cfg.trustDomain, log: logger('node-agent', 'trust') });
@@ -79,6 +91,17 @@ export async function startAgent(cfg: Readonly<AgentConfig>): Promise<RunningAge
   // any agent still running (SO_REUSEPORT), so a successor never finds the ports closed.
   const pool = new WorkerPool({ cfg, count: cfg.workers, state, certs, fastPath: fastPath.status().path === 'kernel', log: logger('node-agent', 'workers'), youngGenerationMb: cfg.workerYoungGenerationMb });
   pool.start();
+  if (held) {
+    // Bounded: with no config in sight, queued connections are reset rather than left hanging.
+    const giveUp = setTimeout(() => {
+      log.warn({ afterMs: HOLD_PORTS_MS }, 'no complete config yet: no longer holding connections for the data path');
+      held.close();
+    }, HOLD_PORTS_MS);
+    void pool.allListening.then(() => {
+      clearTimeout(giveUp);
+      held.close();
+    });
+  }
 
   const capture: InboundCapture | undefined = cfg.inboundCapture ? await startInboundCapture({ port: cfg.inboundPort, log: logger('node-agent', 'capture') }) : undefined;
   // Local meshed pods: keep their certificates ready and, once the config is

@@ -12,6 +12,7 @@ export interface Libc {
   getsockopt(fd: number, level: number, name: number, value: Buffer, len: number[]): number;
   setsockopt(fd: number, level: number, name: number, value: Buffer, len: number): number;
   bind(fd: number, addr: Buffer, len: number): number;
+  listen(fd: number, backlog: number): number;
   recv(fd: number, buf: Buffer, len: number, flags: number): number;
   getrlimit(resource: number, limits: Buffer): number;
   setrlimit(resource: number, limits: Buffer): number;
@@ -29,6 +30,7 @@ export function libc(): Libc {
       getsockopt: f<'getsockopt'>('int getsockopt(int fd, int level, int name, void *value, _Inout_ uint32_t *len)'),
       setsockopt: f<'setsockopt'>('int setsockopt(int fd, int level, int name, const void *value, uint32_t len)'),
       bind: f<'bind'>('int bind(int fd, const void *addr, uint32_t len)'),
+      listen: f<'listen'>('int listen(int fd, int backlog)'),
       recv: f<'recv'>('intptr_t recv(int fd, void *buf, size_t len, int flags)'),
       getrlimit: f<'getrlimit'>('int getrlimit(int resource, void *rlim)'),
       setrlimit: f<'setrlimit'>('int setrlimit(int resource, const void *rlim)'),

@@ -67,6 +67,10 @@ export class WorkerPool {
     return this.slots.every((s) => s.listening);
   }
 
+  private markAllListening: () => void = () => {};
+  /** Resolves the first time every worker listens. */
+  readonly allListening: Promise<void> = new Promise((resolve) => (this.markAllListening = resolve));
+
   private spawn(slot: Slot): void {
     const data: WorkerData = { cfg: this.o.cfg, index: slot.index, balancer: this.balancer, fastPath: this.o.fastPath };
     const worker = new Worker(WORKER_ENTRY, {
@@ -99,6 +103,7 @@ export class WorkerPool {
         slot.listening = true;
         slot.backoff.reset();
         this.o.log.info({ worker: slot.index }, 'data-path worker listening');
+        if (this.listening) this.markAllListening();
         return;
       case 'need-cert':
         this.o.certs.get(m.identity).then(

@@ -94,3 +94,27 @@ export function transparentSocket(): net.Socket {
   // manualStart: nothing may read from the descriptor before it is connected.
   return new net.Socket({ fd, readable: true, writable: true, allowHalfOpen: true, manualStart: true } as net.SocketConstructorOpts);
 }
+
+/**
+ * Listening sockets that accept nothing: an agent that starts where none is
+ * listening (the last one crashed) opens them at once, so a connection that
+ * arrives before its workers listen waits in the kernel's accept queue
+ * instead of being refused. When they close, the kernel moves what is queued
+ * to the workers' listeners of the same ports (tcp_migrate_req, handover.ts).
+ * No connection is admitted through them: a worker takes each one with a
+ * complete config, and applies policy as to any other.
+ */
+export function holdingListeners(ports: readonly { host: string; port: number; transparent?: boolean }[]): { close(): void } {
+  const fds: number[] = [];
+  try {
+    for (const p of ports) {
+      const { fd } = sharedListener(p.host, p.port, { transparent: p.transparent });
+      fds.push(fd);
+      if (libc().listen(fd, 4096) !== 0) throw new AmbitError('AMBIT_ERR_CONFIG', `cannot listen on ${p.host}:${p.port} (errno ${koffi.errno()})`);
+    }
+  } catch (err) {
+    for (const fd of fds) libc().close(fd);
+    throw err;
+  }
+  return { close: () => fds.splice(0).forEach((fd) => libc().close(fd)) };
+}

@@ -104,8 +104,10 @@ describe('agent restarts without downtime', { timeout: 600_000 }, () => {
     process.kill(before.pid!, 'SIGKILL');
     const r = await load;
     t.diagnostic(`SIGKILL of the source agent at 50 new connections/s: ${r.failed} of ${r.attempted} failed (${JSON.stringify(r.errors)})`);
-    // Nothing listens on 15001 until the kubelet has restarted the agent and it has a config (~2 s here).
-    assert.ok(r.failed > 0 && r.failed <= 250, JSON.stringify(r));
+    // Nothing listens on 15001 until the kubelet has restarted the agent and its code has loaded
+    // (~1 s here); from then on the new agent holds the port and connections wait for its config
+    // instead of being refused (about 90 of 500 failed before it did, about 55 since).
+    assert.ok(r.failed > 0 && r.failed <= 150, JSON.stringify(r));
     assert.equal((await rate(pod('far').ip, 20, 1)).served, 20, 'and it serves again');
   });
 });
