@@ -84,7 +84,7 @@ describe('failing closed, and label changes that break nothing', { timeout: 600_
       const viaMesh = async (): Promise<boolean> => {
         const c = await conns.open(server, 9000);
         await conns.close(c.id);
-        return eventually(async () => (await lab.accessLog('node1')).some((l) => l.reporter === 'source' && l.src.port === c.local.port), 8);
+        return (await lab.awaitAccessLine('node1', (l) => l.reporter === 'source' && l.src.port === c.local.port, 8)) !== undefined;
       };
 
       const direct = await conns.open(server, 9000);

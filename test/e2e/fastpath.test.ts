@@ -111,9 +111,9 @@ describe('same-node fast path', { timeout: 600_000 }, () => {
       // `up` is the half-close: the client ends its side, the server answers 200 ms later, then ends.
       const t = await bulk('fast/client', mode, server, 3_000_000 + 7, 50);
       assert.ok(t.ok, JSON.stringify(t));
-      const line = await eventually(async () => (await lab.accessLog('node1')).some((l) => l.reporter === 'destination' && l.src.port === t.local.port), 40);
+      const line = await lab.awaitAccessLine('node1', (l) => l.reporter === 'destination' && l.src.port === t.local.port);
       assert.ok(line, 'one access-log line when the connection ended');
-      const logged = (await lab.accessLog('node1')).find((l) => l.reporter === 'destination' && l.src.port === t.local.port) as unknown as { bytes_received: number; bytes_sent: number; result: string };
+      const logged = line as unknown as { bytes_received: number; bytes_sent: number; result: string };
       assert.deepEqual([logged.bytes_received, logged.bytes_sent, logged.result], [t.sent, t.received, 'ok'], `${mode}: access log against what the client counted`);
       assert.equal((await tcpBytes('node1', 'received')) - before.received, t.sent, `${mode}: ambit_tcp_received_bytes_total`);
       assert.equal((await tcpBytes('node1', 'sent')) - before.sent, t.received, `${mode}: ambit_tcp_sent_bytes_total`);
@@ -144,7 +144,7 @@ describe('same-node fast path', { timeout: 600_000 }, () => {
       assert.equal(now.joined, before[node].joined, `${node} joined nothing`);
       assert.equal(now.kernel.redirectedBytes, before[node].kernel.redirectedBytes, `${node} redirected nothing`);
     }
-    const tunnel = await eventually(async () => (await lab.accessLog('node1')).some((l) => l.reporter === 'source' && l.src.port === t.local.port && (l as unknown as { security: string }).security === 'mutual_tls'), 40);
+    const tunnel = await lab.awaitAccessLine('node1', (l) => l.reporter === 'source' && l.src.port === t.local.port && (l as unknown as { security: string }).security === 'mutual_tls');
     assert.ok(tunnel, 'node1 sent it through an mTLS tunnel');
   });
 

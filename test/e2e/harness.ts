@@ -85,6 +85,13 @@ export class LabHarness {
   async accessLog(node: string): Promise<AccessLine[]> {
     return (await this.componentLog(node)).filter((l) => l['component'] === 'node-agent.access') as unknown as AccessLine[];
   }
+
+  /** The first access-log line on a node that `match`es, polled for (bounded): logs reach the file within a second. */
+  async awaitAccessLine(node: string, match: (l: AccessLine) => boolean, attempts = 40): Promise<AccessLine | undefined> {
+    let line: AccessLine | undefined;
+    await eventually(async () => (line = (await this.accessLog(node)).find(match)) !== undefined, attempts);
+    return line;
+  }
 }
 
 export interface ConnectResult {

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { adminGet, eventually, fixture, LabHarness, requireRoot, sleep, type AccessLine, type LabStatusJson } from './harness.js';
+import { adminGet, fixture, LabHarness, requireRoot, sleep, type LabStatusJson } from './harness.js';
 
 /**
  * The foundation end to end: a two-node lab, eBPF redirection of meshed pods
@@ -17,12 +17,8 @@ describe('lab and eBPF redirection', { timeout: 600_000 }, () => {
   const pod = (ns: string, name: string) => st.pods.find((p) => p.namespace === ns && p.name === name)!;
   const service = (ns: string, name: string) => st.services.find((s) => s.namespace === ns && s.name === name)!;
   /** The source-side agent's record of a connection a pod made from `port`. */
-  /** The source agent's access-log line for the connection from `port` (logs reach the file within a second). */
-  const redirectedLine = async (node: string, port: number): Promise<AccessLine | undefined> => {
-    let line: AccessLine | undefined;
-    await eventually(async () => Boolean((line = (await lab.accessLog(node)).find((l) => l.reporter === 'source' && l.src.port === port))));
-    return line;
-  };
+  /** The source agent's access-log line for the connection from `port`. */
+  const redirectedLine = (node: string, port: number) => lab.awaitAccessLine(node, (l) => l.reporter === 'source' && l.src.port === port);
   const bpfStats = async (node: string) => {
     const agent = st.components.find((c) => c.kind === 'node-agent' && c.node === node)!;
     return (JSON.parse(await adminGet(lab, agent.admin, '/config_dump')) as { bpfStats: Record<string, string> }).bpfStats;

@@ -33,7 +33,7 @@ describe('transparency and source addresses', { timeout: 600_000 }, () => {
         assert.equal(r.reply?.pod, 'server', `${client} -> ${host}:${port}: ${JSON.stringify(r)}`);
         assert.equal(r.reply?.peer, pod('mesh', client).ip, `${client} -> ${host}:${port}: the server saw the client itself`);
         // Same node, the agent reports it once, as its destination side.
-        const logged = await eventually(async () => (await lab.accessLog(pod('mesh', client).node)).some((l) => l.src.ip === pod('mesh', client).ip && l.src.port === r.local!.port));
+        const logged = await lab.awaitAccessLine(pod('mesh', client).node, (l) => l.src.ip === pod('mesh', client).ip && l.src.port === r.local!.port);
         assert.ok(logged, 'and the connection did go through the agent');
       }
     }
@@ -42,9 +42,7 @@ describe('transparency and source addresses', { timeout: 600_000 }, () => {
   it('the destination application sees an unmeshed client admitted as plaintext (PERMISSIVE)', async () => {
     const r = await lab.connect('plain/client', pod('mesh', 'server').ip, 9000);
     assert.equal(r.reply?.peer, pod('plain', 'client').ip, JSON.stringify(r));
-    const logged = await eventually(async () =>
-      (await lab.accessLog('node2')).some((l) => l.reporter === 'destination' && l.src.ip === pod('plain', 'client').ip && l.src.port === r.local!.port),
-    );
+    const logged = await lab.awaitAccessLine('node2', (l) => l.reporter === 'destination' && l.src.ip === pod('plain', 'client').ip && l.src.port === r.local!.port);
     assert.ok(logged, 'taken in by the destination agent (15006)');
   });
 
