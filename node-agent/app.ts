@@ -9,7 +9,7 @@ import { loadRedirector, type Redirector } from './bpf/loader.js';
 import type { AgentConfig } from './config.js';
 import { connectCa, connectController, type CaLink } from './controller.js';
 import { WorkerPool } from './dataplane/pool.js';
-import { holdingListeners, sharedListener } from './dataplane/sockets.js';
+import { dataPathAddresses, holdingListeners, sharedListener } from './dataplane/sockets.js';
 import { combineStatus, startFastPath, type FastPathStatus } from './fastpath/index.js';
 import { EnrollmentReconciler } from './enrollment/reconciler.js';
 import { awaitSuccessor, enableListenerMigration, listenersOn } from './handover.js';
@@ -23,6 +23,9 @@ export interface RunningAgent {
   stop(): Promise<void>;
 }
 
+/** How long a starting agent holds connections for its workers (see `holdingListeners`). */
+const HOLD_PORTS_MS = 15_000;
+
 /**
  * The agent's main thread: the control side. It owns the mesh state (one
  * updater, fed by the controller's stream or a local file), the workload
@@ -30,19 +33,12 @@ export interface RunningAgent {
  * admin port, and runs the data path on `cfg.workers` worker threads that
  * share the listening ports (dataplane/). Each subsystem owns its own state.
  */
-/** How long a starting agent holds connections for its workers (see `holdingListeners`). */
-const HOLD_PORTS_MS = 15_000;
-
 export async function startAgent(cfg: Readonly<AgentConfig>): Promise<RunningAgent> {
   const log = logger('node-agent');
   // After a crash nothing listens on the data-path ports until the workers have a complete
   // config: hold them meanwhile, so new connections wait rather than be refused. Not beside a
   // running agent (a rolling update): that one serves them without the wait.
-  const dataPorts = [
-    { host: cfg.redirectIp, port: cfg.outboundPort },
-    { host: '0.0.0.0', port: cfg.inboundPort, transparent: cfg.inboundCapture },
-    { host: cfg.nodeIp, port: cfg.hbonePort },
-  ];
+  const dataPorts = Object.values(dataPathAddresses(cfg));
   const held = dataPorts.every((p) => listenersOn(p.port).size === 0) ? holdingListeners(dataPorts) : undefined;
   // The mesh roots, read out of band: without them the agent can trust neither the
   // controller nor its peers, so it does not start.

@@ -13,7 +13,7 @@ import { Resolver } from '../proxy/resolve.js';
 import { Telemetry } from '../proxy/telemetry.js';
 import type { MeshState } from '../state/mesh-state.js';
 import type { CertSource } from './certs.js';
-import { sharedListener } from './sockets.js';
+import { dataPathAddresses, sharedListenerAt } from './sockets.js';
 
 export interface DataPlaneOptions {
   cfg: Readonly<AgentConfig>;
@@ -48,13 +48,14 @@ export interface DataPlane {
  */
 export async function startDataPlane(o: DataPlaneOptions): Promise<DataPlane> {
   const { cfg, state, certs, metrics } = o;
+  const at = dataPathAddresses(cfg);
   const telemetry = new Telemetry(metrics, logger('node-agent', 'access'), () => state.generation);
   const nodeIp = (name: string) => state.nodeIp(name);
   const inbound = new Inbound({ state, nodeName: cfg.nodeName, telemetry, metrics, log: logger('node-agent', 'inbound'), nodeIp, preserveSourceIp: cfg.inboundCapture });
   const hbone: HboneServer = await startHboneServer({
     host: cfg.nodeIp,
     port: cfg.hbonePort,
-    handle: sharedListener(cfg.nodeIp, cfg.hbonePort),
+    handle: sharedListenerAt(at.hbone),
     trustDomain: cfg.trustDomain,
     // A restarted agent may be asked before it has fetched a local workload's certificate:
     // the handshake waits for it rather than fail.
@@ -66,12 +67,11 @@ export async function startDataPlane(o: DataPlaneOptions): Promise<DataPlane> {
     ...inbound.hboneHooks(),
     log: logger('node-agent', 'hbone'),
   });
-  // Transparent, for TPROXY; without the capture nothing reaches it but the port stays reserved.
-  const plaintext = await inbound.startPlaintextListener({ handle: sharedListener('0.0.0.0', cfg.inboundPort, { transparent: cfg.inboundCapture }) });
+  const plaintext = await inbound.startPlaintextListener({ handle: sharedListenerAt(at.inbound) });
   const pool = new HbonePool({ trustDomain: cfg.trustDomain, log: logger('node-agent', 'hbone') });
   const resolver = new Resolver(state, o.balancer);
   const outbound: Server = await startOutbound(
-    { handle: sharedListener(cfg.redirectIp, cfg.outboundPort) },
+    { handle: sharedListenerAt(at.outbound) },
     {
       nodeName: cfg.nodeName,
       takeOriginalDst: (ip, port) => o.originalDst.take(ip, port),

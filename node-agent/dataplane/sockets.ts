@@ -1,6 +1,7 @@
 import net from 'node:net';
 import koffi from 'koffi';
 import { AmbitError } from '../../lib/errors.js';
+import type { AgentConfig } from '../config.js';
 import { libc } from '../libc.js';
 
 /**
@@ -95,6 +96,21 @@ export function transparentSocket(): net.Socket {
   return new net.Socket({ fd, readable: true, writable: true, allowHalfOpen: true, manualStart: true } as net.SocketConstructorOpts);
 }
 
+/** Where the data path listens; each worker binds its own socket to each (SO_REUSEPORT). */
+export function dataPathAddresses(cfg: Readonly<AgentConfig>) {
+  return {
+    outbound: { host: cfg.redirectIp, port: cfg.outboundPort },
+    // Transparent, for TPROXY; without the capture nothing reaches it but the port stays reserved.
+    inbound: { host: '0.0.0.0', port: cfg.inboundPort, transparent: cfg.inboundCapture },
+    hbone: { host: cfg.nodeIp, port: cfg.hbonePort },
+  };
+}
+
+type Address = { host: string; port: number; transparent?: boolean };
+
+/** A `sharedListener` for one of `dataPathAddresses`. */
+export const sharedListenerAt = (a: Address) => sharedListener(a.host, a.port, { transparent: a.transparent });
+
 /**
  * Listening sockets that accept nothing: an agent that starts where none is
  * listening (the last one crashed) opens them at once, so a connection that
@@ -104,11 +120,11 @@ export function transparentSocket(): net.Socket {
  * No connection is admitted through them: a worker takes each one with a
  * complete config, and applies policy as to any other.
  */
-export function holdingListeners(ports: readonly { host: string; port: number; transparent?: boolean }[]): { close(): void } {
+export function holdingListeners(ports: readonly Address[]): { close(): void } {
   const fds: number[] = [];
   try {
     for (const p of ports) {
-      const { fd } = sharedListener(p.host, p.port, { transparent: p.transparent });
+      const { fd } = sharedListenerAt(p);
       fds.push(fd);
       if (libc().listen(fd, 4096) !== 0) throw new AmbitError('AMBIT_ERR_CONFIG', `cannot listen on ${p.host}:${p.port} (errno ${koffi.errno()})`);
     }
