@@ -49,6 +49,15 @@ describe('controller config', () => {
     assert.equal(c.pushDebounceMs, 20);
   });
 
+  it('tells waypoints where the controller is and what image they run', async () => {
+    const { default: pkg } = await import('../package.json', { with: { type: 'json' } });
+    const c = loadControllerConfig({ POD_NAMESPACE: 'mesh', AMBIT_SERVICE_NAME: 'ctl' });
+    assert.equal(c.controllerAddress, 'ctl.mesh.svc:15010', 'the name on its serving certificate');
+    assert.equal(c.waypointImage, `ghcr.io/ambit-mesh/ambit:${pkg.version}`);
+    const lab = loadControllerConfig({ AMBIT_CONTROLLER_ADDRESS: '10.200.0.1:15010', AMBIT_WAYPOINT_IMAGE: 'registry.local/ambit@sha256:0123' });
+    assert.deepEqual([lab.controllerAddress, lab.waypointImage], ['10.200.0.1:15010', 'registry.local/ambit@sha256:0123']);
+  });
+
   it('names the variable that is wrong', () => {
     const bad: [Record<string, string>, RegExp][] = [
       [{ AMBIT_GRPC_PORT: '70000' }, /AMBIT_GRPC_PORT/],
@@ -62,6 +71,8 @@ describe('controller config', () => {
       [{ AMBIT_SERVICE_NAME: 'Ambit' }, /AMBIT_SERVICE_NAME must be a DNS label/],
       [{ AMBIT_ADMIN_HOST: 'localhost' }, /AMBIT_ADMIN_HOST must be an IP/],
       [{ AMBIT_WRITE_STATUS: 'yes' }, /AMBIT_WRITE_STATUS/],
+      [{ AMBIT_CONTROLLER_ADDRESS: 'ambit-controller' }, /AMBIT_CONTROLLER_ADDRESS must be host:port/],
+      [{ AMBIT_WAYPOINT_IMAGE: 'two words' }, /AMBIT_WAYPOINT_IMAGE must be an image reference/],
     ];
     for (const [env, re] of bad) assert.throws(() => loadControllerConfig(env), (e: Error & { code?: string }) => e.code === 'AMBIT_ERR_CONFIG' && re.test(e.message));
   });

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import pkg from '../package.json' with { type: 'json' };
 import { parseDuration } from '../lib/crds/duration.js';
 import { AmbitError } from '../lib/errors.js';
 import { DEFAULT_TRUST_DOMAIN, ROOT_CA_CONFIGMAP, formatSpiffeId, validateTrustDomain } from '../lib/identity/index.js';
@@ -47,8 +48,12 @@ export interface ControllerConfig {
   /** Bursts of changes are pushed once quiet this long (a lone change at once), but at most `pushDebounceMaxMs` after they began. */
   pushDebounceMs: number;
   pushDebounceMaxMs: number;
-  /** Write policy status conditions (off on replicas that are not the writer). */
+  /** Write policy status conditions and run the Waypoints' Deployments (off on replicas that are not the writer). */
   writeStatus: boolean;
+  /** Where agents and waypoints dial the config stream (`host:port`); handed to every waypoint Deployment. */
+  controllerAddress: string;
+  /** The container image of waypoint proxies (run with args `["waypoint"]`). */
+  waypointImage: string;
 }
 
 export const ENV = {
@@ -78,6 +83,8 @@ export const ENV = {
   pushDebounce: 'AMBIT_PUSH_DEBOUNCE',
   pushDebounceMax: 'AMBIT_PUSH_DEBOUNCE_MAX',
   writeStatus: 'AMBIT_WRITE_STATUS',
+  controllerAddress: 'AMBIT_CONTROLLER_ADDRESS',
+  waypointImage: 'AMBIT_WAYPOINT_IMAGE',
 } as const;
 
 export const PORTS = { grpc: 15010, admin: 15014 } as const;
@@ -94,6 +101,7 @@ export const DEFAULTS = {
   certMaxTtl: '48h',
   pushDebounce: '100ms',
   pushDebounceMax: '1s',
+  waypointImage: `ghcr.io/ambit-mesh/ambit:${pkg.version}`,
 } as const;
 
 const bad = (key: string, why: string): AmbitError => new AmbitError('AMBIT_ERR_CONFIG', `${key} ${why}`);
@@ -168,6 +176,11 @@ export function loadControllerConfig(env: NodeJS.ProcessEnv): Readonly<Controlle
   const service = dnsLabel(ENV.serviceName, DEFAULTS.serviceName);
   const clusterDomain = str(ENV.clusterDomain) ?? DEFAULTS.clusterDomain;
   if (!validateTrustDomain(clusterDomain).ok) throw bad(ENV.clusterDomain, `must be a DNS domain, got ${JSON.stringify(clusterDomain)}`);
+  // The name agents dial (their own default is the same), so the serving certificate carries it.
+  const controllerAddress = str(ENV.controllerAddress) ?? `${service}.${namespace}.svc:${PORTS.grpc}`;
+  if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(controllerAddress)) throw bad(ENV.controllerAddress, `must be host:port, got ${JSON.stringify(controllerAddress)}`);
+  const waypointImage = str(ENV.waypointImage) ?? DEFAULTS.waypointImage;
+  if (/\s/.test(waypointImage)) throw bad(ENV.waypointImage, `must be an image reference, got ${JSON.stringify(waypointImage)}`);
   const serving = Object.freeze({
     spiffeId: formatSpiffeId({ trustDomain: td, namespace, serviceAccount: dnsLabel(ENV.serviceAccount, DEFAULTS.serviceAccount) }),
     dnsNames: Object.freeze([`${service}.${namespace}.svc`, `${service}.${namespace}.svc.${clusterDomain}`, `${service}.${namespace}`]),
@@ -194,5 +207,7 @@ export function loadControllerConfig(env: NodeJS.ProcessEnv): Readonly<Controlle
     pushDebounceMs: duration(ENV.pushDebounce, DEFAULTS.pushDebounce),
     pushDebounceMaxMs: duration(ENV.pushDebounceMax, DEFAULTS.pushDebounceMax),
     writeStatus: bool(ENV.writeStatus, true),
+    controllerAddress,
+    waypointImage,
   });
 }
