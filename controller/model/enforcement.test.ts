@@ -93,7 +93,7 @@ describe('where an AuthorizationPolicy is enforced', () => {
     assert.deepEqual([missing.status, missing.reason], ['True', 'NodeAgents']);
     assert.match(missing.message, /Its ambit\.dev\/use-waypoint label names waypoint shop\/wp, which does not exist, so its traffic still goes straight to its endpoints\.$/);
     view.waypoints.set('wp', 'not-running');
-    assert.match(enforced(view, targets(['Service', 'web'])).message, /waypoint shop\/wp, which does not run \(Ambit does not run waypoint proxies yet\)/);
+    assert.match(enforced(view, targets(['Service', 'web'])).message, /waypoint shop\/wp, which does not run \(none of its proxies is ready\)/);
     view.waypoints.set('wp', 'serving');
     const served = enforced(view, targets(['Service', 'web']));
     assert.deepEqual([served.status, served.reason, served.message], ['True', 'Waypoint', 'Service web: its waypoint shop/wp enforces it.']);
@@ -176,6 +176,13 @@ describe('where an AuthorizationPolicy is enforced', () => {
       [mesh.status, mesh.reason, mesh.message],
       ['True', 'NodeAgents', 'Mesh-wide (in the root namespace ambit-system, without a selector): the node agents enforce it on every connection to every pod in the mesh, on every port.'],
     );
+  });
+
+  it("a waypoint's own proxies are not pods a policy misses, though their traffic is never captured", () => {
+    const view = new FakeView();
+    view.workloads = [...view.workloads.filter((w) => w.meshed), wl('wp-7d9f-abcde', { 'ambit.dev/waypoint': 'wp', 'ambit.dev/dataplane-mode': 'none' }, false)];
+    const ns = enforced(view, policy({}));
+    assert.deepEqual([ns.status, ns.reason, ns.message], ['True', 'NodeAgents', 'Namespace-wide: the node agents enforce it on every connection to the pods of namespace shop, on every port.']);
   });
 
   it('a policy in a namespace outside the mesh is enforced nowhere', () => {

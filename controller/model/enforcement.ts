@@ -2,6 +2,7 @@ import { coversWorkload, isEndpointOf } from '../../lib/policy/index.js';
 import type { Service, WaypointRef, Workload } from '../../lib/xds/types.js';
 import type { CompiledAuthorizationPolicy } from './policies.js';
 import type { DesiredCondition } from './status.js';
+import { WAYPOINT_POD_LABEL } from './workloads.js';
 
 /**
  * Where an AuthorizationPolicy is enforced: decided here, once, for both the
@@ -76,7 +77,7 @@ function podList(names: readonly string[], noun = 'pod'): string {
 const ref = (w: WaypointRef) => `${w.namespace}/${w.name}`;
 
 function waypointAbsence(w: WaypointRef, state: Exclude<WaypointState, 'serving'>): string {
-  return state === 'missing' ? `waypoint ${ref(w)}, which does not exist` : `waypoint ${ref(w)}, which does not run (Ambit does not run waypoint proxies yet)`;
+  return state === 'missing' ? `waypoint ${ref(w)}, which does not exist` : `waypoint ${ref(w)}, which does not run (none of its proxies is ready)`;
 }
 
 const notInMesh = (namespace: string): string =>
@@ -92,7 +93,8 @@ function workloadPart(view: EnforcementView, p: CompiledAuthorizationPolicy): Pa
     };
   }
   if (!view.namespaceInMesh(p.namespace)) return { enforcer: undefined, gaps: false, text: notInMesh(p.namespace) };
-  const covered = view.workloadsIn(p.namespace).filter((w) => coversWorkload(p, w));
+  // A waypoint's own proxies are the mesh's, not workloads a policy covers: their traffic is never captured (ambit.dev/dataplane-mode=none).
+  const covered = view.workloadsIn(p.namespace).filter((w) => coversWorkload(p, w) && w.labels[WAYPOINT_POD_LABEL] === undefined);
   const meshed = covered.filter((w) => w.meshed).map((w) => w.name);
   const outside = covered.filter((w) => !w.meshed).map((w) => w.name);
   const labels = Object.entries(p.selector?.matchLabels ?? {})

@@ -17,7 +17,7 @@ import {
 import { Placement, type Scope } from './scope.js';
 import { SERVICE_NAME_LABEL, toService } from './services.js';
 import { DEFAULT_LOAD_BALANCER, bindTrafficPolicies, type CompiledTrafficPolicy, type TrafficPolicyBinding } from './traffic-policies.js';
-import { isLiveWorkloadPod, podServiceAccount, serviceWaypoint, toWorkload, type WaypointFor, type WaypointLookup } from './workloads.js';
+import { isLiveWorkloadPod, isReadyPod, podServiceAccount, serviceWaypoint, toWorkload, waypointOfPod, type WaypointFor, type WaypointLookup } from './workloads.js';
 
 /**
  * The mesh model: the one owner of everything the controller knows about the
@@ -72,6 +72,8 @@ export class MeshModel implements EnforcementView {
   private readonly namespaces = new Map<string, V1Namespace>();
   private readonly pods = new Map<string, V1Pod>();
   private readonly podsByNode = new Map<string, Set<string>>();
+  /** The pods of each Waypoint (`<namespace>/<name>` -> pod keys), by their `ambit.dev/waypoint` label. */
+  private readonly podsByWaypoint = new Map<string, Set<string>>();
   private readonly services = new Map<string, V1Service>();
   private readonly slices = new Map<string, V1EndpointSlice>();
   private readonly serviceAccounts = new Map<string, RawObject>();
@@ -129,6 +131,8 @@ export class MeshModel implements EnforcementView {
     const rv = obj.metadata?.resourceVersion;
     if (rv) this.observed.set(kind, rv);
     const namespace = obj.metadata?.namespace ?? '';
+    /** Types beyond AFFECTS[kind] this change dirtied. */
+    let also: readonly ResourceType[] = [];
     switch (kind) {
       case 'Namespace':
         put(this.namespaces, key, obj as V1Namespace, del);
@@ -136,7 +140,7 @@ export class MeshModel implements EnforcementView {
         this.touchNamespace(key, ['Workload', 'Service', 'AuthorizationPolicy']);
         break;
       case 'Pod':
-        this.applyPod(key, obj as V1Pod, del);
+        if (this.applyPod(key, obj as V1Pod, del)) also = ['AuthorizationPolicy'];
         this.touch('Workload', [key]);
         break;
       case 'Service':
@@ -170,7 +174,7 @@ export class MeshModel implements EnforcementView {
         break;
     }
     this.gen++;
-    const types = AFFECTS[kind];
+    const types = also.length > 0 ? [...new Set([...AFFECTS[kind], ...also])] : AFFECTS[kind];
     for (const t of types) this.typeGens[t]++;
     const change: ModelChange = { kind, types, status: AFFECTS_STATUS.has(kind) };
     for (const fn of this.listeners) {
@@ -182,10 +186,19 @@ export class MeshModel implements EnforcementView {
     }
   }
 
-  private applyPod(key: string, pod: V1Pod, del: boolean): void {
+  /**
+   * Returns whether a Waypoint this pod belongs (or belonged) to started or
+   * stopped serving: then the policies of its namespace are dirtied, since
+   * who enforces their Service targets follows `waypointState`.
+   */
+  private applyPod(key: string, pod: V1Pod, del: boolean): boolean {
     const old = this.pods.get(key);
     const oldNode = old?.spec?.nodeName;
     if (oldNode) this.podsByNode.get(oldNode)?.delete(key);
+    const waypoints = [...new Set([waypointOfPod(old), del ? undefined : waypointOfPod(pod)])].filter((w): w is string => w !== undefined);
+    const servingBefore = waypoints.map((w) => this.waypointServing(w));
+    const oldWaypoint = waypointOfPod(old);
+    if (oldWaypoint) this.podsByWaypoint.get(oldWaypoint)?.delete(key);
     put(this.pods, key, pod, del);
     const node = pod.spec?.nodeName;
     if (!del && node) {
@@ -193,6 +206,25 @@ export class MeshModel implements EnforcementView {
       if (!set) this.podsByNode.set(node, (set = new Set()));
       set.add(key);
     }
+    const waypoint = del ? undefined : waypointOfPod(pod);
+    if (waypoint) {
+      let set = this.podsByWaypoint.get(waypoint);
+      if (!set) this.podsByWaypoint.set(waypoint, (set = new Set()));
+      set.add(key);
+    }
+    if (oldWaypoint && this.podsByWaypoint.get(oldWaypoint)?.size === 0) this.podsByWaypoint.delete(oldWaypoint);
+    const flipped = waypoints.filter((w, i) => this.waypointServing(w) !== servingBefore[i]);
+    for (const w of flipped) this.touchNamespace(w.slice(0, w.indexOf('/')), ['AuthorizationPolicy']);
+    return flipped.length > 0;
+  }
+
+  /** Whether any pod of the Waypoint `<namespace>/<name>` is ready (whether or not the Waypoint itself exists). */
+  private waypointServing(key: string): boolean {
+    for (const p of this.podsByWaypoint.get(key) ?? []) {
+      const pod = this.pods.get(p);
+      if (pod && isReadyPod(pod)) return true;
+    }
+    return false;
   }
 
   private applySlice(key: string, slice: V1EndpointSlice, del: boolean): void {
@@ -376,13 +408,26 @@ export class MeshModel implements EnforcementView {
   /**
    * Whether a Waypoint exists and whether its proxies serve traffic: the one
    * switch between node-agent and waypoint enforcement of Service-targeted
-   * policy (see enforcement.ts). Ambit does not run waypoint proxies yet, so
-   * an existing Waypoint is 'not-running'; the change that runs them answers
-   * 'serving' here once a Waypoint's proxies are ready, and that change
-   * dirties the AuthorizationPolicy type (kinds.ts) so the agents hear of it.
+   * policy (see enforcement.ts). 'serving' once at least one of its pods
+   * (label `ambit.dev/waypoint=<name>`, same namespace) is ready with an IP;
+   * a pod change that flips this dirties the AuthorizationPolicy type
+   * (`applyPod`), and a Waypoint change does too (kinds.ts), so the agents
+   * and the policies' status hear of it.
    */
   waypointState(ref: WaypointRef): WaypointState {
-    return this.waypoints.has(`${ref.namespace}/${ref.name}`) ? 'not-running' : 'missing';
+    const key = `${ref.namespace}/${ref.name}`;
+    if (!this.waypoints.has(key)) return 'missing';
+    return this.waypointServing(key) ? 'serving' : 'not-running';
+  }
+
+  /** Every Waypoint, as its object was last seen (for the controller that runs them). */
+  waypointObjects(): RawObject[] {
+    return [...this.waypoints.values()];
+  }
+
+  /** The pods labelled `ambit.dev/waypoint=<name>` in `namespace`, ready or not. */
+  waypointPods(namespace: string, name: string): V1Pod[] {
+    return [...(this.podsByWaypoint.get(`${namespace}/${name}`) ?? [])].flatMap((k) => this.pods.get(k) ?? []);
   }
 
   workloadsByUid(): ReadonlyMap<string, Workload> {

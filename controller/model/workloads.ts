@@ -65,6 +65,21 @@ export function isLiveWorkloadPod(pod: V1Pod): boolean {
   return phase !== 'Succeeded' && phase !== 'Failed';
 }
 
+/**
+ * Whether a pod can take traffic: live, not shutting down, with an IP, and
+ * its Ready condition True (for a waypoint, its readiness probe on /ready).
+ */
+export function isReadyPod(pod: V1Pod): boolean {
+  if (!isLiveWorkloadPod(pod) || pod.metadata?.deletionTimestamp || !pod.status?.podIP) return false;
+  return pod.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+}
+
+/** The Waypoint a pod is a proxy of (`<namespace>/<name>` from its `ambit.dev/waypoint` label), if any. */
+export function waypointOfPod(pod: V1Pod | undefined): string | undefined {
+  const name = label(pod, WAYPOINT_POD_LABEL);
+  return name ? `${pod!.metadata?.namespace ?? 'default'}/${name}` : undefined;
+}
+
 export function toWorkload(pod: V1Pod, ns: V1Namespace | undefined, trustDomain: string, lookup: WaypointLookup): Workload | undefined {
   if (!isLiveWorkloadPod(pod)) return undefined;
   const namespace = pod.metadata!.namespace ?? 'default';
