@@ -14,6 +14,7 @@ import { GuardedAuthenticator, StaticTokenAuthenticator, TokenReviewAuthenticato
 import { BundlePublisher, CaService, configMapBundleSink, DirectoryCaStore, SecretCaStore, ServingCertificate, loadOrCreateCa, type BundleSink, type CaStore } from './ca/index.js';
 import type { ControllerConfig } from './config.js';
 import { MeshModel, StatusReconciler, kubeStatusPatcher, startModelSources, type StatusPatcher } from './model/index.js';
+import { WaypointReconciler, kubeOwnedObjects, type OwnedObjects } from './waypoints/index.js';
 import { XdsServer } from './xds/index.js';
 
 /** Seams for tests: everything else comes from the config. */
@@ -21,6 +22,8 @@ export interface ControllerOverrides {
   kc?: KubeConfig;
   tokenReviewer?: TokenReviewer;
   statusPatcher?: StatusPatcher;
+  /** The objects Waypoints own (default: through the Kubernetes API). */
+  waypointObjects?: OwnedObjects;
   timers?: Timers;
   now?: () => number;
   /** Where the trust bundle is published (default: the ConfigMap of the config). */
@@ -41,6 +44,8 @@ export interface RunningController {
   readonly serving: ServingCertificate | undefined;
   readonly metrics: ControllerMetrics;
   readonly status: StatusReconciler | undefined;
+  /** Runs the Waypoints' Deployments; undefined where status is not written (not the writer). */
+  readonly waypoints: WaypointReconciler | undefined;
   /** Resolves once the model has synced and agents are being served. */
   readonly synced: Promise<void>;
   stop(): Promise<void>;
@@ -142,6 +147,17 @@ export async function startController(cfg: Readonly<ControllerConfig>, over: Con
         ...(over.timers ? { timers: over.timers } : {}),
       })
     : undefined;
+  // The same writer rule as status: whatever later elects a leader starts both.
+  const waypoints = cfg.writeStatus
+    ? new WaypointReconciler({
+        view: model,
+        objects: over.waypointObjects ?? kubeOwnedObjects({ kc, log: logger('controller', 'waypoints') }),
+        patcher: over.statusPatcher ?? kubeStatusPatcher(kc),
+        template: { image: cfg.waypointImage, controllerAddress: cfg.controllerAddress },
+        log: logger('controller', 'waypoints'),
+        ...(over.timers ? { timers: over.timers } : {}),
+      })
+    : undefined;
 
   let stopped = false;
   const synced = sources.synced.then(() => {
@@ -149,6 +165,8 @@ export async function startController(cfg: Readonly<ControllerConfig>, over: Con
     xds.setReady();
     // Statuses are written from a complete view only (a Service not listed yet is not "missing its waypoint").
     status?.start();
+    // Deletes what no Waypoint owns, so only from a complete view of the Waypoints.
+    waypoints?.start().catch((err: unknown) => log.error({ err: String(err) }, 'bug: starting the waypoint reconciler failed'));
   });
 
   const admin: HttpServer = await startAdminServer({
@@ -192,11 +210,13 @@ export async function startController(cfg: Readonly<ControllerConfig>, over: Con
     serving,
     metrics,
     status,
+    waypoints,
     synced,
     stop: async () => {
       if (stopped) return;
       stopped = true;
       status?.stop();
+      await waypoints?.close();
       publisher.stop();
       serving?.close();
       stopInsecureWarnings?.();

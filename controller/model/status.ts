@@ -27,7 +27,15 @@ export interface Condition {
 
 export type DesiredCondition = Omit<Condition, 'lastTransitionTime'>;
 
-const PLURALS: Record<PolicyKind, string> = { AuthorizationPolicy: 'authorizationpolicies', PeerAuthentication: 'peerauthentications', TrafficPolicy: 'trafficpolicies' };
+/** The kinds whose status the controller writes: the policies here, Waypoints in controller/waypoints/. */
+export type StatusKind = PolicyKind | 'Waypoint';
+
+const PLURALS: Record<StatusKind, string> = {
+  AuthorizationPolicy: 'authorizationpolicies',
+  PeerAuthentication: 'peerauthentications',
+  TrafficPolicy: 'trafficpolicies',
+  Waypoint: 'waypoints',
+};
 
 const list = (names: readonly string[]): string => names.join(', ');
 
@@ -102,12 +110,12 @@ export function desiredConditions(model: MeshModel, kind: PolicyKind, entry: Pol
   return out;
 }
 
-function currentConditions(obj: { status?: unknown }): Condition[] {
+export function currentConditions(obj: { status?: unknown }): Condition[] {
   const conds = (obj.status as { conditions?: unknown } | undefined)?.conditions;
   return Array.isArray(conds) ? (conds as Condition[]) : [];
 }
 
-function sameConditions(desired: DesiredCondition[], current: Condition[]): boolean {
+export function sameConditions(desired: DesiredCondition[], current: Condition[]): boolean {
   if (desired.length !== current.length) return false;
   return desired.every((d) => {
     const c = current.find((x) => x?.type === d.type);
@@ -116,7 +124,7 @@ function sameConditions(desired: DesiredCondition[], current: Condition[]): bool
 }
 
 /** Desired conditions with lastTransitionTime kept where the status did not flip. */
-function withTransitions(desired: DesiredCondition[], current: Condition[], now: string): Condition[] {
+export function withTransitions(desired: DesiredCondition[], current: Condition[], now: string): Condition[] {
   return desired.map((d) => {
     const c = current.find((x) => x?.type === d.type);
     const lastTransitionTime = c && c.status === d.status && typeof c.lastTransitionTime === 'string' ? c.lastTransitionTime : now;
@@ -126,9 +134,9 @@ function withTransitions(desired: DesiredCondition[], current: Condition[], now:
   });
 }
 
-/** Writes a policy's status subresource. */
+/** Writes the status subresource of a policy or a Waypoint. */
 export interface StatusPatcher {
-  patch(kind: PolicyKind, namespace: string, name: string, status: { conditions: Condition[] }): Promise<void>;
+  patch(kind: StatusKind, namespace: string, name: string, status: { conditions: Condition[] }): Promise<void>;
 }
 
 /** Through the Kubernetes API: a JSON merge patch of `status` on the status subresource. */
