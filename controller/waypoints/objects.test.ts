@@ -3,7 +3,12 @@ import { describe, it } from 'node:test';
 import type { KubeObject } from '../../lib/k8s/types.js';
 import { controllerOf, desiredObjects, drift, isWaypointRef, waypointTarget, withDesired } from './objects.js';
 
-const template = { image: 'ghcr.io/ambit-mesh/ambit:0.1.0', controllerAddress: 'ambit-controller.ambit-system.svc:15010' };
+const template = {
+  image: 'ghcr.io/ambit-mesh/ambit:0.1.0',
+  controllerAddress: 'ambit-controller.ambit-system.svc:15010',
+  controllerIdentity: 'spiffe://cluster.local/ns/ambit-system/sa/ambit-controller',
+  trustDomain: 'cluster.local',
+};
 const target = { namespace: 'shop', name: 'wp', uid: 'uid-wp', replicas: 2 };
 const owner = { apiVersion: 'ambit.dev/v1alpha1', kind: 'Waypoint', name: 'wp', uid: 'uid-wp', controller: true, blockOwnerDeletion: true };
 const clone = <T>(x: T): T => structuredClone(x);
@@ -40,9 +45,13 @@ describe('the objects of a Waypoint', () => {
               readinessProbe: { httpGet: { path: '/ready', port: 15020 } },
               env: [
                 { name: 'AMBIT_CONTROLLER_ADDRESS', value: 'ambit-controller.ambit-system.svc:15010' },
+                { name: 'AMBIT_CONTROLLER_IDENTITY', value: 'spiffe://cluster.local/ns/ambit-system/sa/ambit-controller' },
+                { name: 'AMBIT_TRUST_DOMAIN', value: 'cluster.local' },
                 { name: 'AMBIT_WAYPOINT_NAME', value: 'wp' },
                 { name: 'AMBIT_POD_NAMESPACE', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } } },
                 { name: 'AMBIT_POD_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } } },
+                { name: 'AMBIT_NODE_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'spec.nodeName' } } },
+                { name: 'AMBIT_POD_IP', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'status.podIP' } } },
               ],
             },
           ],

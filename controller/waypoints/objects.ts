@@ -19,9 +19,13 @@ export const WAYPOINT_CONTAINER = 'waypoint';
 /** The waypoint process's settings, as its Deployment hands them over. */
 export const WAYPOINT_ENV = Object.freeze({
   controllerAddress: 'AMBIT_CONTROLLER_ADDRESS',
+  controllerIdentity: 'AMBIT_CONTROLLER_IDENTITY',
+  trustDomain: 'AMBIT_TRUST_DOMAIN',
   waypointName: 'AMBIT_WAYPOINT_NAME',
   podNamespace: 'AMBIT_POD_NAMESPACE',
   podName: 'AMBIT_POD_NAME',
+  nodeName: 'AMBIT_NODE_NAME',
+  podIp: 'AMBIT_POD_IP',
 });
 
 /** What the controller's configuration decides about every waypoint. */
@@ -29,6 +33,9 @@ export interface WaypointTemplate {
   image: string;
   /** `host:port` of the controller's config stream. */
   controllerAddress: string;
+  /** The SPIFFE ID on the controller's serving certificate, which the proxies check. */
+  controllerIdentity: string;
+  trustDomain: string;
 }
 
 /** The Waypoint an object set is built for. */
@@ -101,9 +108,13 @@ export function desiredObjects(w: WaypointTarget, t: WaypointTemplate): Record<O
                 readinessProbe: { httpGet: { path: '/ready', port: WAYPOINT_PORTS.admin } },
                 env: [
                   { name: WAYPOINT_ENV.controllerAddress, value: t.controllerAddress },
+                  { name: WAYPOINT_ENV.controllerIdentity, value: t.controllerIdentity },
+                  { name: WAYPOINT_ENV.trustDomain, value: t.trustDomain },
                   { name: WAYPOINT_ENV.waypointName, value: w.name },
                   { name: WAYPOINT_ENV.podNamespace, ...fieldRef('metadata.namespace') },
                   { name: WAYPOINT_ENV.podName, ...fieldRef('metadata.name') },
+                  { name: WAYPOINT_ENV.nodeName, ...fieldRef('spec.nodeName') },
+                  { name: WAYPOINT_ENV.podIp, ...fieldRef('status.podIP') },
                 ],
               },
             ],

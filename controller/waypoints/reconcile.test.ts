@@ -132,7 +132,7 @@ function setup() {
     view,
     objects,
     patcher,
-    template: { image: 'ambit:test', controllerAddress: 'ctl:15010' },
+    template: { image: 'ambit:test', controllerAddress: 'ctl:15010', controllerIdentity: 'spiffe://cluster.local/ns/ambit-system/sa/ambit-controller', trustDomain: 'cluster.local' },
     log,
     debounceMs: 1,
     backoff: { next: () => (backoffs++, 5), reset: () => undefined },
