@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { startAdminServer } from '../lib/admin.js';
 import { TrustBundleFile } from '../lib/identity/index.js';
 import { logger } from '../lib/log.js';
 import { acceptsPlaintextSomewhere } from '../lib/policy/index.js';
-import { warnInsecureControlPlane, type ControlPlaneSecurity, type MeshConfigConnection } from '../lib/xds/index.js';
+import { warnInsecureControlPlane, type MeshConfigConnection } from '../lib/xds/index.js';
+import { linkSecurity, linkToken } from '../lib/xds/link-config.js';
 import { loadRedirector, type Redirector } from './bpf/loader.js';
 import type { AgentConfig } from './config.js';
 import { connectCa, connectController, type CaLink } from './controller.js';
@@ -58,10 +58,8 @@ export async function startAgent(cfg: Readonly<AgentConfig>): Promise<RunningAge
   const fastPath = startFastPath({ enabled: cfg.fastPath, objectDir: cfg.bpfObjectDir, pinDir: cfg.bpfPinDir, log: logger('node-agent', 'fastpath') });
 
   // The controller: config stream and CA, over TLS verified against the bundle.
-  const token = cfg.controllerTokenFile ? () => readFileSync(cfg.controllerTokenFile!, 'utf8').trim() : cfg.controllerToken;
-  const security: ControlPlaneSecurity = cfg.insecureControlPlane
-    ? { kind: 'insecure' }
-    : { kind: 'tls', trust, serverName: cfg.controllerServerName, identity: cfg.controllerIdentity };
+  const token = linkToken(cfg);
+  const security = linkSecurity(cfg, trust);
   const stopInsecureWarnings = cfg.insecureControlPlane ? warnInsecureControlPlane(log, `the node agent of ${cfg.nodeName}`) : undefined;
 
   // The one owner of the agent's view of the mesh, fed by one updater

@@ -1,17 +1,16 @@
 import { readFileSync } from 'node:fs';
-import { isIP, isIPv4 } from 'node:net';
+import { isIPv4 } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { parseDuration } from '../lib/crds/duration.js';
 import { resolve } from 'node:path';
 import { AmbitError } from '../lib/errors.js';
-import { DEFAULT_ROOT_CA_FILE, formatSpiffeId, parseSpiffeId } from '../lib/identity/index.js';
-import { INSECURE_CONTROL_PLANE_ENV } from '../lib/xds/credentials.js';
+import { LINK_ENV, loadControllerLinkConfig, type ControllerLinkConfig } from '../lib/xds/link-config.js';
 
 /**
  * The agent's configuration: every setting named once here, read from the
  * environment once at start, validated and frozen.
  */
-export interface AgentConfig {
+export interface AgentConfig extends ControllerLinkConfig {
   /** This node's name, as in the Node object and pods' spec.nodeName. */
   nodeName: string;
   /** The cgroup-v2 folder all of this node's pods live below (the programs attach here). */
@@ -28,24 +27,10 @@ export interface AgentConfig {
   dnsPort: number;
   /** Detach the programs on shutdown (false keeps them for the next agent to re-adopt). */
   detachOnExit: boolean;
-  /** The controller's gRPC address (config stream and CA), `host:port`. */
-  controllerAddress: string;
-  /** A DNS name the controller's certificate must carry (sent as SNI): the address's host if it is a name. */
-  controllerServerName: string;
-  /** The SPIFFE ID the controller's certificate must carry. */
-  controllerIdentity: string;
-  /** Plaintext to the controller: development only (AMBIT_INSECURE_CONTROL_PLANE=true). */
-  insecureControlPlane: boolean;
-  /** The trust bundle, read out of band (ConfigMap ambit-root-ca mounted as a file). */
-  rootCaFile: string;
-  /** Bootstrap credential presented to the controller (the lab's per-node token; in a cluster, a projected service-account token file). */
-  controllerToken: string | undefined;
-  controllerTokenFile: string | undefined;
   /** This node's address on the node network: HBONE (15008) listens here. */
   nodeIp: string;
   hbonePort: number;
   inboundPort: number;
-  trustDomain: string;
   /** Install the inbound plaintext capture (STRICT/PERMISSIVE) for local meshed pods. */
   inboundCapture: boolean;
   /**
@@ -75,15 +60,8 @@ export const ENV = {
   redirectIp: 'AMBIT_REDIRECT_IP',
   adminHost: 'AMBIT_ADMIN_HOST',
   detachOnExit: 'AMBIT_DETACH_ON_EXIT',
-  controllerAddress: 'AMBIT_CONTROLLER_ADDRESS',
-  controllerToken: 'AMBIT_CONTROLLER_TOKEN',
-  controllerTokenFile: 'AMBIT_CONTROLLER_TOKEN_FILE',
-  controllerServerName: 'AMBIT_CONTROLLER_SERVER_NAME',
-  controllerIdentity: 'AMBIT_CONTROLLER_IDENTITY',
-  insecureControlPlane: INSECURE_CONTROL_PLANE_ENV,
-  rootCaFile: 'AMBIT_ROOT_CA_FILE',
+  ...LINK_ENV,
   nodeIp: 'AMBIT_NODE_IP',
-  trustDomain: 'AMBIT_TRUST_DOMAIN',
   inboundCapture: 'AMBIT_INBOUND_CAPTURE',
   localConfigFile: 'AMBIT_LOCAL_CONFIG',
   workers: 'AMBIT_WORKERS',
@@ -129,9 +107,6 @@ function cgroupCpuLimit(): number | undefined {
  */
 const WORKER_SEMI_SPACE_MB = 64;
 
-/** The controller's Service and service account, when the address does not name them. */
-export const CONTROLLER_DEFAULTS = { service: 'ambit-controller', namespace: 'ambit-system', serviceAccount: 'ambit-controller' } as const;
-
 export const PORTS = { outbound: 15001, inbound: 15006, hbone: 15008, admin: 15020 } as const;
 
 export function loadAgentConfig(env: NodeJS.ProcessEnv, repoRoot: string): Readonly<AgentConfig> {
@@ -155,13 +130,8 @@ export function loadAgentConfig(env: NodeJS.ProcessEnv, repoRoot: string): Reado
     if (ms === undefined) throw new AmbitError('AMBIT_ERR_CONFIG', `${key} must be a duration like "10s" or "500ms", got ${JSON.stringify(env[key])}`);
     return ms;
   };
-  const trustDomain = env[ENV.trustDomain] ?? 'cluster.local';
-  const controllerAddress = env[ENV.controllerAddress] ?? `${CONTROLLER_DEFAULTS.service}.${CONTROLLER_DEFAULTS.namespace}.svc:15010`;
-  const host = controllerAddress.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
-  const controllerIdentity = env[ENV.controllerIdentity] || formatSpiffeId({ trustDomain, namespace: CONTROLLER_DEFAULTS.namespace, serviceAccount: CONTROLLER_DEFAULTS.serviceAccount });
-  const id = parseSpiffeId(controllerIdentity);
-  if (!id.ok) throw new AmbitError('AMBIT_ERR_CONFIG', `${ENV.controllerIdentity}: ${id.error.message}`);
   return Object.freeze({
+    ...loadControllerLinkConfig(env),
     nodeName: required(ENV.nodeName),
     podCgroupRoot: required(ENV.podCgroupRoot),
     bpfPinDir: env[ENV.bpfPinDir] ?? '/sys/fs/bpf/ambit',
@@ -172,17 +142,9 @@ export function loadAgentConfig(env: NodeJS.ProcessEnv, repoRoot: string): Reado
     adminPort: PORTS.admin,
     dnsPort: 53,
     detachOnExit: env[ENV.detachOnExit] === 'true',
-    controllerAddress,
-    controllerServerName: env[ENV.controllerServerName] || (isIP(host) ? `${CONTROLLER_DEFAULTS.service}.${CONTROLLER_DEFAULTS.namespace}.svc` : host),
-    controllerIdentity,
-    insecureControlPlane: bool(ENV.insecureControlPlane, false),
-    rootCaFile: env[ENV.rootCaFile] || DEFAULT_ROOT_CA_FILE,
-    controllerToken: env[ENV.controllerToken],
-    controllerTokenFile: env[ENV.controllerTokenFile],
     nodeIp: ip(ENV.nodeIp),
     hbonePort: PORTS.hbone,
     inboundPort: PORTS.inbound,
-    trustDomain,
     inboundCapture: env[ENV.inboundCapture] !== 'false',
     localConfigFile: env[ENV.localConfigFile] || undefined,
     workers: workerCount(env[ENV.workers]),
