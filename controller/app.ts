@@ -10,7 +10,7 @@ import type { Timers } from '../lib/xds/timers.js';
 import { RESOURCE_TYPES } from '../lib/xds/types.js';
 import { startAdminServer } from '../lib/admin.js';
 import { ControllerMetrics } from './admin/index.js';
-import { GuardedAuthenticator, StaticTokenAuthenticator, TokenReviewAuthenticator, kubeTokenReviewer, type Authenticator, type TokenReviewer } from './auth/index.js';
+import { EitherAuthenticator, GuardedAuthenticator, StaticTokenAuthenticator, TokenReviewAuthenticator, kubeTokenReviewer, type Authenticator, type TokenReviewer } from './auth/index.js';
 import { BundlePublisher, CaService, configMapBundleSink, DirectoryCaStore, SecretCaStore, ServingCertificate, loadOrCreateCa, type BundleSink, type CaStore } from './ca/index.js';
 import type { ControllerConfig } from './config.js';
 import { MeshModel, StatusReconciler, kubeStatusPatcher, startModelSources, type StatusPatcher } from './model/index.js';
@@ -71,16 +71,18 @@ export async function startController(cfg: Readonly<ControllerConfig>, over: Con
 
   const sources = startModelSources({ kc, model, log: logger('controller', 'kube') });
 
+  // Waypoint proxies always authenticate by their pod-bound service account token; node
+  // agents by theirs in a cluster, by a static token in the lab.
+  const tokenReview = new TokenReviewAuthenticator({
+    reviewer: over.tokenReviewer ?? kubeTokenReviewer(kc),
+    pod: (ns, name) => model.pod(ns, name),
+    serviceAccounts: cfg.agentAuth.kind === 'tokenreview' ? cfg.agentAuth.serviceAccounts : [],
+    waypoints: (ns, name) => model.hasWaypoint(ns, name),
+    audiences: cfg.agentAuth.kind === 'tokenreview' ? cfg.agentAuth.audiences : [],
+    ...(over.now ? { now: over.now } : {}),
+  });
   const authenticator: Authenticator = new GuardedAuthenticator(
-    cfg.agentAuth.kind === 'static'
-      ? new StaticTokenAuthenticator(cfg.agentAuth.tokens)
-      : new TokenReviewAuthenticator({
-          reviewer: over.tokenReviewer ?? kubeTokenReviewer(kc),
-          pod: (ns, name) => model.pod(ns, name),
-          serviceAccounts: cfg.agentAuth.serviceAccounts,
-          audiences: cfg.agentAuth.audiences,
-          ...(over.now ? { now: over.now } : {}),
-        }),
+    cfg.agentAuth.kind === 'static' ? new EitherAuthenticator([new StaticTokenAuthenticator(cfg.agentAuth.tokens), tokenReview]) : tokenReview,
     over.now ? { now: over.now } : {},
   );
 

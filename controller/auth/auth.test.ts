@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { V1TokenReviewStatus } from '@kubernetes/client-node';
+import { AmbitError } from '../../lib/errors.js';
+import { EitherAuthenticator } from './either.js';
 import { StaticTokenAuthenticator } from './static.js';
 import { EXTRA_NODE_NAME, EXTRA_POD_NAME, EXTRA_POD_UID, TokenReviewAuthenticator, type TokenReviewer } from './token-review.js';
 
@@ -65,7 +67,7 @@ describe('TokenReviewAuthenticator', () => {
     await expect('stale', /earlier pod/);
     await expect('gone', /does not know/);
     await expect('legacy', /not bound to a pod or node/);
-    await expect('other', /shop\/web is not a node agent's/);
+    await expect('other', /shop\/web is neither a node agent's nor a Waypoint's/);
     await expect('human', /not to a service account/);
     await expect('nope', /rejected the token: invalid bearer token/);
   });
@@ -89,5 +91,45 @@ describe('TokenReviewAuthenticator', () => {
     const a = new TokenReviewAuthenticator({ ...opts, reviewer: { review: async () => Promise.reject(new Error('forbidden')) } });
     const res = await a.authenticate('x');
     assert.match(!res.ok ? res.error.message : '', /TokenReview failed \(forbidden\)/);
+  });
+
+  it("authenticates a Waypoint's proxy by a token bound to one of its pods, and no other pod running as its account", async () => {
+    const WP = 'system:serviceaccount:shop:wp';
+    const shopPods: Record<string, { uid: string; node: string; waypoint?: string }> = {
+      'shop/wp-1': { uid: 'u-wp', node: 'node-b', waypoint: 'wp' },
+      'shop/impostor': { uid: 'u-imp', node: 'node-b' },
+      'shop/other-wp': { uid: 'u-ow', node: 'node-b', waypoint: 'wp2' },
+    };
+    const r = reviewer({
+      proxy: { authenticated: true, user: { username: WP, extra: { [EXTRA_POD_NAME]: ['wp-1'], [EXTRA_POD_UID]: ['u-wp'] } } },
+      impostor: { authenticated: true, user: { username: WP, extra: { [EXTRA_POD_NAME]: ['impostor'], [EXTRA_POD_UID]: ['u-imp'] } } },
+      mislabelled: { authenticated: true, user: { username: WP, extra: { [EXTRA_POD_NAME]: ['other-wp'] } } },
+      unbound: { authenticated: true, user: { username: WP, extra: { [EXTRA_NODE_NAME]: ['node-b'] } } },
+      noWaypoint: { authenticated: true, user: { username: 'system:serviceaccount:shop:gone', extra: { [EXTRA_POD_NAME]: ['wp-1'] } } },
+    });
+    const a = new TokenReviewAuthenticator({
+      reviewer: r,
+      pod: (ns, name) => shopPods[`${ns}/${name}`],
+      serviceAccounts: [],
+      waypoints: (ns, name) => ns === 'shop' && name === 'wp',
+    });
+    assert.deepEqual(await a.authenticate('proxy'), { ok: true, value: { node: 'node-b', subject: WP, waypoint: { namespace: 'shop', name: 'wp', pod: 'wp-1' } } });
+    const refused = async (token: string) => a.authenticate(token).then((x) => (!x.ok ? x.error.message : 'accepted'));
+    assert.match(await refused('impostor'), /bound to pod shop\/impostor, which is not labelled ambit\.dev\/waypoint=wp/);
+    assert.match(await refused('mislabelled'), /not labelled ambit\.dev\/waypoint=wp/);
+    assert.match(await refused('unbound'), /not bound to a pod/);
+    assert.match(await refused('noWaypoint'), /shop\/gone is neither a node agent's nor a Waypoint's/);
+  });
+});
+
+describe('EitherAuthenticator', () => {
+  it('takes the first that accepts and, when none does, says what each found', async () => {
+    const nodes = new StaticTokenAuthenticator({ 'node-a': 'ta' });
+    const never = { describe: 'never', authenticate: async () => ({ ok: false as const, error: new AmbitError('AMBIT_ERR_AGENT_AUTH', 'second says no') }) };
+    const a = new EitherAuthenticator([nodes, never]);
+    assert.deepEqual(await a.authenticate('ta'), { ok: true, value: { node: 'node-a', subject: 'node:node-a' } });
+    const res = await a.authenticate('tz');
+    assert.equal(!res.ok && res.error.code, 'AMBIT_ERR_AGENT_AUTH');
+    assert.match(!res.ok ? res.error.message : '', /unknown agent token.*; second says no$/);
   });
 });

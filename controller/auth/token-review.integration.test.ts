@@ -123,7 +123,7 @@ describe('TokenReviewAuthenticator against the lab API server', () => {
   });
 
   it("refuses a valid token of a service account that is not the node agent's", async () => {
-    assert.equal(await refusal(await token('shop/web', { boundPod: 'web-1' })), `service account shop/web is not a node agent's (allowed: ${AGENT_SA})`);
+    assert.equal(await refusal(await token('shop/web', { boundPod: 'web-1' })), `service account shop/web is neither a node agent's nor a Waypoint's (allowed: ${AGENT_SA})`);
   });
 
   it('answers bad TokenRequests with Kubernetes Status errors', async () => {

@@ -7,7 +7,7 @@ import { createCsr, createRootCa, generateWorkloadKey } from '../../lib/identity
 import { logger } from '../../lib/log.js';
 import { createMeshCaClient, type MeshCaClient } from '../../lib/xds/index.js';
 import type { RunningController } from '../app.js';
-import { controllerTarget, createPod, namespace, startLab, startTestController, publishedBundle, tempDir, until, type Lab } from '../fixtures.js';
+import { LAB_TOKEN, controllerTarget, createPod, namespace, startLab, startTestController, publishedBundle, tempDir, until, type Lab } from '../fixtures.js';
 import { loadOrCreateCa } from './load.js';
 import { DirectoryCaStore, SecretCaStore, TRUSTED_ROOTS_KEY } from './store.js';
 
@@ -146,6 +146,25 @@ describe('MeshCA service', () => {
     assert.equal(!mismatch.ok && mismatch.error.codeName, 'INVALID_ARGUMENT');
     const garbage = await clientA.sign({ csrPem: 'not a csr', spiffeId: id });
     assert.equal(!garbage.ok && garbage.error.codeName, 'INVALID_ARGUMENT');
+  });
+
+  it("gives a Waypoint's proxy its Waypoint's identity and no other, even for pods on its node", async () => {
+    lab.store.create('serviceaccounts', { metadata: { name: 'wp', namespace: 'shop' } });
+    lab.store.create('waypoints', { apiVersion: 'ambit.dev/v1alpha1', kind: 'Waypoint', metadata: { name: 'wp', namespace: 'shop' }, spec: {} });
+    const pod = createPod(lab.store, 'wp-1', { namespace: 'shop', node: 'node-a', ip: '10.0.1.9', serviceAccount: 'wp', labels: { 'ambit.dev/waypoint': 'wp' } });
+    const res = await fetch(`${lab.api.url}/api/v1/namespaces/shop/serviceaccounts/wp/token`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${LAB_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: 'wp-1', uid: pod.metadata.uid } } }),
+    });
+    const token = ((await res.json()) as { status: { token: string } }).status.token;
+    const proxy = client(token);
+    const own = 'spiffe://cluster.local/ns/shop/sa/wp';
+    await until('the model knows the Waypoint and its pod', async () => (await proxy.sign({ csrPem: csrFor(own), spiffeId: own })).ok);
+    const web = 'spiffe://cluster.local/ns/shop/sa/web';
+    const other = await proxy.sign({ csrPem: csrFor(web), spiffeId: web });
+    assert.equal(!other.ok && other.error.codeName, 'PERMISSION_DENIED');
+    assert.match(!other.ok ? other.error.message : '', /a proxy of Waypoint shop\/wp may only have that waypoint's identity, not spiffe:\/\/cluster\.local\/ns\/shop\/sa\/web/);
   });
 
   it('keeps the same root across a controller restart', async () => {

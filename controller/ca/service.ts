@@ -11,7 +11,8 @@ import type { Authenticator } from '../auth/authenticator.js';
  * The MeshCA service. An agent may get a certificate for
  * spiffe://<td>/ns/NS/sa/SA only while a pod running as NS/SA is scheduled
  * on its own (authenticated) node: a compromised agent can impersonate
- * only the workloads it hosts anyway.
+ * only the workloads it hosts anyway. A waypoint proxy may get only its
+ * Waypoint's identity (and only while it runs on the node its token names).
  */
 
 export const DEFAULT_CERT_TTL_MS = 24 * 3600_000;
@@ -66,6 +67,10 @@ export class CaService {
     const { trustDomain, namespace, serviceAccount } = id.value;
     if (trustDomain !== this.o.ca.trustDomain) {
       return refuse(grpc.status.PERMISSION_DENIED, 'trust_domain', `identity ${id.value.uri} is outside the mesh trust domain ${this.o.ca.trustDomain}`, { node });
+    }
+    const waypoint = auth.value.waypoint;
+    if (waypoint && (namespace !== waypoint.namespace || serviceAccount !== waypoint.name)) {
+      return refuse(grpc.status.PERMISSION_DENIED, 'not_own_identity', `a proxy of Waypoint ${waypoint.namespace}/${waypoint.name} may only have that waypoint's identity, not ${id.value.uri}`, { node, waypoint: `${waypoint.namespace}/${waypoint.name}` });
     }
     if (!this.o.hasServiceAccountOnNode(node, namespace, serviceAccount)) {
       return refuse(grpc.status.PERMISSION_DENIED, 'not_on_node', `node ${node} runs no pod with service account ${namespace}/${serviceAccount}, so it may not have ${id.value.uri}`, { node });

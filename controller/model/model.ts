@@ -17,7 +17,7 @@ import {
 import { Placement, type Scope } from './scope.js';
 import { SERVICE_NAME_LABEL, toService } from './services.js';
 import { DEFAULT_LOAD_BALANCER, bindTrafficPolicies, type CompiledTrafficPolicy, type TrafficPolicyBinding } from './traffic-policies.js';
-import { isLiveWorkloadPod, isReadyPod, podServiceAccount, serviceWaypoint, toWorkload, waypointOfPod, type WaypointFor, type WaypointLookup } from './workloads.js';
+import { WAYPOINT_POD_LABEL, isLiveWorkloadPod, isReadyPod, podServiceAccount, serviceWaypoint, toWorkload, waypointOfPod, type WaypointFor, type WaypointLookup } from './workloads.js';
 
 /**
  * The mesh model: the one owner of everything the controller knows about the
@@ -389,10 +389,17 @@ export class MeshModel implements EnforcementView {
     return false;
   }
 
-  /** A pod's uid and node, for authenticating agents by their pod-bound token. */
-  pod(namespace: string, name: string): { uid: string; node: string } | undefined {
+  /** A pod's uid, node and the Waypoint it serves (its `ambit.dev/waypoint` label), for authenticating agents and waypoints by their pod-bound token. */
+  pod(namespace: string, name: string): { uid: string; node: string; waypoint?: string } | undefined {
     const p = this.pods.get(`${namespace}/${name}`);
-    return p ? { uid: p.metadata?.uid ?? '', node: p.spec?.nodeName ?? '' } : undefined;
+    if (!p) return undefined;
+    const waypoint = p.metadata?.labels?.[WAYPOINT_POD_LABEL];
+    return { uid: p.metadata?.uid ?? '', node: p.spec?.nodeName ?? '', ...(waypoint ? { waypoint } : {}) };
+  }
+
+  /** Whether a Waypoint `namespace/name` exists. */
+  hasWaypoint(namespace: string, name: string): boolean {
+    return this.waypoints.has(`${namespace}/${name}`);
   }
 
   hasNode(name: string): boolean {

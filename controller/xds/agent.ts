@@ -2,6 +2,7 @@ import diagnostics from 'node:diagnostics_channel';
 import type { Logger } from '../../lib/log.js';
 import { RESOURCE_TYPES, isResourceType, type Ack, type Hello, type ResourceType } from '../../lib/xds/types.js';
 import type { ControllerMetrics } from '../admin/metrics.js';
+import type { WaypointProxy } from '../auth/authenticator.js';
 import { encodeConfigMessage } from './encode.js';
 import type { FullStateBudget } from './full-states.js';
 import type { NodeViews } from './views.js';
@@ -126,13 +127,19 @@ export class AgentConnection {
   /** Called by the full-state budget when a slot frees for this connection. */
   private readonly wake = () => this.push();
 
+  /** Who holds the stream: `node/<name>` for a node agent, `waypoint/<namespace>/<name>/<pod>` for a waypoint proxy. */
+  readonly proxy: string;
+
   constructor(
     hello: Hello,
     readonly subject: string,
     readonly peer: string,
     private readonly deps: AgentConnectionDeps,
+    /** Set for a waypoint proxy: it is served its node's view. */
+    readonly waypoint?: WaypointProxy,
   ) {
     this.node = hello.nodeName;
+    this.proxy = waypoint ? `waypoint/${waypoint.namespace}/${waypoint.name}/${waypoint.pod}` : `node/${hello.nodeName}`;
     this.agentVersion = hello.agentVersion;
     this.connectedAt = deps.now();
     for (const t of RESOURCE_TYPES) {
@@ -283,6 +290,7 @@ export class AgentConnection {
     const iso = (t: number | undefined) => (t === undefined ? null : new Date(t).toISOString());
     return {
       node: this.node,
+      proxy: this.proxy,
       subject: this.subject,
       peer: this.peer,
       agentVersion: this.agentVersion,

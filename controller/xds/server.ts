@@ -137,7 +137,7 @@ export class XdsServer {
         conn.close();
         if (this.conns.delete(conn)) {
           this.o.metrics.connectedAgents.set(this.conns.size);
-          log.info({ node: conn.node, peer }, 'agent disconnected');
+          log.info({ node: conn.node, proxy: conn.proxy, peer }, 'agent disconnected');
         }
       }
     };
@@ -156,14 +156,16 @@ export class XdsServer {
         if (node !== identity!.node) {
           return refuse(grpc.status.PERMISSION_DENIED, 'wrong_node', `authenticated as node ${identity!.node} (${identity!.subject}); an agent may only subscribe as its own node, not ${JSON.stringify(node)}`);
         }
-        // Two agents of one node are normal for a moment (a rolling update starts the new one
-        // first); more means an old stream that died without a word: the oldest goes.
-        const same = [...this.conns.entries()].filter(([c]) => c.node === node);
+        // Two agents of one node (or two streams of one waypoint pod) are normal for a moment
+        // (a rolling update starts the new one first); more means an old stream that died
+        // without a word: the oldest goes. A waypoint proxy on the node is not its agent.
+        const proxy = identity!.waypoint ? `waypoint/${identity!.waypoint.namespace}/${identity!.waypoint.name}/${identity!.waypoint.pod}` : `node/${node}`;
+        const same = [...this.conns.entries()].filter(([c]) => c.proxy === proxy);
         for (const [old, { call: oldCall }] of same.slice(0, Math.max(0, same.length - (MAX_STREAMS_PER_NODE - 1)))) {
-          log.info({ node, oldPeer: old.peer, peer }, 'a newer stream from the same node replaces the oldest');
+          log.info({ node, proxy, oldPeer: old.peer, peer }, 'a newer stream from the same proxy replaces the oldest');
           old.close();
           this.conns.delete(old);
-          oldCall.emit('error', { code: grpc.status.ABORTED, details: 'replaced by a newer stream from the same node' });
+          oldCall.emit('error', { code: grpc.status.ABORTED, details: 'replaced by a newer stream from the same proxy' });
         }
         conn = new AgentConnection(msg.hello, identity!.subject, peer, {
           views: this.views,
@@ -180,10 +182,10 @@ export class XdsServer {
               return false;
             }
           },
-        });
+        }, identity!.waypoint);
         this.conns.set(conn, { call });
         this.o.metrics.connectedAgents.set(this.conns.size);
-        log.info({ node, peer, subject: identity!.subject, agentVersion: msg.hello.agentVersion, knownVersions: msg.hello.knownVersions }, 'agent connected');
+        log.info({ node, proxy, peer, subject: identity!.subject, agentVersion: msg.hello.agentVersion, knownVersions: msg.hello.knownVersions }, 'agent connected');
         if (this.ready) conn.push();
       } else if (msg.ack) {
         if (!conn) return refuse(grpc.status.INVALID_ARGUMENT, 'protocol', 'an ACK before the Hello');
