@@ -51,7 +51,7 @@ export async function startDataPlane(o: DataPlaneOptions): Promise<DataPlane> {
   const at = dataPathAddresses(cfg);
   const telemetry = new Telemetry(metrics, logger('node-agent', 'access'), () => state.generation);
   const nodeIp = (name: string) => state.nodeIp(name);
-  const inbound = new Inbound({ state, nodeName: cfg.nodeName, telemetry, metrics, log: logger('node-agent', 'inbound'), nodeIp, preserveSourceIp: cfg.inboundCapture });
+  const inbound = new Inbound({ state, nodeName: cfg.nodeName, telemetry, metrics, log: logger('node-agent', 'inbound'), preserveSourceIp: cfg.inboundCapture });
   const hbone: HboneServer = await startHboneServer({
     host: cfg.nodeIp,
     port: cfg.hbonePort,

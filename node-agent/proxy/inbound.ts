@@ -4,7 +4,7 @@ import { fail, type Result } from '../../lib/errors.js';
 import { splice, connectTcp, HboneError, type AuthzDecision, type SpliceResult, type TunnelRecord, type TunnelRequest } from '../../lib/hbone/index.js';
 import type { Logger } from '../../lib/log.js';
 import { authorize, modeOnPort } from '../../lib/policy/index.js';
-import type { Workload } from '../../lib/xds/index.js';
+import type { WaypointRef, Workload } from '../../lib/xds/index.js';
 import type { AgentMetrics } from '../admin/metrics.js';
 import { transparentSocket } from '../dataplane/sockets.js';
 import type { MeshState } from '../state/mesh-state.js';
@@ -31,8 +31,6 @@ export interface InboundOptions {
   telemetry: Telemetry;
   metrics: AgentMetrics;
   log: Logger;
-  /** A node's address for HBONE (its InternalIP): a tunnel's claimed source must live on the node it comes from. */
-  nodeIp(node: string): string | undefined;
   /**
    * Connect to local pods from the client's own address (IP_TRANSPARENT), so
    * applications see who called them. Needs the capture table's
@@ -67,6 +65,14 @@ export class Inbound {
     const w = this.state.workloadAt(destIp);
     if (!w || w.node !== this.nodeName) return { ok: false, status: 503, reason: `${destIp} is not a workload on node ${this.nodeName}` };
     if (!w.meshed) return { ok: false, status: 503, reason: `${w.namespace}/${w.name} is not in the mesh` };
+    // Behind a waypoint, only the waypoint's proxies get in: a call to the pod's address must not skip its L7 rules.
+    const guard = this.state.guardingWaypoint(w);
+    if (guard) {
+      const proxies = waypointIdentity(w.identity, guard);
+      if (peer.identity !== proxies) {
+        return { ok: false, status: 403, reason: `${w.namespace}/${w.name} serves Services bound to waypoint ${guard.namespace}/${guard.name}: only its proxies (${proxies}) may connect to it directly` };
+      }
+    }
     // The capture hands over plaintext for a pod with any PERMISSIVE port; the STRICT ones are refused here.
     if (transport === 'plaintext' && modeOnPort(this.state.mtlsFor(w), destPort) === 'STRICT') {
       return { ok: false, status: 401, reason: `PeerAuthentication STRICT: ${w.namespace}/${w.name} accepts only mutual TLS on port ${destPort}` };
@@ -87,28 +93,6 @@ export class Inbound {
     return { ok: true, workload: w };
   }
 
-  /**
-   * The address a tunnel's client really has. The source agent names it in
-   * `Forwarded: for=`; the claim is believed only for a workload whose
-   * identity is the peer certificate's and that runs on the node the tunnel
-   * comes from. No claim: unknown. A false claim: an error (the tunnel is
-   * refused), or any meshed workload could borrow another's address to pass
-   * an ipBlocks rule or to be logged as someone else.
-   */
-  private tunnelSource(req: TunnelRequest): Result<Workload | undefined, string> {
-    const claimed = forwardedFor(req.headers['forwarded']);
-    if (claimed === undefined) return { ok: true, value: undefined };
-    const w = this.state.workloadAt(claimed);
-    if (!w || w.identity !== req.peer.uri) {
-      return fail(`the peer ${req.peer.uri} claims source address ${claimed}, which is ${w ? `${w.namespace}/${w.name} (${w.identity})` : 'no workload the mesh knows'}`);
-    }
-    const from = this.o.nodeIp(w.node);
-    if (from !== req.sourceAddress.address) {
-      return fail(`the peer ${req.peer.uri} claims source address ${claimed} of ${w.namespace}/${w.name} on node ${w.node}, but the tunnel comes from ${req.sourceAddress.address}`);
-    }
-    return { ok: true, value: w };
-  }
-
   /** The hooks of the HBONE server (15008): authorize each tunnel, connect it from the client's address, and report it. */
   hboneHooks() {
     const open = new WeakMap<TunnelRequest, (d: ConnectionOutcome) => void>();
@@ -116,7 +100,7 @@ export class Inbound {
     return {
       authorize: (req: TunnelRequest): AuthzDecision => {
         const principal = req.peer.uri.replace(/^spiffe:\/\//, '');
-        const src = this.tunnelSource(req);
+        const src = tunnelSource(this.state, req);
         if (!src.ok) {
           this.o.metrics.sourceRefused.inc({ source_principal: principal });
           this.log.warn({ code: 'AMBIT_ERR_SOURCE_SPOOFED', peer: req.peer.uri, from: req.sourceAddress.address, dst: req.authority, reason: src.error }, 'HBONE tunnel refused: false source address');
@@ -216,6 +200,34 @@ export class Inbound {
     });
     return listen(server, on, this.log, 'plaintext inbound (15006)');
   }
+}
+
+/**
+ * The address a tunnel's client really has. The source agent names it in
+ * `Forwarded: for=`; the claim is believed only for a workload whose
+ * identity is the peer certificate's and that runs on the node the tunnel
+ * comes from. No claim: unknown. A false claim: an error (the tunnel is
+ * refused), or any meshed workload could borrow another's address to pass
+ * an ipBlocks rule or to be logged as someone else. Node agents and
+ * waypoints check it alike.
+ */
+export function tunnelSource(state: MeshState, req: TunnelRequest): Result<Workload | undefined, string> {
+  const claimed = forwardedFor(req.headers['forwarded']);
+  if (claimed === undefined) return { ok: true, value: undefined };
+  const w = state.workloadAt(claimed);
+  if (!w || w.identity !== req.peer.uri) {
+    return fail(`the peer ${req.peer.uri} claims source address ${claimed}, which is ${w ? `${w.namespace}/${w.name} (${w.identity})` : 'no workload the mesh knows'}`);
+  }
+  const from = state.nodeIp(w.node);
+  if (from !== req.sourceAddress.address) {
+    return fail(`the peer ${req.peer.uri} claims source address ${claimed} of ${w.namespace}/${w.name} on node ${w.node}, but the tunnel comes from ${req.sourceAddress.address}`);
+  }
+  return { ok: true, value: w };
+}
+
+/** The identity of a waypoint's proxies (its service account), in the trust domain of `like`. */
+export function waypointIdentity(like: string, ref: WaypointRef): string {
+  return like.replace(/\/ns\/.*$/, `/ns/${ref.namespace}/sa/${ref.name}`);
 }
 
 /** `for=10.244.1.2` from an RFC 7239 Forwarded header, as the source agent sends it. */

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { connectTcp, splice, type HbonePool } from '../../lib/hbone/index.js';
-import type { Workload } from '../../lib/xds/index.js';
+import type { Service, WaypointRef, Workload } from '../../lib/xds/index.js';
 import type { Logger } from '../../lib/log.js';
 import { identityToSni } from '../../lib/mesh/sni.js';
 import type { OriginalDst } from '../bpf/abi.js';
@@ -10,7 +10,7 @@ import type { FastPath } from '../fastpath/index.js';
 import type { MeshState } from '../state/mesh-state.js';
 import type { AgentMetrics } from '../admin/metrics.js';
 import { stripV4Mapped } from './addresses.js';
-import { resetDuplex, type Inbound } from './inbound.js';
+import { resetDuplex, waypointIdentity, type Inbound } from './inbound.js';
 import { listen, type ListenOn } from '../../lib/listen.js';
 import type { Resolver, Target } from './resolve.js';
 import type { ConnectionView, Telemetry } from './telemetry.js';
@@ -65,6 +65,13 @@ async function handle(client: net.Socket, deps: OutboundDeps): Promise<void> {
     return;
   }
   const source = deps.state.workloadAt(peerIp);
+  // A Service bound to a waypoint that exists: the waypoint picks the endpoint and applies its rules.
+  const service = deps.state.serviceAt(orig.ip);
+  const waypoint = service?.waypoint ?? deps.state.workloadAt(orig.ip)?.waypoint;
+  if (waypoint && source?.meshed && deps.state.waypointService(waypoint)) {
+    await viaWaypoint(client, deps, { peerIp, peerPort, source, orig, service, waypoint });
+    return;
+  }
   const resolved = deps.resolver.resolve(orig.ip, orig.port);
   if ('error' in resolved) {
     const target: Target = { ip: orig.ip, port: orig.port, workload: undefined, service: undefined };
@@ -112,7 +119,12 @@ async function forward(client: net.Socket, deps: OutboundDeps, c: Captured): Pro
     return;
   }
   const close = deps.telemetry.open(sourceView(c, meshedPath));
-  const upstream = meshedPath ? await tunnel(deps, source!.identity, peerIp, target) : await plain(target);
+  const agent = meshedPath ? agentOf(deps, target.workload!) : undefined;
+  const upstream: Upstream = !meshedPath
+    ? await plain(target)
+    : agent
+      ? await tunnel(deps, source!.identity, peerIp, target, agent)
+      : { ok: false, error: `no address known for node ${target.workload!.node}`, flags: 'UH' };
   if (!upstream.ok) {
     close({ received: 0, sent: 0, error: upstream.error, flags: upstream.flags });
     client.resetAndDestroy();
@@ -130,24 +142,61 @@ async function plain(target: Target): Promise<Upstream> {
   return r.ok ? { ok: true, value: r.value } : { ok: false, error: r.error.message, flags: 'UF' };
 }
 
-async function tunnel(deps: OutboundDeps, identity: string, sourceIp: string, target: Target): Promise<Upstream> {
-  const dst = target.workload!;
+/**
+ * A connection to a waypoint-bound destination: through an HBONE tunnel to one of the
+ * waypoint's proxies (its Service's ready endpoints, in turn), asking for the address the
+ * client dialled; the waypoint resolves it and applies its rules. No ready proxy: refused,
+ * never sent around the waypoint.
+ */
+async function viaWaypoint(client: net.Socket, deps: OutboundDeps, c: Omit<Captured, 'target' | 'source'> & { source: Workload; service: Service | undefined; waypoint: WaypointRef }): Promise<void> {
+  const { peerIp, source, orig, service, waypoint } = c;
+  const target: Target = { ip: orig.ip, port: orig.port, workload: service ? undefined : deps.state.workloadAt(orig.ip), service };
+  const close = deps.telemetry.open(sourceView({ ...c, target }, true));
+  const wpService = deps.state.waypointService(waypoint)!;
+  const proxy = deps.resolver.resolve(wpService.clusterIp, deps.hbonePort);
+  if ('error' in proxy) {
+    close({ received: 0, sent: 0, error: `waypoint ${waypoint.namespace}/${waypoint.name} has no ready proxy (${proxy.error})`, flags: 'UH' });
+    client.resetAndDestroy();
+    return;
+  }
+  const identity = waypointIdentity(source.identity, waypoint);
+  const upstream = await tunnel(deps, source.identity, peerIp, { ip: orig.ip, port: orig.port }, { address: `${proxy.ip}:${proxy.port}`, identity });
+  if (!upstream.ok) {
+    close({ received: 0, sent: 0, error: upstream.error, flags: upstream.flags });
+    client.resetAndDestroy();
+    return;
+  }
+  const r = await splice(upstream.value, client);
+  close({ received: r.socketToStream, sent: r.streamToSocket, error: r.error?.message, ...(r.error ? { flags: 'UR' } : {}) });
+  if (r.error) resetDuplex(client);
+}
+
+/** Where a tunnel goes: the HBONE address of the peer (a node agent or a waypoint proxy) and the identity it must prove. */
+interface TunnelPeer {
+  address: string;
+  identity: string;
+}
+
+function agentOf(deps: OutboundDeps, dst: Workload): TunnelPeer | undefined {
   const nodeIp = deps.nodeIp(dst.node);
-  if (!nodeIp) return { ok: false, error: `no address known for node ${dst.node}`, flags: 'UH' };
+  return nodeIp ? { address: `${nodeIp}:${deps.hbonePort}`, identity: dst.identity } : undefined;
+}
+
+async function tunnel(deps: OutboundDeps, identity: string, sourceIp: string, destination: { ip: string; port: number }, peer: TunnelPeer): Promise<Upstream> {
   let cert;
   try {
     cert = await deps.certs.get(identity);
   } catch (err) {
     return { ok: false, error: `no certificate for ${identity}: ${(err as Error).message}`, flags: 'UF' };
   }
-  const sni = identityToSni(dst.identity);
+  const sni = identityToSni(peer.identity);
   const connect = () =>
     deps.pool.connect({
       sourceIdentity: identity,
       sourceTls: () => deps.certs.current(identity) ?? cert,
-      destination: `${target.ip}:${target.port}`,
-      via: `${nodeIp}:${deps.hbonePort}`,
-      expectedServerIdentity: dst.identity,
+      destination: `${destination.ip}:${destination.port}`,
+      via: peer.address,
+      expectedServerIdentity: peer.identity,
       ...(sni ? { serverName: sni } : {}),
       headers: { forwarded: `for=${sourceIp}` },
     });

@@ -4,7 +4,7 @@ import type { AgentMetrics, TcpLabels } from '../admin/metrics.js';
 
 /** Both ends of one proxied connection, as metrics and access logs name them. */
 export interface ConnectionView {
-  reporter: 'source' | 'destination';
+  reporter: 'source' | 'destination' | 'waypoint';
   source: { ip: string; port?: number; workload?: Workload | undefined; principal?: string | undefined };
   destination: { ip: string; port: number; workload?: Workload | undefined; service?: string | undefined };
   /** Where the client was connecting to (a ClusterIP, say), as the redirect recorded it. */

@@ -8,6 +8,7 @@ import type {
   ResourceMap,
   ResourceType,
   Service,
+  WaypointRef,
   Workload,
 } from '../../lib/xds/index.js';
 import type { UpdateResult } from '../../lib/xds/index.js';
@@ -40,6 +41,8 @@ export class MeshState {
   private readonly applicable = new Map<string, PolicyRef[]>();
   private readonly mtls = new Map<string, WorkloadMtls>();
   private readonly byNode = new Map<string, Workload[]>();
+  /** Workload uid -> the waypoint its traffic must come through, for one generation (`guardingWaypoint`). */
+  private guards: Map<string, WaypointRef> | undefined;
   private version = 0;
   private completed = false;
 
@@ -78,6 +81,7 @@ export class MeshState {
     }
     this.applicable.clear();
     this.mtls.clear();
+    this.guards = undefined;
     this.version++;
     for (const o of this.observers) o({ kind: 'update', type, upserts, removals });
     for (const l of this.listeners) l();
@@ -116,6 +120,40 @@ export class MeshState {
 
   serviceAt(vip: string): Service | undefined {
     return this.serviceByVip.get(vip);
+  }
+
+  /** The Service `namespace/name`. */
+  service(namespace: string, name: string): Service | undefined {
+    return this.services.get(`${namespace}/${name}`);
+  }
+
+  /**
+   * The Service in front of a waypoint's proxies (the controller creates it with the
+   * Deployment, named after the Waypoint). None: the Waypoint does not exist, and traffic
+   * labelled for it goes straight to its destination, as its policies' status says.
+   */
+  waypointService(ref: WaypointRef): Service | undefined {
+    return this.services.get(`${ref.namespace}/${ref.name}`);
+  }
+
+  /**
+   * The waypoint a workload admits traffic from, if any: the waypoint of a Service it is an
+   * endpoint of, when that waypoint exists. Once a Service is bound to a waypoint its
+   * endpoints are reached only through it, so a call to the pod's own address cannot skip
+   * the waypoint's rules (SPEC, Waypoint).
+   */
+  guardingWaypoint(w: Workload): WaypointRef | undefined {
+    if (!this.guards) {
+      this.guards = new Map();
+      for (const s of this.services.values()) {
+        if (!s.waypoint || !this.waypointService(s.waypoint)) continue;
+        for (const e of s.endpoints) {
+          const target = e.workloadUid ? this.workloads.get(e.workloadUid) : this.workloadByIp.get(e.address);
+          if (target && isEndpointOf(e, target) && !this.guards.has(target.uid)) this.guards.set(target.uid, s.waypoint);
+        }
+      }
+    }
+    return this.guards.get(w.uid);
   }
 
   workloadsOn(node: string): readonly Workload[] {
