@@ -13,15 +13,18 @@ import { ensureBpffs, ensureCgroup2, makeCgroup } from '../host/cgroup.js';
 import { applyRules, type ServiceRule } from '../host/kubeproxy.js';
 import { Ipam, nodeFabricIp, nodePodCidr, nodePodGateway } from '../ipam.js';
 import type { LabPaths } from '../paths.js';
-import { renderHosts } from '../runtime.js';
+import { renderHosts, type ContainerSpec } from '../runtime.js';
 import { API_PORT, createFabric, createNode, FABRIC_GATEWAY, type NodeNet } from '../topology.js';
 import { PodManager } from './pods.js';
+import { WAYPOINT_POD_LABEL } from '../../controller/model/workloads.js';
 import { reconcileWorkloads, type WorkloadView } from './workloads.js';
 
 const log = logger('lab', 'supervisor');
 
 /** Where the mesh's own components live, and mesh-wide policies (the root namespace). */
 const MESH_NAMESPACE = 'ambit-system';
+/** A waypoint pod's token lives as long as a lab session may (the lab does not rotate it, as a kubelet would). */
+const WAYPOINT_TOKEN_SECONDS = 7 * 24 * 3600;
 
 export type LabPhase = 'booting' | 'ready' | 'failed' | 'stopping';
 
@@ -84,7 +87,7 @@ export class Lab {
       const own = this.paths.systemCgroup(this.cgroup2, 'supervisor');
       makeCgroup(own);
       writeFileSync(join(own, 'cgroup.procs'), String(process.pid));
-      this.pods = new PodManager(this.paths, this.cgroup2, () => this.kick());
+      this.pods = new PodManager(this.paths, this.cgroup2, () => this.kick(), (pod, ip, node, dir) => this.waypointContainers(pod, ip, node, dir));
 
       await createFabric(this.paths);
       this.nodes = Array.from({ length: this.nodeCount }, (_, i) => ({
@@ -198,6 +201,53 @@ export class Lab {
         },
       });
     }
+  }
+
+  /**
+   * Plays the waypoint image and the kubelet's volumes for a pod the controller made for a
+   * Waypoint (labelled `ambit.dev/waypoint`): the proxy from this checkout, with a service
+   * account token bound to the pod (TokenRequest, as a projected volume would hold), the trust
+   * bundle the node's agent reads, the controller's address in the lab, and the downward-API
+   * values. Every other pod runs its own command.
+   */
+  private async waypointContainers(pod: KubeObject, ip: string, node: NodeNet, dir: string): Promise<ContainerSpec[] | undefined> {
+    const waypoint = pod.metadata.labels?.[WAYPOINT_POD_LABEL];
+    if (!waypoint) return undefined;
+    const namespace = pod.metadata.namespace ?? 'default';
+    const spec = (pod.spec ?? {}) as { serviceAccountName?: string };
+    const serviceAccount = spec.serviceAccountName || 'default';
+    const res = await fetch(`${this.apiUrl}/api/v1/namespaces/${namespace}/serviceaccounts/${serviceAccount}/token`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenRequest',
+        spec: { expirationSeconds: WAYPOINT_TOKEN_SECONDS, boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name, uid: pod.metadata.uid } },
+      }),
+    });
+    const body = (await res.json()) as { status?: { token?: string }; message?: string };
+    if (!res.ok || !body.status?.token) {
+      throw new AmbitError('AMBIT_ERR_LAB_STATE', `no token for waypoint pod ${namespace}/${pod.metadata.name} (service account ${serviceAccount}): ${body.message ?? res.status}`);
+    }
+    const tokenFile = join(dir, 'token');
+    writeFileSync(tokenFile, body.status.token, { mode: 0o600 });
+    return [
+      {
+        name: 'waypoint',
+        argv: [process.execPath, '--enable-source-maps', ...extraNodeFlags(), join(this.paths.repoRoot, 'dist/waypoint/main.js')],
+        env: {
+          AMBIT_CONTROLLER_ADDRESS: `${FABRIC_GATEWAY}:${CONTROLLER_PORTS.grpc}`,
+          AMBIT_CONTROLLER_TOKEN_FILE: tokenFile,
+          AMBIT_ROOT_CA_FILE: this.paths.nodeRootCaFile(node.name),
+          AMBIT_WAYPOINT_NAME: waypoint,
+          AMBIT_POD_NAMESPACE: namespace,
+          AMBIT_POD_NAME: pod.metadata.name,
+          AMBIT_NODE_NAME: node.name,
+          AMBIT_POD_IP: ip,
+        },
+        workingDir: this.paths.repoRoot,
+      },
+    ];
   }
 
   /** The trust bundle the controller published, if it has. */
@@ -422,8 +472,19 @@ export class Lab {
         const spec = (s.spec ?? {}) as { clusterIP?: string; ports?: unknown[] };
         return { namespace: s.metadata.namespace ?? 'default', name: s.metadata.name, clusterIP: spec.clusterIP, ports: spec.ports ?? [] };
       }),
-      components: this.components.map((c) => c.status()),
+      components: [...this.components.map((c) => c.status()), ...this.waypointComponents()],
     };
+  }
+
+  /** The waypoint proxies running as pods, listed with the mesh's own processes. */
+  private waypointComponents(): ReturnType<Component['status']>[] {
+    return this.pods
+      .all()
+      .filter((p) => this.store.tryGet('pods', p.namespace, p.name)?.metadata.labels?.[WAYPOINT_POD_LABEL])
+      .map((p) => {
+        const c = p.containers[0];
+        return { kind: 'waypoint', name: `waypoint-${p.namespace}-${p.name}`, node: p.node.name, pid: c?.pid, admin: `${p.ip}:15020`, running: c?.running ?? false, restarts: c?.restartCount ?? 0, rollouts: 0, log: p.sandbox.logFile };
+      });
   }
 
   /**

@@ -39,6 +39,14 @@ interface PodSpecLike {
  * hosts and resolv files) and runs its containers; tears all of it down when
  * the pod goes. Owns the set of running pods.
  */
+/**
+ * The containers of a pod whose image is one of the mesh's own (a waypoint
+ * proxy): what that image would run, with what the kubelet would mount for
+ * it (token, trust bundle); undefined for any other pod. Called once the pod's
+ * directory exists.
+ */
+export type MeshImageContainers = (pod: KubeObject, ip: string, node: NodeNet, dir: string) => Promise<ContainerSpec[] | undefined>;
+
 export class PodManager {
   private readonly running = new Map<string, RunningPod>();
 
@@ -46,6 +54,7 @@ export class PodManager {
     private readonly paths: LabPaths,
     private readonly cgroup2: string,
     private readonly onContainersChanged: () => void,
+    private readonly meshImage: MeshImageContainers = async () => undefined,
   ) {}
 
   get(uid: string): RunningPod | undefined {
@@ -80,7 +89,12 @@ export class PodManager {
       await removeCgroupTree(cgroup);
       throw err;
     }
-    const containers: ContainerSpec[] = (spec.containers ?? []).map((c) => ({
+    const mesh = await this.meshImage(pod, ip, node, files.dir).catch(async (err: unknown) => {
+      await deletePodNetwork(netns);
+      await removeCgroupTree(cgroup);
+      throw err;
+    });
+    const containers: ContainerSpec[] = mesh ?? (spec.containers ?? []).map((c) => ({
       name: c.name,
       argv: [...(c.command ?? []), ...(c.args ?? [])],
       env: Object.fromEntries((c.env ?? []).map((e) => [e.name, e.value ?? ''])),

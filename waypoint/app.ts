@@ -1,0 +1,108 @@
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { startAdminServer } from '../lib/admin.js';
+import { HbonePool, startHboneServer } from '../lib/hbone/index.js';
+import { TrustBundleFile } from '../lib/identity/index.js';
+import { logger } from '../lib/log.js';
+import { warnInsecureControlPlane } from '../lib/xds/index.js';
+import { linkSecurity, linkToken } from '../lib/xds/link-config.js';
+import { AgentMetrics } from '../node-agent/admin/metrics.js';
+import { connectController } from '../node-agent/controller.js';
+import { CertManager } from '../node-agent/identity/certs.js';
+import { Telemetry } from '../node-agent/proxy/telemetry.js';
+import { MeshState } from '../node-agent/state/mesh-state.js';
+import type { WaypointConfig } from './config.js';
+import { WaypointProxy } from './proxy.js';
+
+export interface RunningWaypoint {
+  stop(): Promise<void>;
+}
+
+/** How long open tunnels may take to finish on SIGTERM before they are closed. */
+const DRAIN_MS = 20_000;
+
+/**
+ * A waypoint proxy: its config (its node's view of the mesh) and its one
+ * certificate from the controller, over the channel verified against the
+ * out-of-band roots; HBONE on the pod's 15008; admin on 15020. Each
+ * subsystem owns its own state, as in the node agent, whose pieces it reuses.
+ */
+export async function startWaypoint(cfg: Readonly<WaypointConfig>): Promise<RunningWaypoint> {
+  const waypoint = { namespace: cfg.namespace, name: cfg.name };
+  const log = logger('waypoint');
+  const opened = await TrustBundleFile.open({ path: cfg.rootCaFile, trustDomain: cfg.trustDomain, log: logger('waypoint', 'trust') });
+  if (!opened.ok) throw opened.error;
+  const trust = opened.value;
+  const stopInsecureWarnings = cfg.insecureControlPlane ? warnInsecureControlPlane(log, `waypoint ${cfg.namespace}/${cfg.name}`) : undefined;
+
+  const state = new MeshState();
+  const controller = connectController({
+    address: cfg.controllerAddress,
+    security: linkSecurity(cfg, trust),
+    token: linkToken(cfg),
+    nodeName: cfg.nodeName,
+    onUpdate: (type, upserts, removals) => state.apply(type, upserts as never, removals),
+    log: logger('waypoint', 'xds'),
+  });
+  void controller.xds.synced.then(() => state.markComplete());
+  const certs = new CertManager({ ca: controller.ca, trust, log: logger('waypoint', 'identity') });
+  certs.retain([cfg.identity]);
+  const certificate = () => certs.get(cfg.identity);
+  certificate().catch((err: unknown) => log.warn({ err: String(err) }, 'no certificate yet; retrying'));
+
+  const metrics = new AgentMetrics();
+  const telemetry = new Telemetry(metrics, logger('waypoint', 'access'), () => state.generation);
+  const pool = new HbonePool({ trustDomain: cfg.trustDomain, log: logger('waypoint', 'hbone') });
+  const proxy = new WaypointProxy({ state, waypoint, identity: cfg.identity, certificate, pool, hbonePort: cfg.hbonePort, telemetry, log: logger('waypoint', 'proxy') });
+  const hbone = await startHboneServer({
+    host: cfg.podIp,
+    port: cfg.hbonePort,
+    trustDomain: cfg.trustDomain,
+    // Whatever name a client asks for, a waypoint proves only its own identity.
+    tls: () => certs.current(cfg.identity) ?? certificate(),
+    ...proxy.hooks(),
+    log: logger('waypoint', 'hbone'),
+  });
+
+  const processMetrics = new Registry();
+  collectDefaultMetrics({ register: processMetrics, prefix: 'ambit_waypoint_' });
+  const admin = await startAdminServer({
+    title: `Ambit waypoint (${cfg.namespace}/${cfg.name}, pod ${cfg.podName})`,
+    listenOn: { host: cfg.podIp, port: cfg.adminPort },
+    registry: Registry.merge([processMetrics, metrics.registry]),
+    notReady: () => (!state.complete ? 'no complete config from the controller yet' : !certs.current(cfg.identity) ? `no certificate for ${cfg.identity} yet` : undefined),
+    json: {
+      '/config_dump': () => ({
+        waypoint,
+        pod: cfg.podName,
+        node: cfg.nodeName,
+        identity: cfg.identity,
+        pid: process.pid,
+        memoryMiB: Object.fromEntries(Object.entries(process.memoryUsage()).map(([k, v]) => [k, Math.round(v / 1048576)])),
+        controller: { ...controller.xds.status(), channel: controller.describe },
+        trustBundle: trust.summary(),
+        certificates: certs.summary(),
+        services: state
+          .all('Service')
+          .filter((s) => s.waypoint?.namespace === cfg.namespace && s.waypoint.name === cfg.name)
+          .map((s) => `${s.namespace}/${s.name}`),
+        tunnels: { inbound: hbone.stats(), outbound: pool.stats() },
+      }),
+    },
+    log,
+  });
+  log.info({ waypoint: `${cfg.namespace}/${cfg.name}`, pod: cfg.podName, node: cfg.nodeName, identity: cfg.identity, hbone: `${cfg.podIp}:${cfg.hbonePort}`, controller: cfg.controllerAddress, channel: controller.describe }, 'waypoint started');
+
+  return {
+    stop: async () => {
+      await hbone.close({ drainMs: DRAIN_MS });
+      await pool.close({ drainMs: 0 });
+      certs.close();
+      await controller.stop();
+      trust.close();
+      stopInsecureWarnings?.();
+      admin.close();
+      admin.closeAllConnections();
+      log.info('waypoint stopped');
+    },
+  };
+}
