@@ -39,6 +39,12 @@ export interface HbonePoolOptions {
   idleTimeoutMs?: number;
   /** ...or for this long, when another session to the same peer for the same identity is up. */
   spareIdleTimeoutMs?: number;
+  /**
+   * The address sessions connect from. A node agent connects from its node's InternalIP,
+   * the address its peers check a tunnel's claimed source against; without it the kernel
+   * picks, and toward a pod of its own node that is the pod network's gateway.
+   */
+  localAddress?: string;
   /** Logger (default: `logger('hbone', 'pool')`). */
   log?: Logger;
 }
@@ -116,7 +122,7 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'tra
 const REFUSED = http2.constants.NGHTTP2_REFUSED_STREAM;
 
 export class HbonePool {
-  readonly #opts: Required<Omit<HbonePoolOptions, 'log'>> & { log: Logger };
+  readonly #opts: Required<Omit<HbonePoolOptions, 'log' | 'localAddress'>> & { log: Logger; localAddress: string | undefined };
   readonly #groups = new Map<string, PooledSession[]>();
   readonly #all = new Set<PooledSession>();
   #nextId = 1;
@@ -133,6 +139,7 @@ export class HbonePool {
       responseTimeoutMs: opts.responseTimeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS,
       idleTimeoutMs: opts.idleTimeoutMs ?? DEFAULT_POOL_IDLE_TIMEOUT_MS,
       spareIdleTimeoutMs: opts.spareIdleTimeoutMs ?? DEFAULT_SPARE_IDLE_TIMEOUT_MS,
+      localAddress: opts.localAddress,
       log: opts.log ?? logger('hbone', 'pool'),
     };
   }
@@ -252,6 +259,7 @@ export class HbonePool {
         connectTimeoutMs: this.#opts.connectTimeoutMs,
         idleTimeoutMs: this.#opts.idleTimeoutMs,
         spareIdleTimeoutMs: this.#opts.spareIdleTimeoutMs,
+        localAddress: this.#opts.localAddress,
         isSpare: (s) => this.#groups.get(key)?.some((o) => o !== s && o.state === 'ready') ?? false,
         log: this.#opts.log,
         onClosed: (s) => {

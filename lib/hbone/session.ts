@@ -48,6 +48,8 @@ export interface SessionParams {
   readonly idleTimeoutMs: number;
   /** How long a spare session (see `isSpare`) stays without streams. */
   readonly spareIdleTimeoutMs: number;
+  /** The address to connect from; undefined: the kernel's choice. */
+  readonly localAddress: string | undefined;
   /** Whether another session of the same group is up to take this one's work. */
   readonly isSpare: (s: PooledSession) => boolean;
   readonly log: Logger;
@@ -116,6 +118,7 @@ export class PooledSession {
           ...tlsOpts,
           host: p.via.host,
           port: p.via.port,
+          ...(p.localAddress ? { localAddress: p.localAddress } : {}),
           ...(p.serverName ? { servername: p.serverName } : {}),
           ALPNProtocols: ['h2'],
         });

@@ -68,7 +68,7 @@ export async function startDataPlane(o: DataPlaneOptions): Promise<DataPlane> {
     log: logger('node-agent', 'hbone'),
   });
   const plaintext = await inbound.startPlaintextListener({ handle: sharedListenerAt(at.inbound) });
-  const pool = new HbonePool({ trustDomain: cfg.trustDomain, log: logger('node-agent', 'hbone') });
+  const pool = new HbonePool({ trustDomain: cfg.trustDomain, localAddress: cfg.nodeIp, log: logger('node-agent', 'hbone') });
   const resolver = new Resolver(state, o.balancer);
   const outbound: Server = await startOutbound(
     { handle: sharedListenerAt(at.outbound) },
