@@ -4,7 +4,7 @@ import { HbonePool, startHboneServer, type HboneServer } from '../lib/hbone/inde
 import { echo, readAll, tcpServer } from '../lib/hbone/harness.js';
 import { issue, testCa } from '../lib/identity/fixtures.js';
 import { logger } from '../lib/log.js';
-import type { Service, Workload } from '../lib/xds/index.js';
+import type { AuthorizationPolicy, Service, Workload } from '../lib/xds/index.js';
 import { AgentMetrics } from '../node-agent/admin/metrics.js';
 import { Telemetry } from '../node-agent/proxy/telemetry.js';
 import { MeshState } from '../node-agent/state/mesh-state.js';
@@ -118,5 +118,35 @@ describe('waypoint proxy', () => {
       assert.equal(!r.ok && r.error.code, 'AMBIT_ERR_HBONE_DENIED', dst);
       assert.match(!r.ok ? r.error.message : '', why);
     }
+  });
+
+  it('enforces the AuthorizationPolicies that target it or the Service (not those left to the node agents), naming the one that denied', async () => {
+    const policy = (name: string, targetKind: 'Waypoint' | 'Service', targetName: string, action: 'ALLOW' | 'DENY', principals: string[], nodeAgentServices: string[] = []): AuthorizationPolicy => ({
+      namespace: 'shop',
+      name,
+      scope: 'TARGET_REFS',
+      selector: null,
+      targetRefs: [{ group: '', kind: targetKind, name: targetName }],
+      action,
+      rules: [{ from: [{ principals, notPrincipals: [], namespaces: [], notNamespaces: [], ipBlocks: [], notIpBlocks: [] }], to: [], when: [], hasL7: false }],
+      hasL7: false,
+      nodeAgentServices,
+    });
+    const denyAtWaypoint = policy('deny-frontend', 'Waypoint', 'wp', 'DENY', ['cluster.local/ns/shop/sa/frontend']);
+    state.apply('AuthorizationPolicy', [denyAtWaypoint], []);
+    const denied = await open('10.96.0.10:80');
+    assert.match(!denied.ok ? denied.error.message : 'allowed', /denied by AuthorizationPolicy shop\/deny-frontend/);
+
+    // Only another principal allowed on Service web: the frontend is not.
+    state.apply('AuthorizationPolicy', [policy('allow-admin', 'Service', 'web', 'ALLOW', ['cluster.local/ns/shop/sa/admin'])], ['shop/deny-frontend']);
+    const notAllowed = await open('10.96.0.10:80');
+    assert.match(!notAllowed.ok ? notAllowed.error.message : 'allowed', /no ALLOW AuthorizationPolicy matched/);
+
+    // The same policy left to the node agents (nodeAgentServices) is not the waypoint's to enforce.
+    state.apply('AuthorizationPolicy', [policy('allow-admin', 'Service', 'web', 'ALLOW', ['cluster.local/ns/shop/sa/admin'], ['web'])], []);
+    const passed = await open('10.96.0.10:80');
+    assert.ok(passed.ok, passed.ok ? '' : passed.error.message);
+    passed.value.stream.end('x');
+    assert.equal((await readAll(passed.value.stream)).toString(), 'x');
   });
 });

@@ -4,9 +4,10 @@ import { connectTcp, type AuthzDecision, type HbonePool, type TunnelRecord, type
 import type { WorkloadTlsMaterial } from '../lib/identity/verify.js';
 import type { Logger } from '../lib/log.js';
 import { identityToSni } from '../lib/mesh/sni.js';
+import { authorize } from '../lib/policy/index.js';
 import type { Service, WaypointRef, Workload } from '../lib/xds/index.js';
 import { tunnelSource } from '../node-agent/proxy/inbound.js';
-import { Resolver } from '../node-agent/proxy/resolve.js';
+import { Resolver, type Target } from '../node-agent/proxy/resolve.js';
 import type { ConnectionOutcome, ConnectionView, Telemetry } from '../node-agent/proxy/telemetry.js';
 import type { MeshState } from '../node-agent/state/mesh-state.js';
 
@@ -23,10 +24,11 @@ export interface WaypointProxyOptions {
   log: Logger;
 }
 
-/** A tunnel the waypoint accepted: what it asked for and who asked. */
+/** A tunnel the waypoint accepted: what it asked for, who asked, and the endpoint chosen. */
 interface Accepted {
   service: Service | undefined;
   source: Workload | undefined;
+  endpoint: Target;
 }
 
 const same = (a: WaypointRef | null | undefined, b: WaypointRef) => a?.namespace === b.namespace && a.name === b.name;
@@ -36,9 +38,11 @@ const same = (a: WaypointRef | null | undefined, b: WaypointRef) => a?.namespace
  * to it on behalf of a meshed client, asking for the address the client
  * dialled (a Service's ClusterIP and port, or a pod bound to the waypoint);
  * the waypoint admits only what it serves, picks the endpoint (the Service's
- * load-balancing policy), and carries the bytes on over HBONE to the
- * endpoint's node agent as itself, which is the only identity that agent
- * admits for a waypoint-bound workload.
+ * load-balancing policy), enforces the AuthorizationPolicies that target it or
+ * the Service (L4 fields; rules with L7 fields are read fail-closed, as node
+ * agents read them, until the waypoint parses HTTP), and carries the bytes on
+ * over HBONE to the endpoint's node agent as itself, which is the only
+ * identity that agent admits for a waypoint-bound workload.
  */
 export class WaypointProxy {
   private readonly resolver: Resolver;
@@ -75,16 +79,27 @@ export class WaypointProxy {
       const what = service ? `Service ${service.namespace}/${service.name}` : `${host}:${port}`;
       return deny(403, `${what} is not bound to waypoint ${waypoint.namespace}/${waypoint.name}`);
     }
-    this.accepted.set(req, { service, source: src.value });
+    // The endpoint is chosen first, so that policy reads the same destination (pod address
+    // and target port) at the waypoint as at a node agent.
+    const endpoint = this.resolver.resolve(host, port);
+    if ('error' in endpoint) return deny(403, endpoint.error);
+    const principal = req.peer.uri.replace(/^spiffe:\/\//, '');
+    const decision = authorize(state.waypointPolicies(waypoint, service), {
+      sourcePrincipal: principal,
+      sourceNamespace: /\/ns\/([^/]+)\//.exec(principal)?.[1],
+      sourceIp: src.value?.ip,
+      destinationIp: endpoint.ip,
+      destinationPort: endpoint.port,
+    });
+    if (decision.audited.length) this.o.log.info({ audited: decision.audited, peer: principal, dst: req.authority }, 'AUDIT policy matched');
+    if (!decision.allowed) return deny(403, decision.reason === 'denied' ? `denied by AuthorizationPolicy ${decision.policy}` : 'no ALLOW AuthorizationPolicy matched');
+    this.accepted.set(req, { service, source: src.value, endpoint });
     return { allow: true };
   }
 
   private async connectUpstream(req: TunnelRequest): Promise<Result<Duplex, Error>> {
-    const resolved = this.resolver.resolve(req.destination.host, req.destination.port);
-    if ('error' in resolved) {
-      this.report(req, undefined)({ received: 0, sent: 0, error: resolved.error, flags: 'UH' });
-      return fail(new AmbitError('AMBIT_ERR_UPSTREAM_CONNECT', resolved.error));
-    }
+    const resolved = this.accepted.get(req)?.endpoint;
+    if (!resolved) return fail(new AmbitError('AMBIT_ERR_UPSTREAM_CONNECT', 'bug: a tunnel reached connectUpstream without being authorized'));
     const release = this.resolver.track(resolved.ip);
     const report = this.report(req, resolved.workload);
     this.reports.set(req, (d) => (release(), report(d)));

@@ -1,5 +1,5 @@
 import { coversWorkload, isEndpointOf } from '../../lib/policy/index.js';
-import type { AuthorizationPolicy, PeerAuthentication, ResourceMap, ResourceType, Service, Workload } from '../../lib/xds/types.js';
+import type { AuthorizationPolicy, PeerAuthentication, ResourceMap, ResourceType, Service, WaypointRef, Workload } from '../../lib/xds/types.js';
 
 /**
  * Which node agents need each pushed resource: the per-node scoping of the
@@ -17,7 +17,8 @@ import type { AuthorizationPolicy, PeerAuthentication, ResourceMap, ResourceType
  *   any address that is not a workload). Sending them would cost every agent
  *   bytes and pushes for every pod of the cluster outside the mesh;
  * - the AuthorizationPolicies and PeerAuthentications that can apply to a
- *   workload on its node: mesh-wide ones; namespace-wide ones where the node
+ *   workload on its node (and to a waypoint's proxies, the policies that
+ *   waypoint enforces): mesh-wide ones; namespace-wide ones where the node
  *   runs a workload of the namespace; selector ones where it runs a workload
  *   the selector matches; Service-targeted ones (left to the node agents,
  *   `nodeAgentServices`) where it runs an endpoint of the Service. "A
@@ -28,8 +29,14 @@ import type { AuthorizationPolicy, PeerAuthentication, ResourceMap, ResourceType
  * SCOPE_INPUTS names the types whose changes can move it.
  */
 
-/** Every agent, or the agents of these nodes. */
+/**
+ * Every agent, or these views: a node's name (its agent), or `waypointView(ref)` (the
+ * proxies of a Waypoint, which get their node's view of everything else).
+ */
 export type Scope = 'all' | ReadonlySet<string>;
+
+/** The view the proxies of a Waypoint are served, besides what goes to every agent. */
+export const waypointView = (ref: WaypointRef): string => `waypoint/${ref.namespace}/${ref.name}`;
 
 export const SCOPE_INPUTS: Readonly<Record<ResourceType, readonly ResourceType[]>> = {
   Node: [],
@@ -90,7 +97,14 @@ export class Placement {
     if (p.scope === 'MESH') return 'all';
     const nodes = new Set<string>();
     if (p.scope === 'TARGET_REFS') {
-      for (const s of (p as AuthorizationPolicy).nodeAgentServices) {
+      const authz = p as AuthorizationPolicy;
+      // The waypoints that enforce it: a targeted Waypoint; the waypoint of a targeted Service the node agents leave to one.
+      for (const r of authz.targetRefs) {
+        if (r.kind === 'Waypoint') nodes.add(waypointView({ namespace: p.namespace, name: r.name }));
+        const bound = r.kind === 'Service' && !authz.nodeAgentServices.includes(r.name) ? this.services.get(`${p.namespace}/${r.name}`)?.waypoint : undefined;
+        if (bound) nodes.add(waypointView(bound));
+      }
+      for (const s of authz.nodeAgentServices) {
         for (const e of this.services.get(`${p.namespace}/${s}`)?.endpoints ?? []) {
           // The agent applies the policy to the workload an endpoint is (lib/policy isEndpointOf): by uid, else by address.
           const w = e.workloadUid ? this.workloads.get(e.workloadUid) : this.workloadAt(e.address);

@@ -3,6 +3,7 @@ import type { Logger } from '../../lib/log.js';
 import { RESOURCE_TYPES, isResourceType, type Ack, type Hello, type ResourceType } from '../../lib/xds/types.js';
 import type { ControllerMetrics } from '../admin/metrics.js';
 import type { WaypointProxy } from '../auth/authenticator.js';
+import { waypointView } from '../model/scope.js';
 import { encodeConfigMessage } from './encode.js';
 import type { FullStateBudget } from './full-states.js';
 import type { NodeViews } from './views.js';
@@ -129,6 +130,8 @@ export class AgentConnection {
 
   /** Who holds the stream: `node/<name>` for a node agent, `waypoint/<namespace>/<name>/<pod>` for a waypoint proxy. */
   readonly proxy: string;
+  /** Which view of the tables it is served: its node's, or its Waypoint's (model/scope.ts). */
+  readonly view: string;
 
   constructor(
     hello: Hello,
@@ -140,6 +143,7 @@ export class AgentConnection {
   ) {
     this.node = hello.nodeName;
     this.proxy = waypoint ? `waypoint/${waypoint.namespace}/${waypoint.name}/${waypoint.pod}` : `node/${hello.nodeName}`;
+    this.view = waypoint ? waypointView(waypoint) : hello.nodeName;
     this.agentVersion = hello.agentVersion;
     this.connectedAt = deps.now();
     for (const t of RESOURCE_TYPES) {
@@ -154,7 +158,7 @@ export class AgentConnection {
     // still in flight would not: then workloads and endpoints wait for its ACK.
     const policiesQueued = POLICY_TYPES.some((p) => {
       const inflight = this.types.get(p)!.inflight;
-      return inflight !== undefined && inflight.version !== this.deps.views.version(this.node, p);
+      return inflight !== undefined && inflight.version !== this.deps.views.version(this.view, p);
     });
     let sent = false;
     for (const t of PUSH_ORDER) {
@@ -172,7 +176,7 @@ export class AgentConnection {
     const st = this.types.get(type)!;
     if (this.closed || st.inflight) return 'nothing';
     const table = this.deps.views.table(type);
-    const version = table.version(this.node);
+    const version = table.version(this.view);
     let upserts: string[];
     let removals: string[] = [];
     let fullState = false;
@@ -184,12 +188,12 @@ export class AgentConnection {
         if (st.nacked?.version === version) return 'nothing';
         if (!this.deps.fullStates.take(this.wake)) return 'waiting';
         fullState = true;
-        upserts = [...table.names(this.node)].sort();
+        upserts = [...table.names(this.view)].sort();
       }
     } else {
       if (version === st.acked.version) return 'nothing';
       if (st.nacked?.version === version) return 'nothing';
-      ({ upserts, removals } = table.diff(this.node, st.acked.hashes, st.acked.token));
+      ({ upserts, removals } = table.diff(this.view, st.acked.hashes, st.acked.token));
     }
     const resumed = st.acked === undefined && !fullState;
     st.resume = undefined;
@@ -201,7 +205,7 @@ export class AgentConnection {
       nonce,
       token: table.generation,
       // A confirmed resume holds the whole view: record it as a full state of what the agent has.
-      upserts: resumed ? [...table.hashes(this.node)] : upserts.map((n) => [n, table.get(this.node, n)!.hash]),
+      upserts: resumed ? [...table.hashes(this.view)] : upserts.map((n) => [n, table.get(this.view, n)!.hash]),
       removals,
       replaces: fullState || resumed,
       fullState,
@@ -234,7 +238,7 @@ export class AgentConnection {
     if (this.closed) return true;
     for (const [type, st] of this.types) {
       if (st.inflight) return false;
-      const version = this.deps.views.version(this.node, type);
+      const version = this.deps.views.version(this.view, type);
       if (st.acked?.version !== version && st.nacked?.version !== version) return false;
     }
     return true;

@@ -188,6 +188,28 @@ export class MeshState {
     return refs;
   }
 
+  /**
+   * The policies a waypoint enforces on a connection it serves: those that target it, and
+   * those that target `service` (the Service the client addressed) and leave it to the
+   * waypoint (not among `nodeAgentServices`).
+   */
+  waypointPolicies(waypoint: WaypointRef, service: Service | undefined): readonly PolicyRef[] {
+    const key = `waypoint:${waypoint.namespace}/${waypoint.name}:${service ? `${service.namespace}/${service.name}` : ''}`;
+    let refs = this.applicable.get(key);
+    if (!refs) {
+      const targets = (p: AuthorizationPolicy) =>
+        p.scope === 'TARGET_REFS' &&
+        p.targetRefs.some((r) =>
+          r.kind === 'Waypoint'
+            ? p.namespace === waypoint.namespace && r.name === waypoint.name
+            : r.kind === 'Service' && service !== undefined && p.namespace === service.namespace && r.name === service.name && !p.nodeAgentServices.includes(r.name),
+        );
+      refs = [...this.policies.entries()].filter(([, p]) => targets(p)).map(([name]) => this.policyRefs.get(name)!);
+      this.applicable.set(key, refs);
+    }
+    return refs;
+  }
+
   private isServicePort(namespace: string, service: string, w: Workload, port: number): boolean {
     const endpoints = this.services.get(`${namespace}/${service}`)?.endpoints ?? [];
     return endpoints.some((e) => isEndpointOf(e, w) && e.ports.some((m) => m.targetPort === port));
