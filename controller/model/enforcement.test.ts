@@ -202,7 +202,10 @@ describe('where an AuthorizationPolicy is enforced', () => {
     assert.deepEqual([idle.status, idle.reason], ['False', 'NoWaypoint']);
     assert.match(idle.message, /^Service web names waypoint shop\/wp, which does not run/);
     view.waypoints.set('wp', 'serving');
-    assert.deepEqual(pick(waypointCondition(view, l7, 1)!), ['True', 'ResolvedWaypoint']);
+    // A running waypoint carries the connections but parses no HTTP yet: the condition must not claim the L7 rules hold.
+    const served = waypointCondition(view, l7, 1)!;
+    assert.deepEqual(pick(served), ['False', 'L7NotParsed']);
+    assert.match(served.message, /waypoints do not parse HTTP yet: .*fail-closed/);
   });
 });
 

@@ -214,6 +214,14 @@ export function waypointCondition(view: EnforcementView, p: CompiledAuthorizatio
     const why = e.unserved ? `names ${waypointAbsence(e.unserved.waypoint, e.unserved.state)}` : 'has no waypoint (label it or its namespace ambit.dev/use-waypoint=<waypoint>)';
     return [`Service ${r.name} ${why}; for it ${L7_FAIL_CLOSED}`];
   });
-  if (problems.length === 0) return { ...base, status: 'True', reason: 'ResolvedWaypoint', message: 'The L7 rules are enforced by the waypoint serving each target.' };
+  // Waypoints carry connections but parse no HTTP yet: they read L7 rules as the node agents do.
+  if (problems.length === 0) {
+    return {
+      ...base,
+      status: 'False',
+      reason: 'L7NotParsed',
+      message: `A running waypoint serves every target, but waypoints do not parse HTTP yet: until they do, they enforce this policy on L4 alone, fail-closed (an ALLOW rule with L7 fields matches nothing, a DENY rule with them matches on its L4 fields alone).`,
+    };
+  }
   return { ...base, status: 'False', reason: 'NoWaypoint', message: `${problems.join('. ')}.` };
 }

@@ -83,7 +83,7 @@ function trafficPolicyConditions(model: MeshModel, p: CompiledTrafficPolicy, gen
       type: 'WaypointAccepted',
       status: 'False',
       reason: 'WaypointUnavailable',
-      message: `Waypoints are not available yet: ${parts.join('; ')}.`,
+      message: `Waypoints do not apply TrafficPolicy yet: ${parts.join('; ')}.`,
       observedGeneration: generation,
     });
   }

@@ -152,7 +152,7 @@ describe('TrafficPolicy from the lab API server', () => {
     await until('WaypointAccepted', () => cond('resilience', 'WaypointAccepted') !== undefined);
     const w = cond('resilience', 'WaypointAccepted')!;
     assert.equal(w.status, 'False');
-    assert.equal(w.message, 'Waypoints are not available yet: spec.retries, spec.timeout are enforced by a waypoint, so they are not enforced.');
+    assert.equal(w.message, 'Waypoints do not apply TrafficPolicy yet: spec.retries, spec.timeout are enforced by a waypoint, so they are not enforced.');
   });
 
   it('waits for a target Service that does not exist yet', async () => {
