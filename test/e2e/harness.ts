@@ -103,11 +103,12 @@ export interface ConnectResult {
 }
 
 export interface AccessLine {
-  reporter: 'source' | 'destination';
-  src: { ip: string; port: number; workload?: string; namespace?: string };
-  dst: { ip: string; port: number };
+  reporter: 'source' | 'destination' | 'waypoint';
+  src: { ip: string; port: number; workload?: string; namespace?: string; principal?: string };
+  dst: { ip: string; port: number; workload?: string; namespace?: string; service?: string; principal?: string };
   original_dst?: { ip: string; port: number };
   result: string;
+  error?: string;
 }
 
 export interface LabStatusJson {
@@ -262,4 +263,59 @@ export class Conns {
   kill(): void {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill();
   }
+}
+
+/** What `probe.mjs` reports for one target: the pod that answered, or the error. */
+export interface Probe {
+  target: string;
+  pod?: string;
+  error?: string;
+}
+
+/** Opens one connection from `pod` to each `host:port` at once (fixtures/probe.mjs). */
+export async function probe(lab: LabHarness, pod: string, targets: string[]): Promise<Probe[]> {
+  const r = await lab.ambit(['lab', 'exec', pod, '--', 'node', fixture('probe.mjs'), ...targets], 30_000);
+  try {
+    return JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as Probe[];
+  } catch {
+    throw new Error(`probe in ${pod} printed no JSON (exit ${r.code}): ${r.stdout}\n${r.stderr}`);
+  }
+}
+
+/** Connections from `pod`: every `allowed` target answers and every `refused` one does not (polled while config settles). */
+export async function expectConnections(lab: LabHarness, pod: string, e: { allowed?: string[]; refused?: string[] }): Promise<Probe[]> {
+  const allowed = e.allowed ?? [];
+  const targets = [...allowed, ...(e.refused ?? [])];
+  let last: Probe[] = [];
+  const settled = await eventually(
+    async () => {
+      last = await probe(lab, pod, targets);
+      return last.every((r, i) => (r.pod !== undefined) === i < allowed.length);
+    },
+    20,
+    250,
+  );
+  const show = (list: Probe[]) => list.map((r) => `${r.target} -> ${r.pod ?? r.error}`).join(', ');
+  assert.ok(settled, `from ${pod}: expected allowed [${allowed.join(', ')}], refused [${(e.refused ?? []).join(', ')}]; got ${show(last)}`);
+  return last;
+}
+
+/** A status condition, as `kubectl get -o json` shows it. */
+export interface Condition {
+  type: string;
+  status: string;
+  reason: string;
+  message: string;
+}
+
+/** Waits (bounded, about 10 s) for a condition of an object (`resource`: a kubectl plural) to satisfy `check`, and returns it. */
+export async function awaitCondition(lab: LabHarness, resource: string, ns: string, name: string, type: string, check: (c: Condition) => boolean = () => true): Promise<Condition> {
+  let last: Condition | undefined;
+  const ok = await eventually(async () => {
+    const r = await lab.ambit(['lab', 'kubectl', 'get', resource, name, '-n', ns, '-o', 'json'], 30_000);
+    last = r.code === 0 ? (JSON.parse(r.stdout) as { status?: { conditions?: Condition[] } }).status?.conditions?.find((c) => c.type === type) : undefined;
+    return last !== undefined && check(last);
+  }, 40);
+  assert.ok(ok, `${resource} ${ns}/${name}: condition ${type} never as expected; last: ${JSON.stringify(last)}`);
+  return last!;
 }

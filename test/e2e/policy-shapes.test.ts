@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { adminGet, applyText, eventually, fixture, LabHarness, requireRoot, type LabStatusJson } from './harness.js';
+import { adminGet, applyText, awaitCondition, eventually, expectConnections, fixture, LabHarness, requireRoot, type Condition, type LabStatusJson } from './harness.js';
 
 /**
  * Every policy shape the CRDs accept, against real traffic from real pods:
@@ -41,37 +41,7 @@ describe('policy shapes against real traffic', { timeout: 900_000 }, () => {
 
   // ---- helpers ----
 
-  interface Probe {
-    target: string;
-    pod?: string;
-    error?: string;
-  }
-
-  const probe = async (pod: string, targets: string[]): Promise<Probe[]> => {
-    const r = await lab.ambit(['lab', 'exec', pod, '--', 'node', fixture('probe.mjs'), ...targets], 30_000);
-    try {
-      return JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as Probe[];
-    } catch {
-      throw new Error(`probe in ${pod} printed no JSON (exit ${r.code}): ${r.stdout}\n${r.stderr}`);
-    }
-  };
-
-  /** Connections from `pod`: every `allowed` target answers and every `refused` one does not (polled while config settles). */
-  async function expectTraffic(pod: string, e: { allowed?: string[]; refused?: string[] }): Promise<void> {
-    const allowed = e.allowed ?? [];
-    const targets = [...allowed, ...(e.refused ?? [])];
-    let last: Probe[] = [];
-    const settled = await eventually(
-      async () => {
-        last = await probe(pod, targets);
-        return last.every((r, i) => (r.pod !== undefined) === i < allowed.length);
-      },
-      20,
-      250,
-    );
-    const show = (list: Probe[]) => list.map((r) => `${r.target} -> ${r.pod ?? r.error}`).join(', ');
-    assert.ok(settled, `from ${pod}: expected allowed [${allowed.join(', ')}], refused [${(e.refused ?? []).join(', ')}]; got ${show(last)}`);
-  }
+  const expectTraffic = (pod: string, e: { allowed?: string[]; refused?: string[] }) => expectConnections(lab, pod, e);
 
   type Kind = 'AuthorizationPolicy' | 'PeerAuthentication';
   const DUMP_KEY: Record<Kind, string> = { AuthorizationPolicy: 'authorizationPolicies', PeerAuthentication: 'peerAuthentications' };
@@ -90,27 +60,8 @@ describe('policy shapes against real traffic', { timeout: 900_000 }, () => {
       ),
     );
 
-  interface Condition {
-    type: string;
-    status: string;
-    reason: string;
-    message: string;
-  }
-  const conditions = async (kind: Kind, ns: string, name: string): Promise<Condition[]> => {
-    const r = await lab.ambit(['lab', 'kubectl', 'get', PLURAL[kind], name, '-n', ns, '-o', 'json'], 30_000);
-    if (r.code !== 0) return [];
-    return (JSON.parse(r.stdout) as { status?: { conditions?: Condition[] } }).status?.conditions ?? [];
-  };
   /** Waits (bounded) for a condition to satisfy `check` and returns it. */
-  const condition = async (kind: Kind, ns: string, name: string, type: string, check: (c: Condition) => boolean = () => true): Promise<Condition> => {
-    let last: Condition | undefined;
-    const ok = await eventually(async () => {
-      last = (await conditions(kind, ns, name)).find((c) => c.type === type);
-      return last !== undefined && check(last);
-    }, 40);
-    assert.ok(ok, `${kind} ${ns}/${name}: condition ${type} never as expected; last: ${JSON.stringify(last)}`);
-    return last!;
-  };
+  const condition = (kind: Kind, ns: string, name: string, type: string, check?: (c: Condition) => boolean): Promise<Condition> => awaitCondition(lab, PLURAL[kind], ns, name, type, check);
 
   /**
    * Applies a policy, waits until the agents of `nodes` (default: both) hold this version, runs
@@ -175,7 +126,7 @@ describe('policy shapes against real traffic', { timeout: 900_000 }, () => {
     }
   });
 
-  it('targetRefs Waypoint: no waypoint runs, so it is enforced nowhere and its status says so plainly', async () => {
+  it('targetRefs Waypoint: enforced nowhere while the waypoint does not exist, by the waypoint once it runs, and the status says which', async () => {
     // A Waypoint target is that waypoint's alone: no node agent is sent the policy.
     await authz('shapes', 'deny-at-waypoint', '  targetRefs: [{ kind: Waypoint, name: wp }]\n  action: DENY\n  rules: [{}]\n', async () => {
       const missing = await condition('AuthorizationPolicy', 'shapes', 'deny-at-waypoint', 'Enforced');
@@ -186,8 +137,9 @@ describe('policy shapes against real traffic', { timeout: 900_000 }, () => {
       const waypoint = 'apiVersion: ambit.dev/v1alpha1\nkind: Waypoint\nmetadata: { name: wp, namespace: shapes }\n';
       await applyText(lab, waypoint);
       try {
-        const idle = await condition('AuthorizationPolicy', 'shapes', 'deny-at-waypoint', 'Enforced', (x) => x.message.includes('does not run'));
-        assert.deepEqual([idle.status, idle.reason], ['False', 'NotEnforced']);
+        const running = await condition('AuthorizationPolicy', 'shapes', 'deny-at-waypoint', 'Enforced', (x) => x.status === 'True');
+        assert.deepEqual([running.reason, running.message], ['Waypoint', 'Waypoint wp enforces it on the traffic it serves.']);
+        // Nothing is bound to the waypoint, so nothing it denies is sent through it.
         await expectTraffic('shapes/client', { allowed: [webVip, at('shapes/web-2', 8080)] });
       } finally {
         await applyText(lab, waypoint, 'delete');

@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { applyText, awaitCondition, eventually, expectConnections, fixture, LabHarness, probe, requireRoot, type LabStatusJson } from './harness.js';
+
+const WAYPOINT = 'apiVersion: ambit.dev/v1alpha1\nkind: Waypoint\nmetadata: { name: wp, namespace: wpt }\n';
+const DENY_CLIENT = `apiVersion: ambit.dev/v1alpha1
+kind: AuthorizationPolicy
+metadata: { name: deny-client, namespace: wpt }
+spec:
+  targetRefs: [{ kind: Waypoint, name: wp }]
+  action: DENY
+  rules: [{ from: [{ source: { principals: ["cluster.local/ns/wpt/sa/client"] } }] }]
+`;
+
+/**
+ * A Waypoint end to end in the lab: the controller runs it (Deployment,
+ * Service, a pod the lab starts with a pod-bound token), a Service labelled
+ * for it sends its traffic through it, its endpoints refuse everyone else
+ * (no bypass by pod IP, across the fabric or beside the client), policy that
+ * targets it is enforced there, it survives a crash, and taking the label
+ * away restores the direct path.
+ */
+describe('waypoint', { timeout: 600_000 }, () => {
+  const lab = new LabHarness();
+  let st: LabStatusJson;
+  let vip: string;
+  const pod = (name: string) => `${st.pods.find((p) => p.namespace === 'wpt' && p.name === name)!.ip}:8080`;
+  const waypoint = async () => (await lab.status()).components.find((c) => c.kind === 'waypoint');
+  /** The waypoint's access-log lines (pino JSON in its pod's log). */
+  const waypointAccess = async (): Promise<Record<string, unknown>[]> => {
+    const c = await waypoint();
+    if (!c) return [];
+    return readFileSync(c.log, 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('{') && l.endsWith('}'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l['component'] === 'waypoint.access');
+  };
+  const bind = (on: boolean) => lab.must(['lab', 'kubectl', 'label', 'service', 'web', '-n', 'wpt', on ? 'ambit.dev/use-waypoint=wp' : 'ambit.dev/use-waypoint-', '--overwrite']);
+
+  before(async () => {
+    requireRoot();
+    await lab.must(['lab', 'up', '-f', fixture('waypoint.yaml'), '--nodes', '2']);
+    st = await lab.status();
+    vip = `${st.services.find((s) => s.namespace === 'wpt' && s.name === 'web')!.clusterIP}:80`;
+    await expectConnections(lab, 'wpt/client', { allowed: [vip, pod('web-1'), pod('web-2')] });
+  });
+
+  after(async () => {
+    await lab.ambit(['lab', 'down']);
+  });
+
+  it('runs a Waypoint as its proxies, with status that says so', async () => {
+    await applyText(lab, WAYPOINT);
+    assert.equal((await awaitCondition(lab, 'waypoints.ambit.dev', 'wpt', 'wp', 'Accepted')).status, 'True');
+    const programmed = await awaitCondition(lab, 'waypoints.ambit.dev', 'wpt', 'wp', 'Programmed', (c) => c.status === 'True');
+    assert.equal(programmed.message, '1 of 1 proxies ready.');
+    const c = await waypoint();
+    assert.ok(c?.pid, 'the waypoint is listed among the mesh components with its process');
+    assert.ok(await eventually(async () => (await lab.ambit(['lab', 'exec', 'wpt/client', '--', 'true'])).code === 0), 'lab still answers');
+  });
+
+  it('carries the traffic of a Service bound to it, and the endpoints admit no one else', async () => {
+    await bind(true);
+    // Through the waypoint: both endpoints answer by the ClusterIP; neither by its own address.
+    const seen = new Set<string>();
+    assert.ok(
+      await eventually(async () => {
+        for (const r of await probe(lab, 'wpt/client', [vip, vip, vip, vip])) if (r.pod) seen.add(r.pod);
+        return seen.size === 2;
+      }, 20),
+      `both endpoints answer through the waypoint (saw ${[...seen].join(', ')})`,
+    );
+    await expectConnections(lab, 'wpt/client', { allowed: [vip], refused: [pod('web-1'), pod('web-2')] });
+    const lines = await waypointAccess();
+    assert.ok(
+      lines.some((l) => (l['src'] as { principal?: string }).principal === 'cluster.local/ns/wpt/sa/client' && (l['dst'] as { service?: string }).service === 'web.wpt.svc.cluster.local' && l['result'] === 'ok'),
+      'the waypoint logged the client reaching Service web',
+    );
+    const web1 = pod('web-1').split(':')[0];
+    const refusal = await lab.awaitAccessLine('node2', (l) => l.reporter === 'destination' && l.dst.ip === web1 && l.result === 'error');
+    assert.match(String(refusal?.error), /serves Services bound to waypoint wpt\/wp: only its proxies \(spiffe:\/\/cluster\.local\/ns\/wpt\/sa\/wp\) may connect to it directly/);
+    const admitted = await lab.awaitAccessLine('node2', (l) => l.reporter === 'destination' && l.dst.ip === web1 && l.result === 'ok' && l.src.principal === 'cluster.local/ns/wpt/sa/wp');
+    assert.ok(admitted, 'web-1 is reached from the waypoint, as the waypoint');
+  });
+
+  it('enforces an AuthorizationPolicy that targets it, and says so', async () => {
+    await applyText(lab, DENY_CLIENT);
+    try {
+      const enforced = await awaitCondition(lab, 'authorizationpolicies.ambit.dev', 'wpt', 'deny-client', 'Enforced', (c) => c.status === 'True');
+      assert.equal(enforced.reason, 'Waypoint');
+      await expectConnections(lab, 'wpt/client', { refused: [vip] });
+      assert.ok(
+        await eventually(async () => (await waypointAccess()).some((l) => String(l['error']).includes('denied by AuthorizationPolicy wpt/deny-client'))),
+        'the waypoint logged the denial with the policy',
+      );
+    } finally {
+      await applyText(lab, DENY_CLIENT, 'delete');
+    }
+    await expectConnections(lab, 'wpt/client', { allowed: [vip] });
+  });
+
+  it('survives a crash: the lab restarts it and new connections go through again', async () => {
+    const before = await waypoint();
+    assert.ok(before?.pid);
+    process.kill(before.pid, 'SIGKILL');
+    assert.ok(await eventually(async () => ((await waypoint())?.restarts ?? 0) > before.restarts && (await waypoint())?.pid !== before.pid, 80), 'restarted');
+    await expectConnections(lab, 'wpt/client', { allowed: [vip], refused: [pod('web-1')] });
+  });
+
+  it('taking the label away restores the direct path for new connections', async () => {
+    await bind(false);
+    await expectConnections(lab, 'wpt/client', { allowed: [vip, pod('web-1'), pod('web-2')] });
+    const through = (await waypointAccess()).length;
+    await expectConnections(lab, 'wpt/client', { allowed: [vip, vip] });
+    await new Promise((r) => setTimeout(r, 1500)); // logs reach the file within a second
+    assert.equal((await waypointAccess()).length, through, 'nothing more went through the waypoint');
+  });
+
+  it('deleting the Waypoint removes its proxies', async () => {
+    await applyText(lab, WAYPOINT, 'delete');
+    assert.ok(await eventually(async () => (await waypoint()) === undefined, 80), 'the waypoint pod is gone');
+    const deploy = await lab.ambit(['lab', 'kubectl', 'get', 'deployment', 'wp', '-n', 'wpt']);
+    assert.notEqual(deploy.code, 0, 'its Deployment is gone');
+    await expectConnections(lab, 'wpt/client', { allowed: [vip, pod('web-1')] });
+  });
+});
