@@ -13,7 +13,7 @@ import { stripV4Mapped } from './addresses.js';
 import { resetDuplex, waypointIdentity, type Inbound } from './inbound.js';
 import { listen, type ListenOn } from '../../lib/listen.js';
 import type { Resolver, Target } from './resolve.js';
-import type { ConnectionView, Telemetry } from './telemetry.js';
+import type { ConnectionOutcome, ConnectionView, Telemetry } from './telemetry.js';
 
 export interface OutboundDeps {
   nodeName: string;
@@ -125,6 +125,13 @@ async function forward(client: net.Socket, deps: OutboundDeps, c: Captured): Pro
     : agent
       ? await tunnel(deps, source!.identity, peerIp, target, agent)
       : { ok: false, error: `no address known for node ${target.workload!.node}`, flags: 'UH' };
+  await carry(client, upstream, close);
+}
+
+type Upstream = { ok: true; value: Duplex } | { ok: false; error: string; flags: string };
+
+/** Joins the client to its upstream until both sides close, or resets it when there is none; then reports the connection. */
+async function carry(client: net.Socket, upstream: Upstream, close: (done: ConnectionOutcome) => void): Promise<void> {
   if (!upstream.ok) {
     close({ received: 0, sent: 0, error: upstream.error, flags: upstream.flags });
     client.resetAndDestroy();
@@ -134,8 +141,6 @@ async function forward(client: net.Socket, deps: OutboundDeps, c: Captured): Pro
   close({ received: r.socketToStream, sent: r.streamToSocket, error: r.error?.message, ...(r.error ? { flags: 'UR' } : {}) });
   if (r.error) resetDuplex(client);
 }
-
-type Upstream = { ok: true; value: Duplex } | { ok: false; error: string; flags: string };
 
 async function plain(target: Target): Promise<Upstream> {
   const r = await connectTcp({ host: target.ip, port: target.port, family: 4 });
@@ -152,23 +157,12 @@ async function viaWaypoint(client: net.Socket, deps: OutboundDeps, c: Omit<Captu
   const { peerIp, source, orig, service, waypoint } = c;
   const target: Target = { ip: orig.ip, port: orig.port, workload: service ? undefined : deps.state.workloadAt(orig.ip), service };
   const close = deps.telemetry.open(sourceView({ ...c, target }, true));
-  const wpService = deps.state.waypointService(waypoint)!;
-  const proxy = deps.resolver.resolve(wpService.clusterIp, deps.hbonePort);
-  if ('error' in proxy) {
-    close({ received: 0, sent: 0, error: `waypoint ${waypoint.namespace}/${waypoint.name} has no ready proxy (${proxy.error})`, flags: 'UH' });
-    client.resetAndDestroy();
-    return;
-  }
-  const identity = waypointIdentity(source.identity, waypoint);
-  const upstream = await tunnel(deps, source.identity, peerIp, { ip: orig.ip, port: orig.port }, { address: `${proxy.ip}:${proxy.port}`, identity });
-  if (!upstream.ok) {
-    close({ received: 0, sent: 0, error: upstream.error, flags: upstream.flags });
-    client.resetAndDestroy();
-    return;
-  }
-  const r = await splice(upstream.value, client);
-  close({ received: r.socketToStream, sent: r.streamToSocket, error: r.error?.message, ...(r.error ? { flags: 'UR' } : {}) });
-  if (r.error) resetDuplex(client);
+  const proxy = deps.resolver.resolve(deps.state.waypointService(waypoint)!.clusterIp, deps.hbonePort);
+  const upstream: Upstream =
+    'error' in proxy
+      ? { ok: false, error: `waypoint ${waypoint.namespace}/${waypoint.name} has no ready proxy (${proxy.error})`, flags: 'UH' }
+      : await tunnel(deps, source.identity, peerIp, { ip: orig.ip, port: orig.port }, { address: `${proxy.ip}:${proxy.port}`, identity: waypointIdentity(source.identity, waypoint) });
+  await carry(client, upstream, close);
 }
 
 /** Where a tunnel goes: the HBONE address of the peer (a node agent or a waypoint proxy) and the identity it must prove. */
