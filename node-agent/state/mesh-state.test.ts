@@ -106,3 +106,19 @@ describe("the agent's view of policy", () => {
     assert.equal(s.mtlsFor(db).mode, 'PERMISSIVE');
   });
 });
+
+describe('which waypoint guards a workload (no bypass)', () => {
+  const wp = { namespace: 'shop', name: 'wp' };
+  const wpService = { ...service('wp', []), clusterIp: '10.96.0.99' };
+
+  it("guards the endpoints of a bound Service and pods whose own traffic goes through one, only while the Waypoint exists", () => {
+    const s = new MeshState();
+    const ownWaypoint = { ...db, waypoint: wp };
+    s.apply('Workload', [web1, web2, ownWaypoint, other], []);
+    s.apply('Service', [{ ...service('web', [endpoint(web1, 8080), endpoint(web2, 8080, false)]), waypoint: wp }], []);
+    // Service wp (the Waypoint's, which the controller creates) is not there yet: nothing is guarded.
+    assert.deepEqual([web1, web2, ownWaypoint, other].map((w) => s.guardingWaypoint(w)), [undefined, undefined, undefined, undefined]);
+    s.apply('Service', [wpService], []);
+    assert.deepEqual([web1, web2, ownWaypoint, other].map((w) => s.guardingWaypoint(w)), [wp, wp, wp, undefined]);
+  });
+});

@@ -138,7 +138,8 @@ export class MeshState {
 
   /**
    * The waypoint a workload admits traffic from, if any: the waypoint of a Service it is an
-   * endpoint of, when that waypoint exists. Once a Service is bound to a waypoint its
+   * endpoint of, or its own (traffic addressed to it goes through one), when that waypoint
+   * exists. Once a Service is bound to a waypoint its
    * endpoints are reached only through it, so a call to the pod's own address cannot skip
    * the waypoint's rules (SPEC, Waypoint).
    */
@@ -153,7 +154,8 @@ export class MeshState {
         }
       }
     }
-    return this.guards.get(w.uid);
+    // A pod whose own traffic goes through a waypoint (`spec.for` workload or all) is guarded by it too.
+    return this.guards.get(w.uid) ?? (w.waypoint && this.waypointService(w.waypoint) ? w.waypoint : undefined);
   }
 
   workloadsOn(node: string): readonly Workload[] {
