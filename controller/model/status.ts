@@ -1,7 +1,6 @@
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
-import { exponentialBackoff, type Backoff } from '../../lib/backoff.js';
 import type { Logger } from '../../lib/log.js';
-import { realTimers, type Timers } from '../../lib/xds/timers.js';
+import { ReconcileLoop, type ReconcileTiming } from '../reconcile-loop.js';
 import { enforcedCondition, waypointCondition } from './enforcement.js';
 import { POLICY_KINDS, type PolicyKind } from './kinds.js';
 import type { MeshModel } from './model.js';
@@ -13,7 +12,8 @@ import type { CompiledTrafficPolicy } from './traffic-policies.js';
  * status subresource. Level-triggered: after any relevant model change, every
  * policy's desired conditions are compared with the ones its object carries,
  * and only differences are written, so the update event a write causes
- * settles without another write.
+ * settles without another write. Passes run one at a time, debounced, and a
+ * failed write is retried with backoff (../reconcile-loop.ts).
  */
 
 export interface Condition {
@@ -153,23 +153,16 @@ export function kubeStatusPatcher(kc: KubeConfig): StatusPatcher {
   };
 }
 
-export interface StatusReconcilerOptions {
+export interface StatusReconcilerOptions extends ReconcileTiming {
   model: MeshModel;
   patcher: StatusPatcher;
   log: Logger;
   now?: () => Date;
-  timers?: Timers;
-  /** Coalesces bursts of changes. Default 100 ms. */
-  debounceMs?: number;
-  backoff?: Backoff;
 }
 
 export class StatusReconciler {
-  private readonly o: Required<Omit<StatusReconcilerOptions, 'backoff'>> & { backoff: Backoff };
-  private timer: unknown;
-  private running = false;
-  private again = false;
-  private stopped = false;
+  private readonly o: StatusReconcilerOptions & { now: () => Date };
+  private readonly loop: ReconcileLoop;
   private unsubscribe: (() => void) | undefined;
   /** What was last written per object, and the resourceVersion it was written over (to skip rewriting before the informer catches up). */
   private readonly written = new Map<string, { fingerprint: string; overVersion: string | undefined }>();
@@ -177,58 +170,42 @@ export class StatusReconciler {
   writes = 0;
 
   constructor(opts: StatusReconcilerOptions) {
-    this.o = {
-      now: () => new Date(),
-      timers: realTimers,
-      debounceMs: 100,
-      ...opts,
-      backoff: opts.backoff ?? exponentialBackoff(500, 30_000),
-    };
+    this.o = { now: () => new Date(), ...opts };
+    this.loop = new ReconcileLoop({
+      pass: () => this.pass(),
+      onError: (err) => this.o.log.error({ err: err instanceof Error ? (err.stack ?? err.message) : String(err) }, 'bug: a policy status pass threw; will retry'),
+      now: () => this.o.now().getTime(),
+      timers: opts.timers,
+      debounceMs: opts.debounceMs,
+      backoff: opts.backoff,
+    });
   }
 
   start(): void {
     this.unsubscribe = this.o.model.onChange((c) => {
-      if (c.status) this.schedule(this.o.debounceMs);
+      if (c.status) this.loop.changed();
     });
-    this.schedule(0);
+    this.loop.schedule(0);
   }
 
-  schedule(delayMs: number): void {
-    if (this.stopped) return;
-    if (this.timer !== undefined) this.o.timers.clearTimeout(this.timer);
-    this.timer = this.o.timers.setTimeout(() => {
-      this.timer = undefined;
-      void this.reconcile();
-    }, delayMs);
+  /** Runs a pass now, or after the one running; resolves when its writes are done. */
+  reconcile(): Promise<void> {
+    return this.loop.run();
   }
 
-  /** One pass over every policy; resolves when its writes are done. */
-  async reconcile(): Promise<void> {
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = true;
+  /** One pass over every policy. Returns the number of failed writes to retry. */
+  private async pass(): Promise<number> {
+    const books = POLICY_KINDS.map((k) => this.o.model.book(k));
+    const live = new Set(books.flatMap((b) => b.entriesList().map(([key]) => `${b.kind}/${key}`)));
+    for (const k of this.written.keys()) if (!live.has(k)) this.written.delete(k);
     let failures = 0;
-    try {
-      do {
-        this.again = false;
-        failures = 0;
-        const books = POLICY_KINDS.map((k) => this.o.model.book(k));
-        const live = new Set(books.flatMap((b) => b.entriesList().map(([key]) => `${b.kind}/${key}`)));
-        for (const k of this.written.keys()) if (!live.has(k)) this.written.delete(k);
-        for (const book of books) {
-          for (const [key, entry] of book.entriesList()) {
-            if (this.stopped) return;
-            if (!(await this.reconcileOne(book.kind, key, entry))) failures++;
-          }
-        }
-      } while (this.again && !this.stopped);
-    } finally {
-      this.running = false;
+    for (const book of books) {
+      for (const [key, entry] of book.entriesList()) {
+        if (this.loop.stopped) return failures;
+        if (!(await this.reconcileOne(book.kind, key, entry))) failures++;
+      }
     }
-    if (failures > 0) this.schedule(this.o.backoff.next());
-    else this.o.backoff.reset();
+    return failures;
   }
 
   private async reconcileOne(kind: PolicyKind, key: string, entry: PolicyEntry<unknown>): Promise<boolean> {
@@ -255,8 +232,7 @@ export class StatusReconciler {
   }
 
   stop(): void {
-    this.stopped = true;
+    this.loop.stop();
     this.unsubscribe?.();
-    if (this.timer !== undefined) this.o.timers.clearTimeout(this.timer);
   }
 }

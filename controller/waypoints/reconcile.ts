@@ -1,10 +1,9 @@
 import type { V1Pod } from '@kubernetes/client-node';
-import { exponentialBackoff, type Backoff } from '../../lib/backoff.js';
 import { validateWaypoint } from '../../lib/crds/waypoint.js';
 import type { KubeObject } from '../../lib/k8s/types.js';
 import type { Logger } from '../../lib/log.js';
-import { realTimers, type Timers } from '../../lib/xds/timers.js';
 import { currentConditions, sameConditions, withTransitions, type ModelChange, type RawObject, type StatusPatcher } from '../model/index.js';
+import { ReconcileLoop, type ReconcileTiming } from '../reconcile-loop.js';
 import { toApiRequestError, type OwnedObjects } from './client.js';
 import { waypointConditions } from './conditions.js';
 import {
@@ -33,7 +32,8 @@ import {
  * writes. Passes follow Waypoint and pod changes in the model and changes to
  * the owned objects, debounced; a failed write is retried with backoff, and
  * a full pass runs every `resyncMs` in any case (an object in the way that
- * carries no label sends no event when it goes).
+ * carries no label sends no event when it goes). When passes run is
+ * ../reconcile-loop.ts's.
  */
 
 /** What the reconciler reads from the model. */
@@ -43,19 +43,15 @@ export interface WaypointView {
   onChange(fn: (change: ModelChange) => void): () => void;
 }
 
-export interface WaypointReconcilerOptions {
+export interface WaypointReconcilerOptions extends ReconcileTiming {
   view: WaypointView;
   objects: OwnedObjects;
   patcher: StatusPatcher;
   template: WaypointTemplate;
   log: Logger;
   now?: () => Date;
-  timers?: Timers;
-  /** Coalesces bursts of changes. Default 100 ms. */
-  debounceMs?: number;
   /** Between full passes when nothing happens. Default 5 min. */
   resyncMs?: number;
-  backoff?: Backoff;
 }
 
 /** How one owned object fared in a pass. */
@@ -77,13 +73,8 @@ const errText = (err: unknown) => toApiRequestError(err).message;
 const errCode = (err: unknown) => toApiRequestError(err).code;
 
 export class WaypointReconciler {
-  private readonly o: Required<Omit<WaypointReconcilerOptions, 'backoff'>> & { backoff: Backoff };
-  private timer: unknown;
-  /** When the pending timer fires (ms since the epoch, by `now`). */
-  private dueAt = 0;
-  private running = false;
-  private again = false;
-  private stopped = false;
+  private readonly o: WaypointReconcilerOptions & { now: () => Date };
+  private readonly loop: ReconcileLoop;
   private started = false;
   private unsubscribe: (() => void) | undefined;
   /** Per owned object: what the controller last wrote, and the resourceVersion that write produced. */
@@ -96,79 +87,49 @@ export class WaypointReconciler {
   writes = 0;
 
   constructor(opts: WaypointReconcilerOptions) {
-    this.o = {
-      now: () => new Date(),
-      timers: realTimers,
-      debounceMs: 100,
-      resyncMs: 5 * 60_000,
-      ...opts,
-      backoff: opts.backoff ?? exponentialBackoff(500, 30_000),
-    };
+    this.o = { now: () => new Date(), ...opts };
+    this.loop = new ReconcileLoop({
+      pass: () => this.pass(),
+      onError: (err) => this.o.log.error({ err: errText(err) }, 'bug: a waypoint reconcile pass threw; will retry'),
+      now: () => this.o.now().getTime(),
+      timers: opts.timers,
+      debounceMs: opts.debounceMs,
+      backoff: opts.backoff,
+      resyncMs: opts.resyncMs ?? 5 * 60_000,
+    });
     this.o.objects.onChange((kind, event, obj) => {
       // A deleted object is created anew whatever the last write was.
       if (event === 'delete') this.written.delete(objectKey(kind, obj.metadata?.namespace ?? 'default', obj.metadata?.name ?? ''));
-      if (this.started) this.schedule(this.o.debounceMs);
+      if (this.started) this.loop.changed();
     });
   }
 
   /** Fills the cache of owned objects, then reconciles; call once the model has synced (it decides what to delete). */
   async start(): Promise<void> {
     this.unsubscribe = this.o.view.onChange((c) => {
-      if (this.started && (c.kind === 'Waypoint' || c.kind === 'Pod')) this.schedule(this.o.debounceMs);
+      if (this.started && (c.kind === 'Waypoint' || c.kind === 'Pod')) this.loop.changed();
     });
     await this.o.objects.start();
-    if (this.stopped) return;
+    if (this.loop.stopped) return;
     this.started = true;
     this.o.log.info({ waypoints: this.o.view.waypointObjects().length }, 'running waypoints');
-    this.schedule(0);
+    this.loop.schedule(0);
   }
 
-  /** Runs a pass after `delayMs`, replacing the pending one; with `unlessSooner`, not when one is due sooner already. */
-  schedule(delayMs: number, unlessSooner = false): void {
-    if (this.stopped) return;
-    const due = this.o.now().getTime() + delayMs;
-    if (this.timer !== undefined) {
-      if (unlessSooner && this.dueAt <= due) return;
-      this.o.timers.clearTimeout(this.timer);
-    }
-    this.dueAt = due;
-    this.timer = this.o.timers.setTimeout(() => {
-      this.timer = undefined;
-      void this.reconcile();
-    }, delayMs);
+  /** Runs a pass now, or after the one running; resolves when its writes are done. */
+  reconcile(): Promise<void> {
+    return this.loop.run();
   }
 
-  /** One pass over every Waypoint and every owned object; resolves when its writes are done. */
-  async reconcile(): Promise<void> {
-    if (this.running) {
-      this.again = true;
-      return;
+  /** One pass over every Waypoint and every owned object. Returns the number of failures to retry. */
+  private async pass(): Promise<number> {
+    const waypoints = this.o.view.waypointObjects();
+    let failures = await this.collectOrphans(waypoints);
+    for (const wp of waypoints) {
+      if (this.loop.stopped) break;
+      failures += await this.reconcileOne(wp);
     }
-    this.running = true;
-    let failures = 0;
-    try {
-      do {
-        this.again = false;
-        failures = 0;
-        const waypoints = this.o.view.waypointObjects();
-        failures += await this.collectOrphans(waypoints);
-        for (const wp of waypoints) {
-          if (this.stopped) return;
-          failures += await this.reconcileOne(wp);
-        }
-      } while (this.again && !this.stopped);
-    } catch (err) {
-      failures++;
-      this.o.log.error({ err: errText(err) }, 'bug: a waypoint reconcile pass threw; will retry');
-    } finally {
-      this.running = false;
-    }
-    // A change that came during the pass has its own pass scheduled already; keep it.
-    if (failures > 0) this.schedule(this.o.backoff.next(), true);
-    else {
-      this.o.backoff.reset();
-      this.schedule(this.o.resyncMs, true);
-    }
+    return failures;
   }
 
   /** One Waypoint: its objects, then its status. Returns the number of failures to retry. */
@@ -181,7 +142,7 @@ export class WaypointReconciler {
     if (errors.length === 0 && !deleting && target.uid) {
       const desired = desiredObjects(target, this.o.template);
       for (const kind of OWNED_KINDS) {
-        if (this.stopped) return 0;
+        if (this.loop.stopped) return 0;
         outcomes.push(await this.ensure(kind, desired[kind], target));
       }
     }
@@ -334,9 +295,8 @@ export class WaypointReconciler {
   }
 
   stop(): void {
-    this.stopped = true;
+    this.loop.stop();
     this.unsubscribe?.();
-    if (this.timer !== undefined) this.o.timers.clearTimeout(this.timer);
   }
 
   /** Stops the cache too. */
