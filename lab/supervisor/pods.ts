@@ -8,6 +8,8 @@ import { createPodNetwork, deletePodNetwork, type NodeNet } from '../topology.js
 import { join } from 'node:path';
 
 const log = logger('lab', 'pods');
+/** The lab's grace for pods that set none (Kubernetes' is 30 s; the lab's pods stop at once on SIGTERM). */
+const LAB_GRACE_SECONDS = 2;
 
 /** A pod the lab is running: its sandbox and processes. */
 export interface RunningPod {
@@ -20,10 +22,17 @@ export interface RunningPod {
   processes: ProcessGroup;
   containers: ContainerState[];
   hosts: string;
+  /** What the readiness probes last said: undefined without probes, false until the first success. */
+  probesPass: boolean | undefined;
+  /** Stops the probes. */
+  stopProbes: () => void;
+  /** From SIGTERM to SIGKILL when the pod goes: its terminationGracePeriodSeconds, else the lab's 2 s. */
+  graceMs: number;
 }
 
 interface PodSpecLike {
   nodeName?: string;
+  terminationGracePeriodSeconds?: number;
   restartPolicy?: RestartPolicy;
   containers?: {
     name: string;
@@ -31,6 +40,8 @@ interface PodSpecLike {
     args?: string[];
     env?: { name: string; value?: string }[];
     workingDir?: string;
+    ports?: { name?: string; containerPort?: number }[];
+    readinessProbe?: { httpGet?: { path?: string; port?: number | string }; periodSeconds?: number };
   }[];
 }
 
@@ -105,9 +116,11 @@ export class PodManager {
       if (running) running.containers = states;
       this.onContainersChanged();
     });
-    const entry: RunningPod = { uid, namespace, name, node, ip, sandbox, processes, containers: [], hosts };
+    const probes = httpProbes(spec, ip);
+    const entry: RunningPod = { uid, namespace, name, node, ip, sandbox, processes, containers: [], hosts, probesPass: probes.length > 0 ? false : undefined, stopProbes: () => {}, graceMs: (spec.terminationGracePeriodSeconds ?? LAB_GRACE_SECONDS) * 1000 };
     this.running.set(uid, entry);
     entry.processes.start();
+    entry.stopProbes = this.runProbes(entry, probes);
     log.info({ pod: `${namespace}/${name}`, node: node.name, ip }, 'pod started');
     return entry;
   }
@@ -116,11 +129,39 @@ export class PodManager {
     const pod = this.running.get(uid);
     if (!pod) return;
     this.running.delete(uid);
-    await pod.processes.stop();
+    pod.stopProbes();
+    await pod.processes.stop(pod.graceMs);
     await removeCgroupTree(pod.sandbox.cgroup);
     await deletePodNetwork(pod.sandbox.netns);
     rmSync(pod.sandbox.dir, { recursive: true, force: true });
     log.info({ pod: `${pod.namespace}/${pod.name}` }, 'pod stopped');
+  }
+
+  /**
+   * Plays the kubelet's readiness probes (HTTP GET; the lab's other pods have none): the pod
+   * is ready only while every probe answers 2xx or 3xx within a second, asked every
+   * `periodSeconds` (default 10, at least 1; the first at once and then every 0.5 s until it
+   * passes, so a new pod is not held back for a whole period).
+   */
+  private runProbes(pod: RunningPod, probes: HttpProbe[]): () => void {
+    if (probes.length === 0) return () => {};
+    let stopped = false;
+    let timer: NodeJS.Timeout | undefined;
+    const round = async () => {
+      const results = await Promise.all(probes.map((p) => fetch(p.url, { signal: AbortSignal.timeout(1000), redirect: 'manual' }).then((r) => r.status >= 200 && r.status < 400, () => false)));
+      if (stopped) return;
+      const pass = results.every(Boolean);
+      if (pass !== pod.probesPass) {
+        pod.probesPass = pass;
+        this.onContainersChanged();
+      }
+      timer = setTimeout(() => void round(), pass ? Math.min(...probes.map((p) => p.periodMs)) : 500);
+    };
+    void round();
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
   }
 
   /** Rewrites a pod's hosts file when the set of Services changed. */
@@ -133,4 +174,21 @@ export class PodManager {
   async stopAll(): Promise<void> {
     await Promise.all(this.all().map((p) => this.stop(p.uid)));
   }
+}
+
+interface HttpProbe {
+  url: string;
+  periodMs: number;
+}
+
+/** The HTTP readiness probes of a pod's containers, with named ports resolved. */
+function httpProbes(spec: PodSpecLike, ip: string): HttpProbe[] {
+  return (spec.containers ?? []).flatMap((c) => {
+    const get = c.readinessProbe?.httpGet;
+    if (!get) return [];
+    const port = typeof get.port === 'number' ? get.port : c.ports?.find((p) => p.name === get.port)?.containerPort;
+    if (port === undefined) return [];
+    const path = get.path?.startsWith('/') ? get.path : `/${get.path ?? ''}`;
+    return [{ url: `http://${ip}:${port}${path}`, periodMs: Math.max(1, c.readinessProbe?.periodSeconds ?? 10) * 1000 }];
+  });
 }

@@ -2,7 +2,7 @@ import type { ObjectStore } from '../apiserver/index.js';
 import type { KubeObject } from '../../lib/k8s/types.js';
 import { logger } from '../../lib/log.js';
 import type { Ipam } from '../ipam.js';
-import { computeAllEndpoints, isPodReady, MANAGED_BY, MANAGED_BY_LABEL, planDeployment, schedulePod } from '../workloads.js';
+import { computeAllEndpoints, isPodReady, MANAGED_BY, MANAGED_BY_LABEL, planDeployment, POD_TEMPLATE_HASH_LABEL, schedulePod } from '../workloads.js';
 import type { NodeNet } from '../topology.js';
 import type { PodManager, RunningPod } from './pods.js';
 
@@ -44,7 +44,8 @@ function objects(v: WorkloadView, resource: string): KubeObject[] {
 /**
  * The Deployment and ReplicaSet controllers in one: keep each Deployment's
  * ReplicaSet object current and its pods at the planned set. Rollouts replace
- * old pods only once the new ones run (the lab's pods are ready when running).
+ * old pods only once the new ones are ready (running, and passing their
+ * readiness probes if they have any).
  */
 function reconcileDeployments(v: WorkloadView): void {
   const pods = objects(v, 'pods');
@@ -58,8 +59,13 @@ function reconcileDeployments(v: WorkloadView): void {
       v.store.create('pods', { ...pod, metadata: { ...pod.metadata, ownerReferences } });
     }
     const newReady = plan.keep.filter((p) => isPodReady(p)).length;
-    const canDelete = plan.strategy === 'Recreate' || plan.create.length === 0 || newReady > 0;
-    if (canDelete) for (const pod of plan.delete) v.store.delete('pods', pod.metadata.namespace, pod.metadata.name);
+    // RollingUpdate with maxUnavailable 0: pods of an older template go only once every pod of
+    // the current one is ready; surplus pods of the current template go at once.
+    const rolledOut = plan.create.length === 0 && newReady === plan.keep.length;
+    for (const pod of plan.delete) {
+      const older = pod.metadata.labels?.[POD_TEMPLATE_HASH_LABEL] !== plan.templateHash;
+      if (plan.strategy === 'Recreate' || !older || rolledOut) v.store.delete('pods', pod.metadata.namespace, pod.metadata.name);
+    }
     const replicas = plan.keep.length + plan.create.length;
     const status = { replicas, readyReplicas: newReady, availableReplicas: newReady, updatedReplicas: replicas, observedGeneration: deploy.metadata['generation'] };
     if (JSON.stringify(deploy['status'] ?? {}) !== JSON.stringify({ ...(deploy['status'] as object), ...status })) {
@@ -168,7 +174,7 @@ function scheduleOn(v: WorkloadView, pod: KubeObject): string | undefined {
 
 function syncPodStatus(v: WorkloadView, pod: KubeObject, running: RunningPod): void {
   const allRunning = running.containers.length > 0 && running.containers.every((c) => c.running);
-  const ready = allRunning ? 'True' : 'False';
+  const ready = allRunning && running.probesPass !== false ? 'True' : 'False';
   setStatus(v, pod, {
     phase: 'Running',
     podIP: running.ip,
