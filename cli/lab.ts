@@ -201,12 +201,14 @@ async function exec(paths: LabPaths, args: string[]): Promise<number> {
 }
 
 async function restart(paths: LabPaths, args: string[]): Promise<number> {
-  const [kind, node] = args;
-  const usage = "lab restart node-agent NODE | controller";
-  if (kind === 'node-agent' ? !node || args.length !== 2 : kind !== 'controller' || args.length !== 1) {
+  const [kind, which] = args;
+  const usage = 'lab restart node-agent NODE | controller | waypoint NAMESPACE/NAME';
+  const named = kind === 'node-agent' || kind === 'waypoint';
+  if (named ? !which || args.length !== 2 : kind !== 'controller' || args.length !== 1) {
     throw new AmbitError('AMBIT_ERR_CONFIG', `usage: ${usage} (got ${JSON.stringify(args.join(' '))})`);
   }
-  const r = await controlRequest<{ component: string; oldPid?: number; newPid?: number }>(paths.controlSocket, 'POST', '/restart', { kind, ...(node ? { node } : {}) }, 180_000);
+  const target = kind === 'node-agent' ? { kind, node: which } : kind === 'waypoint' ? { kind, name: which } : { kind };
+  const r = await controlRequest<{ component: string; oldPid?: number; newPid?: number }>(paths.controlSocket, 'POST', '/restart', target, 180_000);
   process.stdout.write(`${r.component} restarted: pid ${r.oldPid ?? '-'} -> ${r.newPid ?? '-'}\n`);
   return 0;
 }

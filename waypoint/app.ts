@@ -17,7 +17,12 @@ export interface RunningWaypoint {
   stop(): Promise<void>;
 }
 
-/** How long open tunnels may take to finish on SIGTERM before they are closed. */
+/**
+ * On SIGTERM a proxy keeps accepting this long, while the node agents learn that its pod left
+ * the waypoint's endpoints (an EndpointSlice change and a push), then stops taking new tunnels.
+ */
+const ANNOUNCE_MS = 3_000;
+/** Then how long open tunnels may take to finish before they are closed. */
 const DRAIN_MS = 20_000;
 
 /**
@@ -94,6 +99,8 @@ export async function startWaypoint(cfg: Readonly<WaypointConfig>): Promise<Runn
 
   return {
     stop: async () => {
+      log.info({ announceMs: ANNOUNCE_MS, drainMs: DRAIN_MS }, 'stopping: still accepting while agents learn this proxy is leaving');
+      await new Promise((r) => setTimeout(r, ANNOUNCE_MS));
       await hbone.close({ drainMs: DRAIN_MS });
       await pool.close({ drainMs: 0 });
       certs.close();

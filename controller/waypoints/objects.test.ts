@@ -33,6 +33,7 @@ describe('the objects of a Waypoint', () => {
         metadata: { labels: { 'ambit.dev/waypoint': 'wp', 'ambit.dev/dataplane-mode': 'none' } },
         spec: {
           serviceAccountName: 'wp',
+          terminationGracePeriodSeconds: 30,
           containers: [
             {
               name: 'waypoint',

@@ -15,6 +15,9 @@ export const OWNED_KINDS = ['ServiceAccount', 'Deployment', 'Service'] as const;
 export type OwnedKind = (typeof OWNED_KINDS)[number];
 
 export const WAYPOINT_PORTS = Object.freeze({ hbone: 15008, admin: 15020 });
+/** Longer than a waypoint's stop: the announce delay and the drain period. */
+export const WAYPOINT_TERMINATION_GRACE_SECONDS = 30;
+
 export const WAYPOINT_CONTAINER = 'waypoint';
 /** The waypoint process's settings, as its Deployment hands them over. */
 export const WAYPOINT_ENV = Object.freeze({
@@ -96,6 +99,8 @@ export function desiredObjects(w: WaypointTarget, t: WaypointTemplate): Record<O
           metadata: { labels: { ...selector, [DATAPLANE_MODE_LABEL]: DATAPLANE_MODE_NONE } },
           spec: {
             serviceAccountName: w.name,
+            // A stopping proxy keeps serving while agents learn it is gone, then drains (waypoint/app.ts).
+            terminationGracePeriodSeconds: WAYPOINT_TERMINATION_GRACE_SECONDS,
             containers: [
               {
                 name: WAYPOINT_CONTAINER,

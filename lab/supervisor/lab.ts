@@ -17,6 +17,7 @@ import { renderHosts, type ContainerSpec } from '../runtime.js';
 import { API_PORT, createFabric, createNode, FABRIC_GATEWAY, type NodeNet } from '../topology.js';
 import { PodManager } from './pods.js';
 import { WAYPOINT_POD_LABEL } from '../../controller/model/workloads.js';
+import { isPodReady } from '../workloads.js';
 import { reconcileWorkloads, type WorkloadView } from './workloads.js';
 
 const log = logger('lab', 'supervisor');
@@ -25,6 +26,8 @@ const log = logger('lab', 'supervisor');
 const MESH_NAMESPACE = 'ambit-system';
 /** A waypoint pod's token lives as long as a lab session may (the lab does not rotate it, as a kubelet would). */
 const WAYPOINT_TOKEN_SECONDS = 7 * 24 * 3600;
+/** Longest a waypoint's rolling restart may take. */
+const READY_TIMEOUT_MS = 60_000;
 
 export type LabPhase = 'booting' | 'ready' | 'failed' | 'stopping';
 
@@ -476,6 +479,40 @@ export class Lab {
     };
   }
 
+  /**
+   * `lab restart waypoint NAMESPACE/NAME`: what `kubectl rollout restart` does to the
+   * Waypoint's Deployment (a new pod template, so a RollingUpdate: the new proxy starts and
+   * becomes ready before the old one is stopped). Resolves once only new proxies run.
+   */
+  private async restartWaypoint(ref: string): Promise<{ component: string; oldPid: number | undefined; newPid: number | undefined }> {
+    const [namespace, name, extra] = ref.split('/');
+    if (!namespace || !name || extra !== undefined) throw new AmbitError('AMBIT_ERR_CONFIG', `a waypoint is named NAMESPACE/NAME, got ${JSON.stringify(ref)}`);
+    const deployment = this.store.tryGet('deployments', namespace, name);
+    if (deployment?.metadata.labels?.[WAYPOINT_POD_LABEL] !== name) {
+      throw new AmbitError('AMBIT_ERR_LAB_STATE', `no waypoint ${namespace}/${name} in lab ${this.paths.lab} (the controller runs a Waypoint as a Deployment of that name); see 'ambit lab status'`);
+    }
+    const proxies = () => this.pods.all().filter((p) => p.namespace === namespace && this.store.tryGet('pods', namespace, p.name)?.metadata.labels?.[WAYPOINT_POD_LABEL] === name);
+    const old = proxies();
+    const oldUids = new Set(old.map((p) => p.uid));
+    const annotations = { 'ambit.dev/restartedAt': new Date().toISOString() };
+    this.store.patch('deployments', namespace, name, { spec: { template: { metadata: { annotations } } } }, 'merge');
+    this.kick();
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    for (;;) {
+      const now = proxies();
+      const fresh = now.filter((p) => {
+        const stored = this.store.tryGet('pods', namespace, p.name);
+        return !oldUids.has(p.uid) && stored !== undefined && isPodReady(stored);
+      });
+      if (fresh.length > 0 && now.every((p) => !oldUids.has(p.uid))) {
+        log.info({ waypoint: `${namespace}/${name}` }, 'waypoint restarted');
+        return { component: `waypoint ${namespace}/${name}`, oldPid: old[0]?.containers[0]?.pid, newPid: fresh[0]?.containers[0]?.pid };
+      }
+      if (Date.now() > deadline) throw new AmbitError('AMBIT_ERR_LAB_STATE', `waypoint ${namespace}/${name} did not roll within ${READY_TIMEOUT_MS / 1000}s; see 'ambit lab status'`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
   /** The waypoint proxies running as pods, listed with the mesh's own processes. */
   private waypointComponents(): ReturnType<Component['status']>[] {
     return this.pods
@@ -492,7 +529,8 @@ export class Lab {
    * agent as a DaemonSet rolling update with maxSurge 1 (the new process
    * first, then SIGTERM to the old), the controller by replacing its process.
    */
-  async restart(target: { kind: string; node?: string }): Promise<{ component: string; oldPid: number | undefined; newPid: number | undefined }> {
+  async restart(target: { kind: string; node?: string; name?: string }): Promise<{ component: string; oldPid: number | undefined; newPid: number | undefined }> {
+    if (target.kind === 'waypoint') return this.restartWaypoint(target.name ?? '');
     const c = this.components.find((x) => x.spec.kind === target.kind && (target.kind !== 'node-agent' || x.spec.node === target.node));
     if (!c) {
       const known = this.components.map((x) => (x.spec.kind === 'node-agent' ? `node-agent ${x.spec.node}` : x.spec.kind)).join(', ');

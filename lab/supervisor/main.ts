@@ -23,7 +23,7 @@ const control = await startControlServer(paths.controlSocket, [
   { method: 'POST', path: '/apply', handler: (body) => lab.apply((body as { objects: KubeObject[] }).objects) },
   { method: 'POST', path: '/delete', handler: (body) => lab.delete((body as { objects: KubeObject[] }).objects) },
   { method: 'GET', path: '/pods/:namespace/:name', handler: (_b, [ns, name]) => lab.podSandbox(ns!, name!) },
-  { method: 'POST', path: '/restart', handler: (body) => lab.restart(body as { kind: string; node?: string }) },
+  { method: 'POST', path: '/restart', handler: (body) => lab.restart(body as { kind: string; node?: string; name?: string }) },
   {
     method: 'POST',
     path: '/shutdown',

@@ -73,11 +73,10 @@ describe('waypoint', { timeout: 600_000 }, () => {
       `both endpoints answer through the waypoint (saw ${[...seen].join(', ')})`,
     );
     await expectConnections(lab, 'wpt/client', { allowed: [vip], refused: [pod('web-1'), pod('web-2')] });
-    const lines = await waypointAccess();
-    assert.ok(
-      lines.some((l) => (l['src'] as { principal?: string }).principal === 'cluster.local/ns/wpt/sa/client' && (l['dst'] as { service?: string }).service === 'web.wpt.svc.cluster.local' && l['result'] === 'ok'),
-      'the waypoint logged the client reaching Service web',
-    );
+    const reached = (l: Record<string, unknown>) =>
+      (l['src'] as { principal?: string }).principal === 'cluster.local/ns/wpt/sa/client' && (l['dst'] as { service?: string }).service === 'web.wpt.svc.cluster.local' && l['result'] === 'ok';
+    // Logs reach the file in batches, within a second.
+    assert.ok(await eventually(async () => (await waypointAccess()).some(reached)), 'the waypoint logged the client reaching Service web');
     const web1 = pod('web-1').split(':')[0];
     const refusal = await lab.awaitAccessLine('node2', (l) => l.reporter === 'destination' && l.dst.ip === web1 && l.result === 'error');
     assert.match(String(refusal?.error), /serves Services bound to waypoint wpt\/wp: only its proxies \(spiffe:\/\/cluster\.local\/ns\/wpt\/sa\/wp\) may connect to it directly/);
@@ -107,6 +106,18 @@ describe('waypoint', { timeout: 600_000 }, () => {
     process.kill(before.pid, 'SIGKILL');
     assert.ok(await eventually(async () => ((await waypoint())?.restarts ?? 0) > before.restarts && (await waypoint())?.pid !== before.pid, 80), 'restarted');
     await expectConnections(lab, 'wpt/client', { allowed: [vip], refused: [pod('web-1')] });
+  });
+
+  it('rolls without refusing a connection: lab restart waypoint (the new proxy first, then the old one drains)', async () => {
+    const before = await waypoint();
+    const [rate] = await Promise.all([
+      lab.ambit(['lab', 'exec', 'wpt/client', '--', 'node', fixture('rate.mjs'), vip.split(':')[0]!, '80', '50', '12'], 120_000).then((r) => JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as { attempted: number; served: number; errors: Record<string, number> }),
+      new Promise((r) => setTimeout(r, 2000)).then(() => lab.must(['lab', 'restart', 'waypoint', 'wpt/wp'])),
+    ]);
+    const after = await waypoint();
+    assert.notEqual(after?.pid, before?.pid, 'a new proxy serves');
+    assert.ok(rate.attempted >= 500, `attempted ${rate.attempted}`);
+    assert.deepEqual([rate.served, rate.errors], [rate.attempted, {}], 'every connection across the roll was served');
   });
 
   it('taking the label away restores the direct path for new connections', async () => {
