@@ -11,7 +11,8 @@ commands:
   lab status [--json]                      nodes, pods, services, mesh processes
   lab logs NAMESPACE/POD                   a pod's output
   lab kubectl [ARGS...]                    kubectl against the lab's API server
-  lab restart node-agent NODE | controller roll a mesh component (agent: new process first)
+  lab restart node-agent NODE | controller | waypoint NAMESPACE/NAME
+                                           roll a mesh component (agent, waypoint: new process first)
   lab down                                 remove everything the lab made
 
 environment: AMBIT_LAB=NAME selects a lab, so several can coexist. Unset, commands use the
