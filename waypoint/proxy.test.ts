@@ -128,7 +128,7 @@ describe('waypoint proxy', () => {
       selector: null,
       targetRefs: [{ group: '', kind: targetKind, name: targetName }],
       action,
-      rules: [{ from: [{ principals, notPrincipals: [], namespaces: [], notNamespaces: [], ipBlocks: [], notIpBlocks: [] }], to: [], when: [], hasL7: false }],
+      rules: [{ from: [{ principals, notPrincipals: [], namespaces: [], notNamespaces: [], ipBlocks: [], notIpBlocks: [] }], to: [], when: [], l7When: [], hasL7: false }],
       hasL7: false,
       nodeAgentServices,
     });

@@ -67,8 +67,9 @@ describe('mesh model from the lab API server', () => {
     assert.deepEqual(p.rules, [
       {
         from: [{ principals: ['cluster.local/ns/shop/sa/frontend'], notPrincipals: [], namespaces: [], notNamespaces: ['legacy'], ipBlocks: [], notIpBlocks: [] }],
-        to: [{ ports: [8080, 9000], notPorts: [] }],
+        to: [{ ports: [8080, 9000], notPorts: [], methods: [], notMethods: [], paths: [], notPaths: [], hosts: [], notHosts: [] }],
         when: [{ key: 'source.ip', values: ['10.0.0.0/8'], notValues: [] }],
+        l7When: [],
         hasL7: false,
       },
     ]);

@@ -8,7 +8,7 @@ const ap = (spec: Cr['spec'], ns = 'shop'): Cr => ({ apiVersion: 'ambit.dev/v1al
 describe('policy compilation', () => {
   it('keeps Istio rule-list semantics: no rules matches nothing, one empty rule matches everything', () => {
     assert.deepEqual(compileAuthorizationPolicy(ap({}), 'ambit-system').rules, []);
-    assert.deepEqual(compileAuthorizationPolicy(ap({ rules: [{}] }), 'ambit-system').rules, [{ from: [], to: [], when: [], hasL7: false }]);
+    assert.deepEqual(compileAuthorizationPolicy(ap({ rules: [{}] }), 'ambit-system').rules, [{ from: [], to: [], when: [], l7When: [], hasL7: false }]);
   });
 
   it('derives the scope', () => {
@@ -20,12 +20,20 @@ describe('policy compilation', () => {
     assert.deepEqual(t.targetRefs, [{ group: 'ambit.dev', kind: 'Waypoint', name: 'wp' }]);
   });
 
-  it('drops L7 fields and conditions but flags the rule', () => {
+  it('keeps L7 fields (for waypoints), request conditions apart from the L4 ones, and flags the rule', () => {
     const p = compileAuthorizationPolicy(
       ap({ action: 'DENY', rules: [{ to: [{ operation: { ports: [443], methods: ['POST'] } }], when: [{ key: 'request.headers[x-user]', values: ['bob'] }, { key: 'source.principal', values: ['spiffe://cluster.local/ns/a/sa/b'] }] }] }),
       'ambit-system',
     );
-    assert.deepEqual(p.rules, [{ from: [], to: [{ ports: [443], notPorts: [] }], when: [{ key: 'source.principal', values: ['cluster.local/ns/a/sa/b'], notValues: [] }], hasL7: true }]);
+    assert.deepEqual(p.rules, [
+      {
+        from: [],
+        to: [{ ports: [443], notPorts: [], methods: ['POST'], notMethods: [], paths: [], notPaths: [], hosts: [], notHosts: [] }],
+        when: [{ key: 'source.principal', values: ['cluster.local/ns/a/sa/b'], notValues: [] }],
+        l7When: [{ key: 'request.headers[x-user]', values: ['bob'], notValues: [] }],
+        hasL7: true,
+      },
+    ]);
     assert.equal(p.hasL7, true);
     assert.equal(p.action, 'DENY');
   });

@@ -59,14 +59,23 @@ export function compileAuthorizationPolicy(cr: AuthorizationPolicyCr, rootNamesp
       ipBlocks: [...(s.ipBlocks ?? [])],
       notIpBlocks: [...(s.notIpBlocks ?? [])],
     }));
-    const to = (rule.to ?? []).map(({ operation: o }) => ({ ports: portsOf(o.ports), notPorts: portsOf(o.notPorts) }));
-    const when: L4Condition[] = (rule.when ?? [])
-      .filter((c) => !c.key.startsWith('request.'))
-      .map((c) => {
-        const norm = c.key === 'source.principal' ? normalizePrincipal : (v: string) => v;
-        return { key: c.key, values: (c.values ?? []).map(norm), notValues: (c.notValues ?? []).map(norm) };
-      });
-    return { from, to, when, hasL7: isL7Rule(rule) };
+    const to = (rule.to ?? []).map(({ operation: o }) => ({
+      ports: portsOf(o.ports),
+      notPorts: portsOf(o.notPorts),
+      methods: [...(o.methods ?? [])],
+      notMethods: [...(o.notMethods ?? [])],
+      paths: [...(o.paths ?? [])],
+      notPaths: [...(o.notPaths ?? [])],
+      hosts: [...(o.hosts ?? [])],
+      notHosts: [...(o.notHosts ?? [])],
+    }));
+    const conditions = (rule.when ?? []).map((c): L4Condition => {
+      const norm = c.key === 'source.principal' ? normalizePrincipal : (v: string) => v;
+      return { key: c.key, values: (c.values ?? []).map(norm), notValues: (c.notValues ?? []).map(norm) };
+    });
+    const when = conditions.filter((c) => !c.key.startsWith('request.'));
+    const l7When = conditions.filter((c) => c.key.startsWith('request.'));
+    return { from, to, when, l7When, hasL7: isL7Rule(rule) };
   });
   return {
     namespace,

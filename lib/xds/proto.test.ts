@@ -44,8 +44,9 @@ const policy: AuthorizationPolicy = {
   rules: [
     {
       from: [{ principals: ['cluster.local/ns/a/sa/b'], notPrincipals: [], namespaces: ['x'], notNamespaces: [], ipBlocks: ['10.0.0.0/8'], notIpBlocks: ['10.1.0.0/16'] }],
-      to: [{ ports: [8080], notPorts: [9090] }],
+      to: [{ ports: [8080], notPorts: [9090], methods: ['GET'], notMethods: [], paths: ['/api/*'], notPaths: [], hosts: [], notHosts: ['evil.example'] }],
       when: [{ key: 'source.ip', values: ['10.0.0.1'], notValues: [] }],
+      l7When: [{ key: 'request.headers[x-user]', values: ['alice'], notValues: [] }],
       hasL7: true,
     },
   ],

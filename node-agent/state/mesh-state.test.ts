@@ -42,7 +42,7 @@ const policy = (name: string, over: Partial<AuthorizationPolicy>): Authorization
   selector: null,
   targetRefs: [],
   action: 'DENY',
-  rules: [{ from: [], to: [], when: [], hasL7: false }],
+  rules: [{ from: [], to: [], when: [], l7When: [], hasL7: false }],
   hasL7: false,
   nodeAgentServices: [],
   ...over,

@@ -243,19 +243,20 @@ export class MeshState {
 
 
 /**
- * The controller sends rules compiled to their L4 parts with `hasL7` set when
- * HTTP fields were dropped. A condition on a request attribute stands in for
- * them, which the evaluator counts fail-closed at L4 (ALLOW: no match; DENY:
- * match on the L4 parts).
+ * The evaluator's shape of a pushed policy, L7 fields included: without a request (a node
+ * agent, or a waypoint on a connection that is not HTTP) the evaluator counts them
+ * fail-closed (ALLOW: no match; DENY: match on the L4 parts), with one (a waypoint, per
+ * HTTP request) it checks them.
  */
-const L7_PLACEHOLDER = { key: 'request.l7-fields', values: ['*'] };
-
 function toPolicyRef(p: AuthorizationPolicy): PolicyRef {
-  const rules: AuthorizationRule[] = p.rules.map((r) => ({
-    ...(r.from.length ? { from: r.from.map((source) => ({ source: nonEmpty(source) })) } : {}),
-    ...(r.to.length ? { to: r.to.map((op) => ({ operation: nonEmpty(op) })) } : {}),
-    ...(r.when.length || r.hasL7 ? { when: [...r.when.map((c) => nonEmpty(c)), ...(r.hasL7 ? [L7_PLACEHOLDER] : [])] } : {}),
-  }));
+  const rules: AuthorizationRule[] = p.rules.map((r) => {
+    const when = [...r.when, ...r.l7When];
+    return {
+      ...(r.from.length ? { from: r.from.map((source) => ({ source: nonEmpty(source) })) } : {}),
+      ...(r.to.length ? { to: r.to.map((op) => ({ operation: nonEmpty(op) })) } : {}),
+      ...(when.length ? { when: when.map((c) => nonEmpty(c)) } : {}),
+    };
+  });
   return { namespace: p.namespace, name: p.name, action: p.action, rules };
 }
 

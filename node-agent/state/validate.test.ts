@@ -25,7 +25,7 @@ const policy = (ipBlocks: string[]): AuthorizationPolicy => ({
   selector: null,
   targetRefs: [],
   action: 'ALLOW',
-  rules: [{ from: [{ principals: [], notPrincipals: [], namespaces: [], notNamespaces: [], ipBlocks, notIpBlocks: [] }], to: [], when: [], hasL7: false }],
+  rules: [{ from: [{ principals: [], notPrincipals: [], namespaces: [], notNamespaces: [], ipBlocks, notIpBlocks: [] }], to: [], when: [], l7When: [], hasL7: false }],
   hasL7: false,
   nodeAgentServices: [],
 });
