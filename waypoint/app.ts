@@ -11,6 +11,7 @@ import { CertManager } from '../node-agent/identity/certs.js';
 import { Telemetry } from '../node-agent/proxy/telemetry.js';
 import { MeshState } from '../node-agent/state/mesh-state.js';
 import type { WaypointConfig } from './config.js';
+import { RequestMetrics } from './metrics.js';
 import { WaypointProxy } from './proxy.js';
 
 export interface RunningWaypoint {
@@ -55,9 +56,11 @@ export async function startWaypoint(cfg: Readonly<WaypointConfig>): Promise<Runn
   certificate().catch((err: unknown) => log.warn({ err: String(err) }, 'no certificate yet; retrying'));
 
   const metrics = new AgentMetrics();
-  const telemetry = new Telemetry(metrics, logger('waypoint', 'access'), () => state.generation);
+  const requests = new RequestMetrics(metrics.registry);
+  const accessLog = logger('waypoint', 'access');
+  const telemetry = new Telemetry(metrics, accessLog, () => state.generation);
   const pool = new HbonePool({ trustDomain: cfg.trustDomain, log: logger('waypoint', 'hbone') });
-  const proxy = new WaypointProxy({ state, waypoint, identity: cfg.identity, certificate, pool, hbonePort: cfg.hbonePort, telemetry, log: logger('waypoint', 'proxy') });
+  const proxy = new WaypointProxy({ state, waypoint, identity: cfg.identity, certificate, pool, hbonePort: cfg.hbonePort, telemetry, requests, accessLog, log: logger('waypoint', 'proxy') });
   const hbone = await startHboneServer({
     host: cfg.podIp,
     port: cfg.hbonePort,

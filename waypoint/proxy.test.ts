@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { HbonePool, startHboneServer, type HboneServer } from '../lib/hbone/index.js';
 import { echo, readAll, tcpServer } from '../lib/hbone/harness.js';
@@ -8,6 +10,7 @@ import type { AuthorizationPolicy, Service, Workload } from '../lib/xds/index.js
 import { AgentMetrics } from '../node-agent/admin/metrics.js';
 import { Telemetry } from '../node-agent/proxy/telemetry.js';
 import { MeshState } from '../node-agent/state/mesh-state.js';
+import { RequestMetrics } from './metrics.js';
 import { WaypointProxy } from './proxy.js';
 
 const ID = (sa: string) => `spiffe://cluster.local/ns/shop/sa/${sa}`;
@@ -27,12 +30,12 @@ const workload = (name: string, sa: string, ip: string): Workload => ({
   waypoint: null,
 });
 
-const service = (name: string, clusterIp: string, targetPort: number, waypoint: typeof WAYPOINT | null): Service => ({
+const service = (name: string, clusterIp: string, targetPort: number, waypoint: typeof WAYPOINT | null, portName = 'tcp-echo'): Service => ({
   namespace: 'shop',
   name,
   hostname: `${name}.shop.svc.cluster.local`,
   clusterIp,
-  ports: [{ name: 'http', port: 80, targetPort, targetPortName: '', protocol: 'TCP', appProtocol: '' }],
+  ports: [{ name: portName, port: 80, targetPort, targetPortName: '', protocol: 'TCP', appProtocol: '' }],
   endpoints: [{ workloadUid: 'uid-web-1', address: '127.0.0.1', node: 'node-b', ready: true, ports: [{ servicePort: 80, targetPort }] }],
   waypoint,
   lbPolicy: 'ROUND_ROBIN',
@@ -50,14 +53,22 @@ describe('waypoint proxy', () => {
   const certs = { client: issue(ca, ID('frontend')), waypoint: issue(ca, ID('wp')), web: issue(ca, ID('web')) };
   const state = new MeshState();
   const agentPeers: string[] = [];
+  const metrics = new AgentMetrics();
   const pool = new HbonePool();
   const client = new HbonePool();
   let app: Awaited<ReturnType<typeof tcpServer>>;
+  let api: http.Server;
   let agent: HboneServer;
   let waypoint: HboneServer;
 
   before(async () => {
     app = await tcpServer(echo);
+    api = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d));
+      req.on('end', () => res.writeHead(200, { 'x-upstream': 'api', 'content-type': 'text/plain' }).end(`${req.method} ${req.url} ${body}`));
+    });
+    await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
     agent = await startHboneServer({
       host: '127.0.0.1',
       port: 0,
@@ -74,13 +85,17 @@ describe('waypoint proxy', () => {
       certificate: async () => certs.waypoint,
       pool,
       hbonePort: agent.address.port,
-      telemetry: new Telemetry(new AgentMetrics(), logger('test', 'access')),
+      telemetry: new Telemetry(metrics, logger('test', 'access')),
+      requests: new RequestMetrics(metrics.registry),
+      accessLog: logger('test', 'access'),
       log: logger('test', 'waypoint'),
     });
     waypoint = await startHboneServer({ host: '127.0.0.1', port: 0, tls: () => certs.waypoint, ...proxy.hooks() });
     state.apply('Node', [{ name: 'node-b', ip: '127.0.0.1' }], []);
     state.apply('Workload', [workload('web-1', 'web', '127.0.0.1')], []);
-    state.apply('Service', [service('web', '10.96.0.10', app.port, WAYPOINT), service('direct', '10.96.0.11', app.port, null)], []);
+    const apiPort = (api.address() as AddressInfo).port;
+    // Port 'http' declares HTTP; 'web' (a name that declares nothing) is sniffed.
+    state.apply('Service', [service('web', '10.96.0.10', app.port, WAYPOINT), service('direct', '10.96.0.11', app.port, null), service('api', '10.96.0.12', apiPort, WAYPOINT, 'http'), service('sniffed', '10.96.0.13', apiPort, WAYPOINT, 'web')], []);
   });
 
   after(async () => {
@@ -89,6 +104,7 @@ describe('waypoint proxy', () => {
     await waypoint.close({ drainMs: 0 });
     await agent.close({ drainMs: 0 });
     await app.close();
+    await new Promise((r) => api.close(r));
   });
 
   const open = (destination: string) =>
@@ -148,5 +164,53 @@ describe('waypoint proxy', () => {
     assert.ok(passed.ok, passed.ok ? '' : passed.error.message);
     passed.value.stream.end('x');
     assert.equal((await readAll(passed.value.stream)).toString(), 'x');
+  });
+
+  /** Sends raw bytes through a tunnel to `destination` and returns all that comes back. */
+  const exchange = async (destination: string, bytes: string): Promise<string> => {
+    const r = await open(destination);
+    assert.ok(r.ok, r.ok ? '' : r.error.message);
+    r.value.stream.end(bytes);
+    return (await readAll(r.value.stream)).toString();
+  };
+
+  it('serves HTTP/1.1 request by request, declared by the port or sniffed, and counts each', async () => {
+    state.apply('AuthorizationPolicy', [], ['shop/allow-admin']);
+    const two = await exchange('10.96.0.12:80', 'GET /a HTTP/1.1\r\nhost: api\r\n\r\nPOST /b HTTP/1.1\r\nhost: api\r\ncontent-length: 5\r\nconnection: close\r\n\r\nhello');
+    assert.match(two, /^HTTP\/1\.1 200 OK\r\n[^]*x-upstream: api[^]*GET \/a \r\n[^]*HTTP\/1\.1 200 OK[^]*POST \/b hello\r\n/);
+    assert.match(await exchange('10.96.0.13:80', 'GET /sniffed HTTP/1.1\r\nhost: sniffed\r\nconnection: close\r\n\r\n'), /^HTTP\/1\.1 200 OK[^]*GET \/sniffed \r\n/);
+    const counted = await metrics.registry.getSingleMetricAsString('ambit_requests_total');
+    assert.match(counted, /ambit_requests_total\{[^}]*destination_service="api\.shop\.svc\.cluster\.local"[^}]*response_code="200"[^}]*\} 2/);
+  });
+
+  it('answers malformed HTTP with 400 and closes only that connection', async () => {
+    assert.match(await exchange('10.96.0.12:80', 'GARBAGE\r\n\r\n'), /^HTTP\/1\.1 400 Bad Request/);
+    assert.match(await exchange('10.96.0.12:80', 'GET /after HTTP/1.1\r\nhost: api\r\nconnection: close\r\n\r\n'), /200 OK[^]*GET \/after/);
+  });
+
+  it('authorizes each request by method and path, and a denial says RBAC and names the policy', async () => {
+    const getPublic: AuthorizationPolicy = {
+      namespace: 'shop',
+      name: 'get-public',
+      scope: 'TARGET_REFS',
+      selector: null,
+      targetRefs: [{ group: '', kind: 'Service', name: 'api' }],
+      action: 'ALLOW',
+      rules: [{ from: [], to: [{ ports: [], notPorts: [], methods: ['GET'], notMethods: [], paths: ['/public/*'], notPaths: [], hosts: [], notHosts: [] }], when: [], l7When: [], hasL7: true }],
+      hasL7: true,
+      nodeAgentServices: [],
+    };
+    state.apply('AuthorizationPolicy', [getPublic], []);
+    const get = (path: string, method = 'GET') => exchange('10.96.0.12:80', `${method} ${path} HTTP/1.1\r\nhost: api\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`);
+    assert.match(await get('/public/x'), /^HTTP\/1\.1 200/);
+    assert.match(await get('/public/x', 'POST'), /^HTTP\/1\.1 403 Forbidden[^]*RBAC: access denied \(no ALLOW AuthorizationPolicy matched\)/);
+    assert.match(await get('/private'), /^HTTP\/1\.1 403/);
+    // The same policy on a connection that is not HTTP fails closed: an ALLOW rule with HTTP fields matches nothing.
+    state.apply('Service', [{ ...service('api', '10.96.0.12', (api.address() as AddressInfo).port, WAYPOINT, 'tcp'), name: 'api' }], []);
+    const opaque = await open('10.96.0.12:80');
+    assert.ok(opaque.ok);
+    opaque.value.stream.end('GET /public/x HTTP/1.1\r\nhost: api\r\n\r\n');
+    assert.equal((await readAll(opaque.value.stream).catch(() => Buffer.alloc(0))).toString(), '', 'closed without a byte from the upstream');
+    state.apply('AuthorizationPolicy', [], ['shop/get-public']);
   });
 });

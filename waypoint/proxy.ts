@@ -1,15 +1,19 @@
 import type { Duplex } from 'node:stream';
 import { AmbitError, fail, ok, type Result } from '../lib/errors.js';
-import { connectTcp, type AuthzDecision, type HbonePool, type TunnelRecord, type TunnelRequest } from '../lib/hbone/index.js';
+import { connectTcp, splice, type AuthzDecision, type HbonePool, type TunnelRecord, type TunnelRequest } from '../lib/hbone/index.js';
 import type { WorkloadTlsMaterial } from '../lib/identity/verify.js';
 import type { Logger } from '../lib/log.js';
 import { identityToSni } from '../lib/mesh/sni.js';
-import { authorize } from '../lib/policy/index.js';
-import type { Service, WaypointRef, Workload } from '../lib/xds/index.js';
+import { authorize, type ConnectionAttributes, type PolicyRef } from '../lib/policy/index.js';
+import type { WaypointRef, Workload } from '../lib/xds/index.js';
 import { tunnelSource } from '../node-agent/proxy/inbound.js';
 import { Resolver, type Target } from '../node-agent/proxy/resolve.js';
 import type { ConnectionOutcome, ConnectionView, Telemetry } from '../node-agent/proxy/telemetry.js';
 import type { MeshState } from '../node-agent/state/mesh-state.js';
+import { Http1Proxy, type HttpConnection } from './http1.js';
+import type { RequestMetrics } from './metrics.js';
+import { duplexPair } from './pair.js';
+import { protocolOf, sniff } from './protocol.js';
 
 export interface WaypointProxyOptions {
   state: MeshState;
@@ -20,37 +24,57 @@ export interface WaypointProxyOptions {
   certificate: () => Promise<WorkloadTlsMaterial>;
   pool: HbonePool;
   hbonePort: number;
+  /** Per connection (bytes): `ambit_tcp_*` and the access log. */
   telemetry: Telemetry;
+  /** Per HTTP request: `ambit_requests_total` and friends. */
+  requests: RequestMetrics;
+  /** One line per HTTP request. */
+  accessLog: Logger;
   log: Logger;
 }
 
-/** A tunnel the waypoint accepted: what it asked for, who asked, and the endpoint chosen. */
+/** A tunnel the waypoint accepted: what it asked for, who asked, and the endpoint chosen for it. */
 interface Accepted {
-  service: Service | undefined;
-  source: Workload | undefined;
+  connection: HttpConnection;
   endpoint: Target;
+  policies: readonly PolicyRef[];
+  /** The policies have HTTP fields: decided per request, or fail-closed once the bytes are not HTTP. */
+  deferred: boolean;
 }
 
 const same = (a: WaypointRef | null | undefined, b: WaypointRef) => a?.namespace === b.namespace && a.name === b.name;
 
+/** Whether a policy has fields only an HTTP request can answer. */
+const needsRequest = (p: PolicyRef): boolean =>
+  p.rules.some((r) => (r.to ?? []).some((t) => t.operation && (t.operation.methods || t.operation.notMethods || t.operation.paths || t.operation.notPaths || t.operation.hosts || t.operation.notHosts)) || (r.when ?? []).some((c) => c.key.startsWith('request.')));
+
 /**
- * The waypoint's data path for one tunnel at a time: a node agent opens HBONE
- * to it on behalf of a meshed client, asking for the address the client
- * dialled (a Service's ClusterIP and port, or a pod bound to the waypoint);
- * the waypoint admits only what it serves, picks the endpoint (the Service's
- * load-balancing policy), enforces the AuthorizationPolicies that target it or
- * the Service (L4 fields; rules with L7 fields are read fail-closed, as node
- * agents read them, until the waypoint parses HTTP), and carries the bytes on
- * over HBONE to the endpoint's node agent as itself, which is the only
- * identity that agent admits for a waypoint-bound workload.
+ * The waypoint's data path. A node agent opens HBONE to it on behalf of a
+ * meshed client, asking for the address the client dialled (a Service's
+ * ClusterIP and port, or a pod bound to the waypoint). The waypoint admits
+ * only what it serves, then reads the first bytes: HTTP/1.1 is served request
+ * by request (http1.ts: each authorized with its method, path and headers and
+ * sent to an endpoint of its own); anything else is carried as bytes to one
+ * endpoint, with the AuthorizationPolicies that target the waypoint or the
+ * Service checked on L4 (their HTTP fields fail closed). Upstream it tunnels
+ * over HBONE to the endpoint's node agent as itself, the only identity that
+ * agent admits for a waypoint-bound workload.
  */
 export class WaypointProxy {
   private readonly resolver: Resolver;
   private readonly accepted = new WeakMap<TunnelRequest, Accepted>();
   private readonly reports = new WeakMap<TunnelRequest, (d: ConnectionOutcome) => void>();
+  private readonly http1: Http1Proxy;
 
   constructor(private readonly o: WaypointProxyOptions) {
     this.resolver = new Resolver(o.state);
+    this.http1 = new Http1Proxy({
+      policies: (c) => o.state.waypointPolicies(o.waypoint, c.service),
+      endpoint: (c) => this.resolver.resolve(c.destination.host, c.destination.port),
+      open: (t) => this.open(t),
+      metrics: o.requests,
+      log: o.accessLog,
+    });
   }
 
   /** The HBONE server's hooks (15008). */
@@ -83,30 +107,76 @@ export class WaypointProxy {
     // and target port) at the waypoint as at a node agent.
     const endpoint = this.resolver.resolve(host, port);
     if ('error' in endpoint) return deny(403, endpoint.error);
-    const principal = req.peer.uri.replace(/^spiffe:\/\//, '');
-    const decision = authorize(state.waypointPolicies(waypoint, service), {
-      sourcePrincipal: principal,
-      sourceNamespace: /\/ns\/([^/]+)\//.exec(principal)?.[1],
-      sourceIp: src.value?.ip,
-      destinationIp: endpoint.ip,
-      destinationPort: endpoint.port,
-    });
-    if (decision.audited.length) this.o.log.info({ audited: decision.audited, peer: principal, dst: req.authority }, 'AUDIT policy matched');
-    if (!decision.allowed) return deny(403, decision.reason === 'denied' ? `denied by AuthorizationPolicy ${decision.policy}` : 'no ALLOW AuthorizationPolicy matched');
-    this.accepted.set(req, { service, source: src.value, endpoint });
+    const connection: HttpConnection = {
+      principal: req.peer.uri.replace(/^spiffe:\/\//, ''),
+      source: src.value,
+      sourceIp: src.value?.ip ?? req.sourceAddress.address,
+      service,
+      destination: { host, port },
+    };
+    const policies = state.waypointPolicies(waypoint, service);
+    const deferred = policies.some(needsRequest);
+    if (!deferred) {
+      const decision = this.decide(policies, connection, endpoint);
+      if (!decision.allowed) return deny(403, decision.why);
+    }
+    this.accepted.set(req, { connection, endpoint, policies, deferred });
     return { allow: true };
   }
 
+  /** An L4 decision (no request: HTTP fields fail closed). */
+  private decide(policies: readonly PolicyRef[], c: HttpConnection, endpoint: Target): { allowed: boolean; why: string } {
+    const conn: ConnectionAttributes = { sourcePrincipal: c.principal, sourceNamespace: /\/ns\/([^/]+)\//.exec(c.principal)?.[1], sourceIp: c.source?.ip, destinationIp: endpoint.ip, destinationPort: endpoint.port };
+    const d = authorize(policies, conn);
+    if (d.audited.length) this.o.log.info({ audited: d.audited, peer: c.principal, dst: `${c.destination.host}:${c.destination.port}` }, 'AUDIT policy matched');
+    return { allowed: d.allowed, why: d.allowed ? '' : d.reason === 'denied' ? `denied by AuthorizationPolicy ${d.policy}` : 'no ALLOW AuthorizationPolicy matched' };
+  }
+
+  /**
+   * The tunnel is joined to one end of an in-process pair; the waypoint reads the other end
+   * (HTTP, or bytes to carry), so the HBONE server splices and counts it like any socket.
+   */
   private async connectUpstream(req: TunnelRequest): Promise<Result<Duplex, Error>> {
-    const resolved = this.accepted.get(req)?.endpoint;
-    if (!resolved) return fail(new AmbitError('AMBIT_ERR_UPSTREAM_CONNECT', 'bug: a tunnel reached connectUpstream without being authorized'));
-    const release = this.resolver.track(resolved.ip);
-    const report = this.report(req, resolved.workload);
+    const accepted = this.accepted.get(req);
+    if (!accepted) return fail(new AmbitError('AMBIT_ERR_UPSTREAM_CONNECT', 'bug: a tunnel reached connectUpstream without being authorized'));
+    const release = this.resolver.track(accepted.endpoint.ip);
+    const report = this.o.telemetry.open(this.view(req, accepted, accepted.endpoint.workload));
     this.reports.set(req, (d) => (release(), report(d)));
-    const dst = resolved.workload;
+    const [tunnelSide, waypointSide] = duplexPair();
+    this.serve(waypointSide, accepted).catch((err: unknown) => {
+      this.o.log.error({ err: err instanceof Error ? err.message : String(err) }, 'bug: serving a tunnel failed');
+      waypointSide.destroy();
+    });
+    return ok(tunnelSide);
+  }
+
+  private async serve(downstream: Duplex, a: Accepted): Promise<void> {
+    const port = a.connection.service?.ports.find((p) => p.port === a.connection.destination.port);
+    const declared = protocolOf(port);
+    const protocol = declared === 'unknown' ? await sniff(downstream) : declared;
+    if (protocol === 'http1') return this.http1.serve(downstream, a.connection);
+    if (a.deferred) {
+      const decision = this.decide(a.policies, a.connection, a.endpoint);
+      if (!decision.allowed) {
+        this.o.log.info({ peer: a.connection.principal, dst: `${a.connection.destination.host}:${a.connection.destination.port}`, reason: decision.why, protocol }, 'connection refused: not HTTP/1.1, so its policies are read on L4');
+        downstream.destroy();
+        return;
+      }
+    }
+    const upstream = await this.open(a.endpoint);
+    if (!upstream.ok) {
+      this.o.log.info({ dst: `${a.endpoint.ip}:${a.endpoint.port}`, err: upstream.error.message }, 'upstream connect failed');
+      downstream.destroy();
+      return;
+    }
+    await splice(upstream.value, downstream);
+  }
+
+  /** A byte stream to an endpoint: plain TCP outside the mesh, else HBONE to its node agent as the waypoint. */
+  private async open(endpoint: Target): Promise<Result<Duplex, Error>> {
+    const dst = endpoint.workload;
     if (!dst?.meshed) {
-      // An endpoint outside the mesh gets plain TCP, as from any client outside it.
-      const r = await connectTcp({ host: resolved.ip, port: resolved.port, family: 4 });
+      const r = await connectTcp({ host: endpoint.ip, port: endpoint.port, family: 4 });
       return r.ok ? ok(r.value) : fail(r.error);
     }
     const nodeIp = this.o.state.nodeIp(dst.node);
@@ -121,18 +191,12 @@ export class WaypointProxy {
     const r = await this.o.pool.connect({
       sourceIdentity: this.o.identity,
       sourceTls: () => tls,
-      destination: `${resolved.ip}:${resolved.port}`,
+      destination: `${endpoint.ip}:${endpoint.port}`,
       via: `${nodeIp}:${this.o.hbonePort}`,
       expectedServerIdentity: dst.identity,
       ...(sni ? { serverName: sni } : {}),
     });
     return r.ok ? ok(r.value.stream) : fail(r.error);
-  }
-
-  /** Counts a tunnel open and returns its report, for when it is over. */
-  private report(req: TunnelRequest, endpoint: Workload | undefined): (d: ConnectionOutcome) => void {
-    const accepted = this.accepted.get(req);
-    return this.o.telemetry.open(this.view(req, accepted, endpoint));
   }
 
   private closed(r: TunnelRecord): void {
@@ -147,10 +211,10 @@ export class WaypointProxy {
   }
 
   private view(req: TunnelRequest, accepted: Accepted | undefined, endpoint: Workload | undefined): ConnectionView {
-    const service = accepted?.service;
+    const service = accepted?.connection.service;
     return {
       reporter: 'waypoint',
-      source: { ip: accepted?.source?.ip ?? req.sourceAddress.address, workload: accepted?.source, principal: req.peer.uri.replace(/^spiffe:\/\//, '') },
+      source: { ip: accepted?.connection.sourceIp ?? req.sourceAddress.address, workload: accepted?.connection.source, principal: req.peer.uri.replace(/^spiffe:\/\//, '') },
       destination: { ip: req.destination.host, port: req.destination.port, workload: endpoint, ...(service ? { service: `${service.name}.${service.namespace}.svc.cluster.local` } : {}) },
       security: 'mutual_tls',
     };

@@ -202,10 +202,10 @@ describe('where an AuthorizationPolicy is enforced', () => {
     assert.deepEqual([idle.status, idle.reason], ['False', 'NoWaypoint']);
     assert.match(idle.message, /^Service web names waypoint shop\/wp, which does not run/);
     view.waypoints.set('wp', 'serving');
-    // A running waypoint carries the connections but parses no HTTP yet: the condition must not claim the L7 rules hold.
+    // A running waypoint enforces L7 rules on HTTP/1.1 only, and the condition says so.
     const served = waypointCondition(view, l7, 1)!;
-    assert.deepEqual(pick(served), ['False', 'L7NotParsed']);
-    assert.match(served.message, /waypoints do not parse HTTP yet: .*fail-closed/);
+    assert.deepEqual(pick(served), ['True', 'ResolvedWaypoint']);
+    assert.match(served.message, /enforces the L7 rules on each HTTP\/1\.1 request\. HTTP\/2 and gRPC are not parsed yet: .*fail-closed/);
   });
 });
 

@@ -214,13 +214,13 @@ export function waypointCondition(view: EnforcementView, p: CompiledAuthorizatio
     const why = e.unserved ? `names ${waypointAbsence(e.unserved.waypoint, e.unserved.state)}` : 'has no waypoint (label it or its namespace ambit.dev/use-waypoint=<waypoint>)';
     return [`Service ${r.name} ${why}; for it ${L7_FAIL_CLOSED}`];
   });
-  // Waypoints carry connections but parse no HTTP yet: they read L7 rules as the node agents do.
+  // Waypoints parse HTTP/1.1 and carry everything else as bytes: say which gets which.
   if (problems.length === 0) {
     return {
       ...base,
-      status: 'False',
-      reason: 'L7NotParsed',
-      message: `A running waypoint serves every target, but waypoints do not parse HTTP yet: until they do, they enforce this policy on L4 alone, fail-closed (an ALLOW rule with L7 fields matches nothing, a DENY rule with them matches on its L4 fields alone).`,
+      status: 'True',
+      reason: 'ResolvedWaypoint',
+      message: `A running waypoint serves every target and enforces the L7 rules on each HTTP/1.1 request. HTTP/2 and gRPC are not parsed yet: on those connections, and on any that is not HTTP, the rules are read on L4, fail-closed (an ALLOW rule with L7 fields matches nothing, a DENY rule with them matches on its L4 fields alone).`,
     };
   }
   return { ...base, status: 'False', reason: 'NoWaypoint', message: `${problems.join('. ')}.` };

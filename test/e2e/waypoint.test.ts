@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { applyText, awaitCondition, eventually, expectConnections, fixture, LabHarness, probe, requireRoot, type LabStatusJson } from './harness.js';
+import { adminGet, applyText, awaitCondition, eventually, expectConnections, fixture, LabHarness, probe, requireRoot, type LabStatusJson } from './harness.js';
 
 const WAYPOINT = 'apiVersion: ambit.dev/v1alpha1\nkind: Waypoint\nmetadata: { name: wp, namespace: wpt }\n';
 const DENY_CLIENT = `apiVersion: ambit.dev/v1alpha1
@@ -98,6 +98,41 @@ describe('waypoint', { timeout: 600_000 }, () => {
       await applyText(lab, DENY_CLIENT, 'delete');
     }
     await expectConnections(lab, 'wpt/client', { allowed: [vip] });
+  });
+
+  it('reads HTTP/1.1 per request: L7 policy by method and path, 403 naming RBAC, request metrics', async () => {
+    const curl = async (method: string, path: string) => {
+      const r = await lab.ambit(['lab', 'exec', 'wpt/client', '--', 'curl', '-s', '-m', '5', '-X', method, '-w', '\n%{http_code}', `http://api.wpt${path}`], 30_000);
+      const lines = r.stdout.trim().split('\n');
+      return { code: lines.pop(), body: lines.join('\n').trim() };
+    };
+    const ok = await curl('POST', '/anything');
+    assert.equal(ok.code, '200');
+    assert.deepEqual(JSON.parse(ok.body), { pod: 'api-1', method: 'POST', url: '/anything', body: '' });
+    const policy = `apiVersion: ambit.dev/v1alpha1
+kind: AuthorizationPolicy
+metadata: { name: get-public, namespace: wpt }
+spec:
+  targetRefs: [{ kind: Service, name: api }]
+  action: ALLOW
+  rules: [{ to: [{ operation: { methods: ["GET"], paths: ["/public/*"] } }] }]
+`;
+    await applyText(lab, policy);
+    try {
+      const accepted = await awaitCondition(lab, 'authorizationpolicies.ambit.dev', 'wpt', 'get-public', 'WaypointAccepted', (c) => c.status === 'True');
+      assert.match(accepted.message, /enforces the L7 rules on each HTTP\/1\.1 request/);
+      assert.ok(await eventually(async () => (await curl('POST', '/public/x')).code === '403'), 'POST refused once the policy is in force');
+      const denied = await curl('POST', '/public/x');
+      assert.match(denied.body, /^RBAC: access denied \(no ALLOW AuthorizationPolicy matched\)$/);
+      assert.equal((await curl('GET', '/private')).code, '403');
+      assert.equal((await curl('GET', '/public/x')).code, '200');
+      const c = (await waypoint())!;
+      const metrics = await adminGet(lab, c.admin, '/metrics');
+      assert.match(metrics, /ambit_requests_total\{(?=[^}]*reporter="waypoint")(?=[^}]*destination_service="api\.wpt\.svc\.cluster\.local")(?=[^}]*response_code="403")(?=[^}]*response_flags="RBAC")[^}]*\} [1-9]/);
+      assert.match(metrics, /ambit_request_duration_milliseconds_bucket\{[^}]*response_code="200"/);
+    } finally {
+      await applyText(lab, policy, 'delete');
+    }
   });
 
   it('survives a crash: the lab restarts it and new connections go through again', async () => {

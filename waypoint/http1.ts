@@ -1,0 +1,214 @@
+import http from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Result } from '../lib/errors.js';
+import { splice } from '../lib/hbone/index.js';
+import type { Logger } from '../lib/log.js';
+import { authorize, type PolicyRef, type RequestAttributes } from '../lib/policy/index.js';
+import type { Service, Workload } from '../lib/xds/index.js';
+import type { Target } from '../node-agent/proxy/resolve.js';
+import type { RequestLabels, RequestMetrics } from './metrics.js';
+import { duplexPair } from './pair.js';
+
+/** One downstream connection the waypoint reads as HTTP/1.1: who sent it, and what it addressed. */
+export interface HttpConnection {
+  /** `cluster.local/ns/NS/sa/SA`, from the client's certificate. */
+  principal: string;
+  source: Workload | undefined;
+  sourceIp: string;
+  /** The Service the client addressed, if it used a ClusterIP. */
+  service: Service | undefined;
+  /** What the client dialled (`:authority` of the tunnel). */
+  destination: { host: string; port: number };
+}
+
+export interface Http1ProxyOptions {
+  /** The AuthorizationPolicies the waypoint enforces on this connection. */
+  policies(c: HttpConnection): readonly PolicyRef[];
+  /** An endpoint for one request (the Service's load balancing), or why there is none. */
+  endpoint(c: HttpConnection): Target | { error: string };
+  /** A byte stream to an endpoint: HBONE to its node agent, or plain TCP outside the mesh. */
+  open(endpoint: Target): Promise<Result<Duplex, Error>>;
+  metrics: RequestMetrics;
+  log: Logger;
+}
+
+/** Hop-by-hop headers (RFC 9110 7.6.1): never forwarded. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-authenticate', 'proxy-authorization']);
+
+const principalOf = (w: Workload | undefined) => (w?.identity ? w.identity.replace(/^spiffe:\/\//, '') : 'unknown');
+
+/**
+ * HTTP/1.1 through the waypoint: each request is authorized with its method,
+ * path, host and headers, sent to an endpoint of its own (so requests of one
+ * connection spread over the endpoints), and counted and logged once. An
+ * upgrade (WebSocket) is authorized like a request, then its bytes pass
+ * through. Malformed HTTP gets 400 and closes that connection only.
+ */
+export class Http1Proxy {
+  private readonly server: http.Server;
+  private readonly connections = new WeakMap<Duplex, HttpConnection>();
+
+  constructor(private readonly o: Http1ProxyOptions) {
+    this.server = http.createServer({ requestTimeout: 0, keepAliveTimeout: 60_000 }, (req, res) => void this.request(req, res));
+    // A client that half-closes after its request (its FIN crosses the tunnel as END_STREAM)
+    // still gets the answer: Node's default aborts requests in flight on the FIN.
+    (this.server as http.Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
+    this.server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void this.upgrade(req, socket, head));
+    this.server.on('clientError', (err: Error & { code?: string }, socket: Duplex) => {
+      o.log.info({ err: err.code ?? err.message }, 'malformed HTTP from a client: 400, connection closed');
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+      else socket.destroy();
+    });
+  }
+
+  /** Serves a downstream connection whose first bytes looked like HTTP/1.x. */
+  serve(downstream: Duplex, c: HttpConnection): void {
+    this.connections.set(downstream, c);
+    this.server.emit('connection', downstream);
+  }
+
+  private connection(req: http.IncomingMessage): HttpConnection | undefined {
+    return this.connections.get(req.socket as unknown as Duplex);
+  }
+
+  /** The endpoint for `req` if the policies allow it; otherwise the answer is already sent. */
+  private admit(req: http.IncomingMessage, c: HttpConnection, deny: (status: number, body: string, flags: string, endpoint?: Target, policy?: string) => void): Target | undefined {
+    const endpoint = this.o.endpoint(c);
+    if ('error' in endpoint) {
+      deny(503, `no healthy upstream: ${endpoint.error}\n`, 'UH');
+      return undefined;
+    }
+    const request: RequestAttributes = { method: req.method ?? '', path: req.url ?? '/', host: req.headers.host ?? '', headers: req.headers };
+    const decision = authorize(this.o.policies(c), { sourcePrincipal: c.principal, sourceNamespace: /\/ns\/([^/]+)\//.exec(c.principal)?.[1], sourceIp: c.source?.ip, destinationIp: endpoint.ip, destinationPort: endpoint.port }, request);
+    if (decision.audited.length) this.o.log.info({ audited: decision.audited, principal: c.principal, method: request.method, path: request.path }, 'AUDIT policy matched');
+    if (!decision.allowed) {
+      const why = decision.reason === 'denied' ? `denied by AuthorizationPolicy ${decision.policy}` : 'no ALLOW AuthorizationPolicy matched';
+      deny(403, `RBAC: access denied (${why})\n`, 'RBAC', endpoint, decision.policy ?? '');
+      return undefined;
+    }
+    return endpoint;
+  }
+
+  private async request(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const started = Date.now();
+    const c = this.connection(req);
+    if (!c) {
+      res.writeHead(500).end();
+      return;
+    }
+    let requestBytes = 0;
+    let responseBytes = 0;
+    const done = (code: number, flags: string, endpoint: Target | undefined, extra: Record<string, unknown> = {}) =>
+      this.report(c, req, code, flags, endpoint, Date.now() - started, requestBytes, responseBytes, extra);
+    const deny = (status: number, body: string, flags: string, endpoint?: Target, policy?: string) => {
+      res.writeHead(status, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) }).end(body);
+      responseBytes = Buffer.byteLength(body);
+      req.resume();
+      done(status, flags, endpoint, policy ? { policy } : {});
+    };
+    const endpoint = this.admit(req, c, deny);
+    if (!endpoint) return;
+    const opened = await this.o.open(endpoint);
+    if (!opened.ok) {
+      deny(503, `upstream connect error: ${opened.error.message}\n`, 'UF', endpoint);
+      return;
+    }
+    // Node's HTTP client writes its head as a string; an HTTP/2 stream (the HBONE tunnel) does
+    // not keep such a write's bytes alive until they are sent (the head arrived corrupted), so the
+    // client writes to an in-process pair that hands the tunnel Buffers.
+    const [clientSide, tunnelSide] = duplexPair();
+    void splice(opened.value, tunnelSide);
+    const upstream = http.request({
+      method: req.method,
+      path: req.url,
+      headers: forwardable(req.headers),
+      setHost: false,
+      createConnection: () => clientSide as never,
+    });
+    upstream.on('response', (up) => {
+      res.writeHead(up.statusCode ?? 502, forwardable(up.headers));
+      up.on('data', (d: Buffer) => (responseBytes += d.length));
+      up.pipe(res, { end: false });
+      up.on('end', () => {
+        if (Object.keys(up.trailers).length > 0) res.addTrailers(up.trailers);
+        res.end();
+        done(up.statusCode ?? 502, '-', endpoint);
+      });
+      up.on('error', () => res.destroy());
+    });
+    upstream.on('error', (err: Error & { code?: string }) => {
+      if (res.headersSent) {
+        res.destroy();
+        done(res.statusCode, 'UR', endpoint, { error: err.code ?? err.message });
+      } else deny(502, `upstream reset: ${err.code ?? err.message}\n`, 'UR', endpoint);
+    });
+    // Counted from here: a listener added earlier would start the body flowing before anything takes it.
+    req.on('data', (d: Buffer) => (requestBytes += d.length));
+    req.pipe(upstream);
+    res.on('close', () => {
+      if (!res.writableFinished) upstream.destroy();
+    });
+  }
+
+  /** An upgrade (WebSocket and the like): authorized as a request, then passed through as bytes. */
+  private async upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const started = Date.now();
+    const c = this.connection(req);
+    if (!c) return void socket.destroy();
+    const refuse = (status: number, body: string, flags: string, endpoint?: Target, policy?: string) => {
+      socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+      this.report(c, req, status, flags, endpoint, Date.now() - started, 0, Buffer.byteLength(body), policy ? { policy } : {});
+    };
+    const endpoint = this.admit(req, c, refuse);
+    if (!endpoint) return;
+    const opened = await this.o.open(endpoint);
+    if (!opened.ok) return refuse(503, `upstream connect error: ${opened.error.message}\n`, 'UF', endpoint);
+    const lines = [`${req.method} ${req.url} HTTP/1.1`];
+    for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+    opened.value.write(Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'));
+    if (head.length > 0) opened.value.write(head);
+    const r = await splice(opened.value, socket);
+    this.report(c, req, 101, r.error ? 'UR' : '-', endpoint, Date.now() - started, r.socketToStream, r.streamToSocket);
+  }
+
+  private report(c: HttpConnection, req: http.IncomingMessage, code: number, flags: string, endpoint: Target | undefined, durationMs: number, requestBytes: number, responseBytes: number, extra: Record<string, unknown> = {}): void {
+    const service = c.service ? `${c.service.name}.${c.service.namespace}.svc.cluster.local` : `${c.destination.host}:${c.destination.port}`;
+    const labels: RequestLabels = {
+      reporter: 'waypoint',
+      source_workload: c.source?.workloadName ?? 'unknown',
+      source_workload_namespace: c.source?.namespace ?? 'unknown',
+      source_principal: c.principal,
+      destination_workload: endpoint?.workload?.workloadName ?? 'unknown',
+      destination_workload_namespace: endpoint?.workload?.namespace ?? 'unknown',
+      destination_service: service,
+      destination_principal: endpoint?.workload?.meshed ? principalOf(endpoint.workload) : 'unknown',
+      connection_security_policy: 'mutual_tls',
+      response_code: String(code),
+      response_flags: flags,
+    };
+    this.o.metrics.record(labels, durationMs, requestBytes, responseBytes);
+    this.o.log.info({
+      reporter: 'waypoint',
+      protocol: 'http/1.1',
+      method: req.method,
+      path: req.url,
+      authority: req.headers.host,
+      response_code: code,
+      response_flags: flags,
+      src: { ip: c.sourceIp, workload: c.source?.workloadName, namespace: c.source?.namespace, principal: c.principal },
+      dst: { service, ip: endpoint?.ip, port: endpoint?.port, workload: endpoint?.workload?.workloadName, principal: labels.destination_principal },
+      bytes_received: requestBytes,
+      bytes_sent: responseBytes,
+      duration_ms: durationMs,
+      ...extra,
+    });
+  }
+}
+
+/** A header set without hop-by-hop headers (and those `Connection` names). */
+function forwardable(headers: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
+  const named = new Set(String(headers.connection ?? '').toLowerCase().split(',').map((s) => s.trim()));
+  const out: http.OutgoingHttpHeaders = {};
+  for (const [k, v] of Object.entries(headers)) if (v !== undefined && !HOP_BY_HOP.has(k) && !named.has(k)) out[k] = v;
+  return out;
+}
