@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { HbonePool, startHboneServer, type HboneServer } from '../lib/hbone/index.js';
 import { echo, readAll, tcpServer } from '../lib/hbone/harness.js';
@@ -67,6 +68,12 @@ describe('waypoint proxy', () => {
       let body = '';
       req.on('data', (d: Buffer) => (body += d));
       req.on('end', () => res.writeHead(200, { 'x-upstream': 'api', 'content-type': 'text/plain' }).end(`${req.method} ${req.url} ${body}`));
+    });
+    // An upgrade (as WebSocket does): 101, then the bytes echo back.
+    api.on('upgrade', (_req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+      socket.write('HTTP/1.1 101 Switching Protocols\r\nconnection: upgrade\r\nupgrade: echo\r\n\r\n');
+      if (head.length > 0) socket.write(head);
+      socket.pipe(socket);
     });
     await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
     agent = await startHboneServer({
@@ -181,6 +188,11 @@ describe('waypoint proxy', () => {
     assert.match(await exchange('10.96.0.13:80', 'GET /sniffed HTTP/1.1\r\nhost: sniffed\r\nconnection: close\r\n\r\n'), /^HTTP\/1\.1 200 OK[^]*GET \/sniffed \r\n/);
     const counted = await metrics.registry.getSingleMetricAsString('ambit_requests_total');
     assert.match(counted, /ambit_requests_total\{[^}]*destination_service="api\.shop\.svc\.cluster\.local"[^}]*response_code="200"[^}]*\} 2/);
+  });
+
+  it('passes an upgrade through once authorized: 101, then bytes both ways', async () => {
+    const r = await exchange('10.96.0.12:80', 'GET /ws HTTP/1.1\r\nhost: api\r\nconnection: upgrade\r\nupgrade: echo\r\n\r\nping');
+    assert.match(r, /^HTTP\/1\.1 101 Switching Protocols\r\n[^]*\r\n\r\nping$/);
   });
 
   it('answers malformed HTTP with 400 and closes only that connection', async () => {
