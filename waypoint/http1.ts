@@ -3,39 +3,20 @@ import type { Duplex } from 'node:stream';
 import type { Result } from '../lib/errors.js';
 import { splice } from '../lib/hbone/index.js';
 import type { Logger } from '../lib/log.js';
-import { authorize, type PolicyRef, type RequestAttributes } from '../lib/policy/index.js';
-import type { Service, Workload } from '../lib/xds/index.js';
 import type { Target } from '../node-agent/proxy/resolve.js';
-import type { RequestLabels, RequestMetrics } from './metrics.js';
+import type { HttpConnection, RequestGate, RequestLine } from './requests.js';
 import { duplexPair } from './pair.js';
 
-/** One downstream connection the waypoint reads as HTTP/1.1: who sent it, and what it addressed. */
-export interface HttpConnection {
-  /** `cluster.local/ns/NS/sa/SA`, from the client's certificate. */
-  principal: string;
-  source: Workload | undefined;
-  sourceIp: string;
-  /** The Service the client addressed, if it used a ClusterIP. */
-  service: Service | undefined;
-  /** What the client dialled (`:authority` of the tunnel). */
-  destination: { host: string; port: number };
-}
-
 export interface Http1ProxyOptions {
-  /** The AuthorizationPolicies the waypoint enforces on this connection. */
-  policies(c: HttpConnection): readonly PolicyRef[];
-  /** An endpoint for one request (the Service's load balancing), or why there is none. */
-  endpoint(c: HttpConnection): Target | { error: string };
+  /** Authorizes, picks the endpoint, counts and logs (shared with HTTP/2). */
+  gate: RequestGate;
   /** A byte stream to an endpoint: HBONE to its node agent, or plain TCP outside the mesh. */
   open(endpoint: Target): Promise<Result<Duplex, Error>>;
-  metrics: RequestMetrics;
   log: Logger;
 }
 
 /** Hop-by-hop headers (RFC 9110 7.6.1): never forwarded. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-authenticate', 'proxy-authorization']);
-
-const principalOf = (w: Workload | undefined) => (w?.identity ? w.identity.replace(/^spiffe:\/\//, '') : 'unknown');
 
 /**
  * HTTP/1.1 through the waypoint: each request is authorized with its method,
@@ -71,22 +52,12 @@ export class Http1Proxy {
     return this.connections.get(req.socket as unknown as Duplex);
   }
 
-  /** The endpoint for `req` if the policies allow it; otherwise the answer is already sent. */
-  private admit(req: http.IncomingMessage, c: HttpConnection, deny: (status: number, body: string, flags: string, endpoint?: Target, policy?: string) => void): Target | undefined {
-    const endpoint = this.o.endpoint(c);
-    if ('error' in endpoint) {
-      deny(503, `no healthy upstream: ${endpoint.error}\n`, 'UH');
-      return undefined;
-    }
-    const request: RequestAttributes = { method: req.method ?? '', path: req.url ?? '/', host: req.headers.host ?? '', headers: req.headers };
-    const decision = authorize(this.o.policies(c), { sourcePrincipal: c.principal, sourceNamespace: /\/ns\/([^/]+)\//.exec(c.principal)?.[1], sourceIp: c.source?.ip, destinationIp: endpoint.ip, destinationPort: endpoint.port }, request);
-    if (decision.audited.length) this.o.log.info({ audited: decision.audited, principal: c.principal, method: request.method, path: request.path }, 'AUDIT policy matched');
-    if (!decision.allowed) {
-      const why = decision.reason === 'denied' ? `denied by AuthorizationPolicy ${decision.policy}` : 'no ALLOW AuthorizationPolicy matched';
-      deny(403, `RBAC: access denied (${why})\n`, 'RBAC', endpoint, decision.policy ?? '');
-      return undefined;
-    }
-    return endpoint;
+  /** The endpoint for `req` if the gate lets it through; otherwise `refuse` has answered. */
+  private admit(req: http.IncomingMessage, c: HttpConnection, refuse: (status: number, body: string, flags: string, endpoint?: Target, policy?: string) => void): Target | undefined {
+    const a = this.o.gate.admit(line(req), c);
+    if (a.ok) return a.endpoint;
+    refuse(a.status, a.body, a.flags, a.endpoint, a.policy);
+    return undefined;
   }
 
   private async request(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -172,37 +143,13 @@ export class Http1Proxy {
   }
 
   private report(c: HttpConnection, req: http.IncomingMessage, code: number, flags: string, endpoint: Target | undefined, durationMs: number, requestBytes: number, responseBytes: number, extra: Record<string, unknown> = {}): void {
-    const service = c.service ? `${c.service.name}.${c.service.namespace}.svc.cluster.local` : `${c.destination.host}:${c.destination.port}`;
-    const labels: RequestLabels = {
-      reporter: 'waypoint',
-      source_workload: c.source?.workloadName ?? 'unknown',
-      source_workload_namespace: c.source?.namespace ?? 'unknown',
-      source_principal: c.principal,
-      destination_workload: endpoint?.workload?.workloadName ?? 'unknown',
-      destination_workload_namespace: endpoint?.workload?.namespace ?? 'unknown',
-      destination_service: service,
-      destination_principal: endpoint?.workload?.meshed ? principalOf(endpoint.workload) : 'unknown',
-      connection_security_policy: 'mutual_tls',
-      response_code: String(code),
-      response_flags: flags,
-    };
-    this.o.metrics.record(labels, durationMs, requestBytes, responseBytes);
-    this.o.log.info({
-      reporter: 'waypoint',
-      protocol: 'http/1.1',
-      method: req.method,
-      path: req.url,
-      authority: req.headers.host,
-      response_code: code,
-      response_flags: flags,
-      src: { ip: c.sourceIp, workload: c.source?.workloadName, namespace: c.source?.namespace, principal: c.principal },
-      dst: { service, ip: endpoint?.ip, port: endpoint?.port, workload: endpoint?.workload?.workloadName, principal: labels.destination_principal },
-      bytes_received: requestBytes,
-      bytes_sent: responseBytes,
-      duration_ms: durationMs,
-      ...extra,
-    });
+    this.o.gate.report(c, line(req), { code, flags, endpoint, durationMs, requestBytes, responseBytes, extra });
   }
+}
+
+/** What the gate reads of an HTTP/1.1 request. */
+function line(req: http.IncomingMessage): RequestLine {
+  return { protocol: 'http/1.1', method: req.method ?? '', path: req.url ?? '/', authority: req.headers.host ?? '', headers: req.headers };
 }
 
 /** A header set without hop-by-hop headers (and those `Connection` names). */

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
@@ -59,6 +60,7 @@ describe('waypoint proxy', () => {
   const client = new HbonePool();
   let app: Awaited<ReturnType<typeof tcpServer>>;
   let api: http.Server;
+  let grpcLike: http2.Http2Server;
   let agent: HboneServer;
   let waypoint: HboneServer;
 
@@ -76,6 +78,17 @@ describe('waypoint proxy', () => {
       socket.pipe(socket);
     });
     await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
+    // h2c, answering as a gRPC server does: the status in trailers.
+    grpcLike = http2.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (d: Buffer) => chunks.push(d));
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/grpc' });
+        res.addTrailers({ 'grpc-status': '0', 'grpc-message': `${req.url} ${Buffer.concat(chunks).toString()}` });
+        res.end(Buffer.concat(chunks));
+      });
+    });
+    await new Promise<void>((r) => grpcLike.listen(0, '127.0.0.1', r));
     agent = await startHboneServer({
       host: '127.0.0.1',
       port: 0,
@@ -102,7 +115,19 @@ describe('waypoint proxy', () => {
     state.apply('Workload', [workload('web-1', 'web', '127.0.0.1')], []);
     const apiPort = (api.address() as AddressInfo).port;
     // Port 'http' declares HTTP; 'web' (a name that declares nothing) is sniffed.
-    state.apply('Service', [service('web', '10.96.0.10', app.port, WAYPOINT), service('direct', '10.96.0.11', app.port, null), service('api', '10.96.0.12', apiPort, WAYPOINT, 'http'), service('sniffed', '10.96.0.13', apiPort, WAYPOINT, 'web')], []);
+    const grpcPort = (grpcLike.address() as AddressInfo).port;
+    state.apply(
+      'Service',
+      [
+        service('web', '10.96.0.10', app.port, WAYPOINT),
+        service('direct', '10.96.0.11', app.port, null),
+        service('api', '10.96.0.12', apiPort, WAYPOINT, 'http'),
+        service('sniffed', '10.96.0.13', apiPort, WAYPOINT, 'web'),
+        service('grpc', '10.96.0.14', grpcPort, WAYPOINT, 'grpc'),
+        service('h2sniffed', '10.96.0.15', grpcPort, WAYPOINT, 'web'),
+      ],
+      [],
+    );
   });
 
   after(async () => {
@@ -112,6 +137,7 @@ describe('waypoint proxy', () => {
     await agent.close({ drainMs: 0 });
     await app.close();
     await new Promise((r) => api.close(r));
+    await new Promise((r) => grpcLike.close(r));
   });
 
   const open = (destination: string) =>
@@ -224,5 +250,59 @@ describe('waypoint proxy', () => {
     opaque.value.stream.end('GET /public/x HTTP/1.1\r\nhost: api\r\n\r\n');
     assert.equal((await readAll(opaque.value.stream).catch(() => Buffer.alloc(0))).toString(), '', 'closed without a byte from the upstream');
     state.apply('AuthorizationPolicy', [], ['shop/get-public']);
+  });
+
+  /** One HTTP/2 request through a tunnel to `destination`: status, body, trailers. */
+  const h2 = async (destination: string, path: string, body: string) => {
+    const r = await open(destination);
+    assert.ok(r.ok, r.ok ? '' : r.error.message);
+    const session = http2.connect('http://upstream', { createConnection: () => r.value.stream as never });
+    try {
+      return await new Promise<{ status: number; contentType: string | undefined; body: string; trailers: http2.IncomingHttpHeaders }>((resolve, reject) => {
+        const stream = session.request({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers' });
+        let status = 0;
+        let contentType: string | undefined;
+        let trailers: http2.IncomingHttpHeaders = {};
+        const chunks: Buffer[] = [];
+        stream.on('response', (h) => {
+          status = Number(h[':status']);
+          contentType = h['content-type'];
+        });
+        stream.on('data', (d: Buffer) => chunks.push(d));
+        stream.on('trailers', (t) => (trailers = t));
+        stream.on('end', () => resolve({ status, contentType, body: Buffer.concat(chunks).toString(), trailers }));
+        stream.on('error', reject);
+        stream.end(body);
+      });
+    } finally {
+      session.close();
+    }
+  };
+
+  it('serves HTTP/2 (h2c, as gRPC sends it) per stream: trailers pass through, declared or sniffed, and L7 policy applies', async () => {
+    state.apply('AuthorizationPolicy', [], ['shop/get-public']);
+    const ok = await h2('10.96.0.14:80', '/pkg.Echo/Say', 'ping');
+    assert.deepEqual([ok.status, ok.contentType, ok.body, ok.trailers['grpc-status'], ok.trailers['grpc-message']], [200, 'application/grpc', 'ping', '0', '/pkg.Echo/Say ping']);
+    const sniffed = await h2('10.96.0.15:80', '/pkg.Echo/Say', 'pong');
+    assert.deepEqual([sniffed.status, sniffed.body], [200, 'pong']);
+    const onlyOther: AuthorizationPolicy = {
+      namespace: 'shop',
+      name: 'only-other',
+      scope: 'TARGET_REFS',
+      selector: null,
+      targetRefs: [{ group: '', kind: 'Service', name: 'grpc' }],
+      action: 'ALLOW',
+      rules: [{ from: [], to: [{ ports: [], notPorts: [], methods: [], notMethods: [], paths: ['/pkg.Other/*'], notPaths: [], hosts: [], notHosts: [] }], when: [], l7When: [], hasL7: true }],
+      hasL7: true,
+      nodeAgentServices: [],
+    };
+    state.apply('AuthorizationPolicy', [onlyOther], []);
+    const denied = await h2('10.96.0.14:80', '/pkg.Echo/Say', 'ping');
+    assert.equal(denied.status, 403);
+    assert.match(denied.body, /^RBAC: access denied/);
+    assert.equal((await h2('10.96.0.14:80', '/pkg.Other/Call', 'x')).status, 200);
+    state.apply('AuthorizationPolicy', [], ['shop/only-other']);
+    const counted = await metrics.registry.getSingleMetricAsString('ambit_requests_total');
+    assert.match(counted, /ambit_requests_total\{(?=[^}]*destination_service="grpc\.shop\.svc\.cluster\.local")(?=[^}]*response_code="403")[^}]*\} 1/);
   });
 });

@@ -10,7 +10,9 @@ import { tunnelSource } from '../node-agent/proxy/inbound.js';
 import { Resolver, type Target } from '../node-agent/proxy/resolve.js';
 import type { ConnectionOutcome, ConnectionView, Telemetry } from '../node-agent/proxy/telemetry.js';
 import type { MeshState } from '../node-agent/state/mesh-state.js';
-import { Http1Proxy, type HttpConnection } from './http1.js';
+import { Http1Proxy } from './http1.js';
+import { Http2Proxy } from './http2.js';
+import { RequestGate, type HttpConnection } from './requests.js';
 import type { RequestMetrics } from './metrics.js';
 import { duplexPair } from './pair.js';
 import { protocolOf, sniff } from './protocol.js';
@@ -52,9 +54,10 @@ const needsRequest = (p: PolicyRef): boolean =>
  * The waypoint's data path. A node agent opens HBONE to it on behalf of a
  * meshed client, asking for the address the client dialled (a Service's
  * ClusterIP and port, or a pod bound to the waypoint). The waypoint admits
- * only what it serves, then reads the first bytes: HTTP/1.1 is served request
- * by request (http1.ts: each authorized with its method, path and headers and
- * sent to an endpoint of its own); anything else is carried as bytes to one
+ * only what it serves, then reads the first bytes: HTTP/1.1 and HTTP/2 are
+ * served request by request (http1.ts, http2.ts: each authorized with its
+ * method, path and headers and sent to an endpoint of its own, requests.ts);
+ * anything else is carried as bytes to one
  * endpoint, with the AuthorizationPolicies that target the waypoint or the
  * Service checked on L4 (their HTTP fields fail closed). Upstream it tunnels
  * over HBONE to the endpoint's node agent as itself, the only identity that
@@ -65,16 +68,18 @@ export class WaypointProxy {
   private readonly accepted = new WeakMap<TunnelRequest, Accepted>();
   private readonly reports = new WeakMap<TunnelRequest, (d: ConnectionOutcome) => void>();
   private readonly http1: Http1Proxy;
+  private readonly http2: Http2Proxy;
 
   constructor(private readonly o: WaypointProxyOptions) {
     this.resolver = new Resolver(o.state);
-    this.http1 = new Http1Proxy({
+    const gate = new RequestGate({
       policies: (c) => o.state.waypointPolicies(o.waypoint, c.service),
       endpoint: (c) => this.resolver.resolve(c.destination.host, c.destination.port),
-      open: (t) => this.open(t),
       metrics: o.requests,
       log: o.accessLog,
     });
+    this.http1 = new Http1Proxy({ gate, open: (t) => this.open(t), log: o.accessLog });
+    this.http2 = new Http2Proxy({ gate, open: (t) => this.open(t), log: o.accessLog });
   }
 
   /** The HBONE server's hooks (15008). */
@@ -155,10 +160,11 @@ export class WaypointProxy {
     const declared = protocolOf(port);
     const protocol = declared === 'unknown' ? await sniff(downstream) : declared;
     if (protocol === 'http1') return this.http1.serve(downstream, a.connection);
+    if (protocol === 'http2') return this.http2.serve(downstream, a.connection);
     if (a.deferred) {
       const decision = this.decide(a.policies, a.connection, a.endpoint);
       if (!decision.allowed) {
-        this.o.log.info({ peer: a.connection.principal, dst: `${a.connection.destination.host}:${a.connection.destination.port}`, reason: decision.why, protocol }, 'connection refused: not HTTP/1.1, so its policies are read on L4');
+        this.o.log.info({ peer: a.connection.principal, dst: `${a.connection.destination.host}:${a.connection.destination.port}`, reason: decision.why, protocol }, 'connection refused: not HTTP, so its policies are read on L4');
         downstream.destroy();
         return;
       }

@@ -202,10 +202,10 @@ describe('where an AuthorizationPolicy is enforced', () => {
     assert.deepEqual([idle.status, idle.reason], ['False', 'NoWaypoint']);
     assert.match(idle.message, /^Service web names waypoint shop\/wp, which does not run/);
     view.waypoints.set('wp', 'serving');
-    // A running waypoint enforces L7 rules on HTTP/1.1 only, and the condition says so.
+    // A running waypoint enforces L7 rules on HTTP, fail-closed on anything else, and the condition says so.
     const served = waypointCondition(view, l7, 1)!;
     assert.deepEqual(pick(served), ['True', 'ResolvedWaypoint']);
-    assert.match(served.message, /enforces the L7 rules on each HTTP\/1\.1 request\. HTTP\/2 and gRPC are not parsed yet: .*fail-closed/);
+    assert.match(served.message, /enforces the L7 rules on each HTTP request \(HTTP\/1\.1, and HTTP\/2 with prior knowledge, as gRPC sends it\)\. On a connection that is not HTTP .*fail-closed/);
   });
 });
 

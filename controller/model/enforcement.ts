@@ -214,13 +214,14 @@ export function waypointCondition(view: EnforcementView, p: CompiledAuthorizatio
     const why = e.unserved ? `names ${waypointAbsence(e.unserved.waypoint, e.unserved.state)}` : 'has no waypoint (label it or its namespace ambit.dev/use-waypoint=<waypoint>)';
     return [`Service ${r.name} ${why}; for it ${L7_FAIL_CLOSED}`];
   });
-  // Waypoints parse HTTP/1.1 and carry everything else as bytes: say which gets which.
+  // Waypoints parse HTTP and carry everything else as bytes: say which gets which.
   if (problems.length === 0) {
     return {
       ...base,
       status: 'True',
       reason: 'ResolvedWaypoint',
-      message: `A running waypoint serves every target and enforces the L7 rules on each HTTP/1.1 request. HTTP/2 and gRPC are not parsed yet: on those connections, and on any that is not HTTP, the rules are read on L4, fail-closed (an ALLOW rule with L7 fields matches nothing, a DENY rule with them matches on its L4 fields alone).`,
+      message:
+        'A running waypoint serves every target and enforces the L7 rules on each HTTP request (HTTP/1.1, and HTTP/2 with prior knowledge, as gRPC sends it). On a connection that is not HTTP (TLS from the client included), the rules are read on L4, fail-closed (an ALLOW rule with L7 fields matches nothing, a DENY rule with them matches on its L4 fields alone).',
     };
   }
   return { ...base, status: 'False', reason: 'NoWaypoint', message: `${problems.join('. ')}.` };

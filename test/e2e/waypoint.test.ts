@@ -101,31 +101,38 @@ describe('waypoint', { timeout: 600_000 }, () => {
   });
 
   it('reads HTTP/1.1 per request: L7 policy by method and path, 403 naming RBAC, request metrics', async () => {
-    const curl = async (method: string, path: string) => {
-      const r = await lab.ambit(['lab', 'exec', 'wpt/client', '--', 'curl', '-s', '-m', '5', '-X', method, '-w', '\n%{http_code}', `http://api.wpt${path}`], 30_000);
+    const curl = async (method: string, path: string, host = 'api', ...flags: string[]) => {
+      const r = await lab.ambit(['lab', 'exec', 'wpt/client', '--', 'curl', '-s', '-m', '5', ...flags, '-X', method, '-w', '\n%{http_code}', `http://${host}.wpt${path}`], 30_000);
       const lines = r.stdout.trim().split('\n');
       return { code: lines.pop(), body: lines.join('\n').trim() };
     };
     const ok = await curl('POST', '/anything');
     assert.equal(ok.code, '200');
     assert.deepEqual(JSON.parse(ok.body), { pod: 'api-1', method: 'POST', url: '/anything', body: '' });
+    const h2 = (path: string) => curl('GET', path, 'h2api', '--http2-prior-knowledge');
+    const h2ok = await h2('/anything');
+    assert.equal(h2ok.code, '200');
+    assert.deepEqual(JSON.parse(h2ok.body), { pod: 'h2-1', version: '2.0', url: '/anything' });
     const policy = `apiVersion: ambit.dev/v1alpha1
 kind: AuthorizationPolicy
 metadata: { name: get-public, namespace: wpt }
 spec:
-  targetRefs: [{ kind: Service, name: api }]
+  targetRefs: [{ kind: Service, name: api }, { kind: Service, name: h2api }]
   action: ALLOW
   rules: [{ to: [{ operation: { methods: ["GET"], paths: ["/public/*"] } }] }]
 `;
     await applyText(lab, policy);
     try {
       const accepted = await awaitCondition(lab, 'authorizationpolicies.ambit.dev', 'wpt', 'get-public', 'WaypointAccepted', (c) => c.status === 'True');
-      assert.match(accepted.message, /enforces the L7 rules on each HTTP\/1\.1 request/);
+      assert.match(accepted.message, /enforces the L7 rules on each HTTP request/);
       assert.ok(await eventually(async () => (await curl('POST', '/public/x')).code === '403'), 'POST refused once the policy is in force');
       const denied = await curl('POST', '/public/x');
       assert.match(denied.body, /^RBAC: access denied \(no ALLOW AuthorizationPolicy matched\)$/);
       assert.equal((await curl('GET', '/private')).code, '403');
       assert.equal((await curl('GET', '/public/x')).code, '200');
+      // HTTP/2 alike, request by request.
+      assert.equal((await h2('/private')).code, '403');
+      assert.equal((await h2('/public/y')).code, '200');
       const c = (await waypoint())!;
       const metrics = await adminGet(lab, c.admin, '/metrics');
       assert.match(metrics, /ambit_requests_total\{(?=[^}]*reporter="waypoint")(?=[^}]*destination_service="api\.wpt\.svc\.cluster\.local")(?=[^}]*response_code="403")(?=[^}]*response_flags="RBAC")[^}]*\} [1-9]/);

@@ -1,0 +1,108 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Logger } from '../lib/log.js';
+import { authorize, type PolicyRef } from '../lib/policy/index.js';
+import type { Service, Workload } from '../lib/xds/index.js';
+import type { Target } from '../node-agent/proxy/resolve.js';
+import type { RequestLabels, RequestMetrics } from './metrics.js';
+
+/** One downstream connection the waypoint reads as HTTP: who sent it, and what it addressed. */
+export interface HttpConnection {
+  /** `cluster.local/ns/NS/sa/SA`, from the client's certificate. */
+  principal: string;
+  source: Workload | undefined;
+  sourceIp: string;
+  /** The Service the client addressed, if it used a ClusterIP. */
+  service: Service | undefined;
+  /** What the client dialled (`:authority` of the tunnel). */
+  destination: { host: string; port: number };
+}
+
+/** What policy, metrics and logs read of one request, whatever its HTTP version. */
+export interface RequestLine {
+  protocol: 'http/1.1' | 'h2';
+  method: string;
+  path: string;
+  authority: string;
+  headers: IncomingHttpHeaders;
+}
+
+/** Let through to `endpoint`, or refused with this answer. */
+export type Admission = { ok: true; endpoint: Target } | { ok: false; status: number; body: string; flags: string; endpoint?: Target; policy?: string };
+
+/** How one request ended, for `report`. */
+export interface RequestOutcome {
+  code: number;
+  flags: string;
+  endpoint: Target | undefined;
+  durationMs: number;
+  requestBytes: number;
+  responseBytes: number;
+  extra?: Record<string, unknown>;
+}
+
+export interface RequestGateOptions {
+  /** The AuthorizationPolicies the waypoint enforces on a connection. */
+  policies(c: HttpConnection): readonly PolicyRef[];
+  /** An endpoint for one request (the Service's load balancing), or why there is none. */
+  endpoint(c: HttpConnection): Target | { error: string };
+  metrics: RequestMetrics;
+  /** The access log: one line per request. */
+  log: Logger;
+}
+
+const principalOf = (w: Workload | undefined) => (w?.identity ? w.identity.replace(/^spiffe:\/\//, '') : 'unknown');
+
+/**
+ * What every HTTP request passes at the waypoint, HTTP/1.1 and HTTP/2 alike: an endpoint of
+ * its own, then the AuthorizationPolicies with its method, path, host and headers (a denial
+ * is 403 `RBAC: access denied (why)`), and once it is over one count in the request metrics
+ * and one access-log line.
+ */
+export class RequestGate {
+  constructor(private readonly o: RequestGateOptions) {}
+
+  admit(r: RequestLine, c: HttpConnection): Admission {
+    const endpoint = this.o.endpoint(c);
+    if ('error' in endpoint) return { ok: false, status: 503, body: `no healthy upstream: ${endpoint.error}\n`, flags: 'UH' };
+    const conn = { sourcePrincipal: c.principal, sourceNamespace: /\/ns\/([^/]+)\//.exec(c.principal)?.[1], sourceIp: c.source?.ip, destinationIp: endpoint.ip, destinationPort: endpoint.port };
+    const decision = authorize(this.o.policies(c), conn, { method: r.method, path: r.path, host: r.authority, headers: r.headers });
+    if (decision.audited.length) this.o.log.info({ audited: decision.audited, principal: c.principal, method: r.method, path: r.path }, 'AUDIT policy matched');
+    if (decision.allowed) return { ok: true, endpoint };
+    const why = decision.reason === 'denied' ? `denied by AuthorizationPolicy ${decision.policy}` : 'no ALLOW AuthorizationPolicy matched';
+    return { ok: false, status: 403, body: `RBAC: access denied (${why})\n`, flags: 'RBAC', endpoint, ...(decision.policy ? { policy: decision.policy } : {}) };
+  }
+
+  report(c: HttpConnection, r: RequestLine, o: RequestOutcome): void {
+    const service = c.service ? `${c.service.name}.${c.service.namespace}.svc.cluster.local` : `${c.destination.host}:${c.destination.port}`;
+    const w = o.endpoint?.workload;
+    const labels: RequestLabels = {
+      reporter: 'waypoint',
+      source_workload: c.source?.workloadName ?? 'unknown',
+      source_workload_namespace: c.source?.namespace ?? 'unknown',
+      source_principal: c.principal,
+      destination_workload: w?.workloadName ?? 'unknown',
+      destination_workload_namespace: w?.namespace ?? 'unknown',
+      destination_service: service,
+      destination_principal: w?.meshed ? principalOf(w) : 'unknown',
+      connection_security_policy: 'mutual_tls',
+      response_code: String(o.code),
+      response_flags: o.flags,
+    };
+    this.o.metrics.record(labels, o.durationMs, o.requestBytes, o.responseBytes);
+    this.o.log.info({
+      reporter: 'waypoint',
+      protocol: r.protocol,
+      method: r.method,
+      path: r.path,
+      authority: r.authority,
+      response_code: o.code,
+      response_flags: o.flags,
+      src: { ip: c.sourceIp, workload: c.source?.workloadName, namespace: c.source?.namespace, principal: c.principal },
+      dst: { service, ip: o.endpoint?.ip, port: o.endpoint?.port, workload: w?.workloadName, principal: labels.destination_principal },
+      bytes_received: o.requestBytes,
+      bytes_sent: o.responseBytes,
+      duration_ms: o.durationMs,
+      ...o.extra,
+    });
+  }
+}
