@@ -44,6 +44,19 @@ const service = (name: string, clusterIp: string, targetPort: number, waypoint: 
   lbHashHeader: '',
 });
 
+/** An ALLOW policy on Service `service` for requests with these methods and paths (L7 fields: the waypoint checks them per request). */
+const allowRequests = (name: string, service: string, to: { methods?: string[]; paths?: string[] }): AuthorizationPolicy => ({
+  namespace: 'shop',
+  name,
+  scope: 'TARGET_REFS',
+  selector: null,
+  targetRefs: [{ group: '', kind: 'Service', name: service }],
+  action: 'ALLOW',
+  rules: [{ from: [], to: [{ ports: [], notPorts: [], methods: to.methods ?? [], notMethods: [], paths: to.paths ?? [], notPaths: [], hosts: [], notHosts: [] }], when: [], l7When: [], hasL7: true }],
+  hasL7: true,
+  nodeAgentServices: [],
+});
+
 /**
  * The waypoint's data path with real HBONE on loopback: a client tunnels to the waypoint
  * (as a source node agent would) asking for a Service address; the waypoint tunnels on to
@@ -227,17 +240,7 @@ describe('waypoint proxy', () => {
   });
 
   it('authorizes each request by method and path, and a denial says RBAC and names the policy', async () => {
-    const getPublic: AuthorizationPolicy = {
-      namespace: 'shop',
-      name: 'get-public',
-      scope: 'TARGET_REFS',
-      selector: null,
-      targetRefs: [{ group: '', kind: 'Service', name: 'api' }],
-      action: 'ALLOW',
-      rules: [{ from: [], to: [{ ports: [], notPorts: [], methods: ['GET'], notMethods: [], paths: ['/public/*'], notPaths: [], hosts: [], notHosts: [] }], when: [], l7When: [], hasL7: true }],
-      hasL7: true,
-      nodeAgentServices: [],
-    };
+    const getPublic = allowRequests('get-public', 'api', { methods: ['GET'], paths: ['/public/*'] });
     state.apply('AuthorizationPolicy', [getPublic], []);
     const get = (path: string, method = 'GET') => exchange('10.96.0.12:80', `${method} ${path} HTTP/1.1\r\nhost: api\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`);
     assert.match(await get('/public/x'), /^HTTP\/1\.1 200/);
@@ -285,17 +288,7 @@ describe('waypoint proxy', () => {
     assert.deepEqual([ok.status, ok.contentType, ok.body, ok.trailers['grpc-status'], ok.trailers['grpc-message']], [200, 'application/grpc', 'ping', '0', '/pkg.Echo/Say ping']);
     const sniffed = await h2('10.96.0.15:80', '/pkg.Echo/Say', 'pong');
     assert.deepEqual([sniffed.status, sniffed.body], [200, 'pong']);
-    const onlyOther: AuthorizationPolicy = {
-      namespace: 'shop',
-      name: 'only-other',
-      scope: 'TARGET_REFS',
-      selector: null,
-      targetRefs: [{ group: '', kind: 'Service', name: 'grpc' }],
-      action: 'ALLOW',
-      rules: [{ from: [], to: [{ ports: [], notPorts: [], methods: [], notMethods: [], paths: ['/pkg.Other/*'], notPaths: [], hosts: [], notHosts: [] }], when: [], l7When: [], hasL7: true }],
-      hasL7: true,
-      nodeAgentServices: [],
-    };
+    const onlyOther = allowRequests('only-other', 'grpc', { paths: ['/pkg.Other/*'] });
     state.apply('AuthorizationPolicy', [onlyOther], []);
     const denied = await h2('10.96.0.14:80', '/pkg.Echo/Say', 'ping');
     assert.equal(denied.status, 403);
