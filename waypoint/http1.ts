@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Result } from '../lib/errors.js';
+import { AmbitError, type Result } from '../lib/errors.js';
 import { splice } from '../lib/hbone/index.js';
 import type { Logger } from '../lib/log.js';
 import type { Target } from '../node-agent/proxy/resolve.js';
@@ -28,6 +28,8 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'tra
 export class Http1Proxy {
   private readonly server: http.Server;
   private readonly connections = new WeakMap<Duplex, HttpConnection>();
+  /** Kept-alive upstream connections, by endpoint `ip:port`. */
+  private readonly agents = new Map<string, TunnelAgent>();
 
   constructor(private readonly o: Http1ProxyOptions) {
     this.server = http.createServer({ requestTimeout: 0, keepAliveTimeout: 60_000 }, (req, res) => void this.request(req, res));
@@ -40,6 +42,13 @@ export class Http1Proxy {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
       else socket.destroy();
     });
+  }
+
+  private agentFor(endpoint: Target): TunnelAgent {
+    const key = `${endpoint.ip}:${endpoint.port}`;
+    let agent = this.agents.get(key);
+    if (!agent) this.agents.set(key, (agent = new TunnelAgent(() => this.o.open(endpoint))));
+    return agent;
   }
 
   /** Serves a downstream connection whose first bytes looked like HTTP/1.x. */
@@ -79,24 +88,15 @@ export class Http1Proxy {
     };
     const endpoint = this.admit(req, c, deny);
     if (!endpoint) return;
-    const opened = await this.o.open(endpoint);
-    if (!opened.ok) {
-      deny(503, `upstream connect error: ${opened.error.message}\n`, 'UF', endpoint);
-      return;
-    }
-    // Node's HTTP client writes its head as a string; an HTTP/2 stream (the HBONE tunnel) does
-    // not keep such a write's bytes alive until they are sent (the head arrived corrupted), so the
-    // client writes to an in-process pair that hands the tunnel Buffers.
-    const [clientSide, tunnelSide] = duplexPair();
-    void splice(opened.value, tunnelSide);
+    // Upstream connections are kept alive and reused per endpoint (TunnelAgent); a connect
+    // failure surfaces as the request's 'error' before any response.
     const upstream = http.request({
       method: req.method,
       path: req.url,
       headers: forwardable(req.headers),
       setHost: false,
-      createConnection: () => clientSide as never,
-    });
-    upstream.on('response', (up) => {
+      agent: this.agentFor(endpoint),
+    });    upstream.on('response', (up) => {
       res.writeHead(up.statusCode ?? 502, forwardable(up.headers));
       up.on('data', (d: Buffer) => (responseBytes += d.length));
       up.pipe(res, { end: false });
@@ -111,7 +111,8 @@ export class Http1Proxy {
       if (res.headersSent) {
         res.destroy();
         done(res.statusCode, 'UR', endpoint, { error: err.code ?? err.message });
-      } else deny(502, `upstream reset: ${err.code ?? err.message}\n`, 'UR', endpoint);
+      } else if (err instanceof AmbitError) deny(503, `upstream connect error: ${err.message}\n`, 'UF', endpoint);
+      else deny(502, `upstream reset: ${err.code ?? err.message}\n`, 'UR', endpoint);
     });
     // Counted from here: a listener added earlier would start the body flowing before anything takes it.
     req.on('data', (d: Buffer) => (requestBytes += d.length));
@@ -158,4 +159,38 @@ function forwardable(headers: http.IncomingHttpHeaders): http.OutgoingHttpHeader
   const out: http.OutgoingHttpHeaders = {};
   for (const [k, v] of Object.entries(headers)) if (v !== undefined && !HOP_BY_HOP.has(k) && !named.has(k)) out[k] = v;
   return out;
+}
+
+/**
+ * An HTTP agent whose connections are tunnels to one endpoint, kept alive between requests
+ * (the upstream closes them when idle). Node's HTTP client writes its request head as a string,
+ * and an HTTP/2 stream (an HBONE tunnel) does not keep such a write's bytes alive until they
+ * are sent (the head arrived corrupted), so the client writes to an in-process pair that hands
+ * the tunnel Buffers. The pair is no socket: keep-alive needs none of a socket's knobs.
+ */
+class TunnelAgent extends http.Agent {
+  constructor(private readonly openTunnel: () => Promise<Result<Duplex, Error>>) {
+    super({ keepAlive: true, maxFreeSockets: 32 });
+  }
+
+  override createConnection(_options: unknown, callback: (err: Error | null, stream?: Duplex) => void): Duplex {
+    this.openTunnel().then(
+      (opened) => {
+        if (!opened.ok) return callback(opened.error instanceof AmbitError ? opened.error : new AmbitError('AMBIT_ERR_UPSTREAM_CONNECT', opened.error.message));
+        const [clientSide, tunnelSide] = duplexPair();
+        void splice(opened.value, tunnelSide);
+        // The upstream closed it (idle, or `connection: close`): gone for good, so the agent drops it.
+        clientSide.once('end', () => clientSide.destroy());
+        callback(null, clientSide);
+      },
+      (err: unknown) => callback(err instanceof Error ? err : new Error(String(err))),
+    );
+    return undefined as unknown as Duplex; // the connection comes through the callback
+  }
+
+  override keepSocketAlive(): boolean {
+    return true;
+  }
+
+  override reuseSocket(): void {}
 }
