@@ -24,10 +24,35 @@ export class RequestMetrics {
     this.responseBytes = new Histogram({ name: 'ambit_response_bytes', help: 'Response body bytes', labelNames, buckets: SIZE_BUCKETS, registers });
   }
 
-  record(labels: RequestLabels, durationMs: number, requestBytes: number, responseBytes: number): void {
-    this.requests.inc(labels);
-    this.duration.observe(labels, durationMs);
-    this.requestBytes.observe(labels, requestBytes);
-    this.responseBytes.observe(labels, responseBytes);
+  /**
+   * Counts one request under the label set `key` names; `labels` builds that set the first
+   * time (prom-client hashes a label object on every call: the resolved series are kept
+   * instead, up to MAX_SERIES, then rebuilt).
+   */
+  record(key: string, labels: () => RequestLabels, durationMs: number, requestBytes: number, responseBytes: number): void {
+    let s = this.series.get(key);
+    if (!s) {
+      if (this.series.size >= MAX_SERIES) this.series.clear();
+      const l = labels();
+      s = { requests: this.requests.labels(l), duration: this.duration.labels(l), requestBytes: this.requestBytes.labels(l), responseBytes: this.responseBytes.labels(l) };
+      this.series.set(key, s);
+    }
+    s.requests.inc();
+    s.duration.observe(durationMs);
+    s.requestBytes.observe(requestBytes);
+    s.responseBytes.observe(responseBytes);
   }
+
+  private readonly series = new Map<string, Series>();
 }
+
+/** The four metrics of one label set, resolved. */
+interface Series {
+  requests: { inc(): void };
+  duration: { observe(v: number): void };
+  requestBytes: { observe(v: number): void };
+  responseBytes: { observe(v: number): void };
+}
+
+/** Label sets kept resolved at once (each is a few objects). */
+const MAX_SERIES = 10_000;

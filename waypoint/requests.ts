@@ -75,7 +75,8 @@ export class RequestGate {
   report(c: HttpConnection, r: RequestLine, o: RequestOutcome): void {
     const service = c.service ? `${c.service.name}.${c.service.namespace}.svc.cluster.local` : `${c.destination.host}:${c.destination.port}`;
     const w = o.endpoint?.workload;
-    const labels: RequestLabels = {
+    const destinationPrincipal = w?.meshed ? principalOf(w) : 'unknown';
+    const labels = (): RequestLabels => ({
       reporter: 'waypoint',
       source_workload: c.source?.workloadName ?? 'unknown',
       source_workload_namespace: c.source?.namespace ?? 'unknown',
@@ -83,12 +84,14 @@ export class RequestGate {
       destination_workload: w?.workloadName ?? 'unknown',
       destination_workload_namespace: w?.namespace ?? 'unknown',
       destination_service: service,
-      destination_principal: w?.meshed ? principalOf(w) : 'unknown',
+      destination_principal: destinationPrincipal,
       connection_security_policy: 'mutual_tls',
       response_code: String(o.code),
       response_flags: o.flags,
-    };
-    this.o.metrics.record(labels, o.durationMs, o.requestBytes, o.responseBytes);
+    });
+    // Everything the labels are made of, as one key.
+    const key = [c.source?.workloadName, c.source?.namespace, c.principal, w?.workloadName, w?.namespace, service, destinationPrincipal, o.code, o.flags].join('|');
+    this.o.metrics.record(key, labels, o.durationMs, o.requestBytes, o.responseBytes);
     this.o.log.info({
       reporter: 'waypoint',
       protocol: r.protocol,
@@ -98,7 +101,7 @@ export class RequestGate {
       response_code: o.code,
       response_flags: o.flags,
       src: { ip: c.sourceIp, workload: c.source?.workloadName, namespace: c.source?.namespace, principal: c.principal },
-      dst: { service, ip: o.endpoint?.ip, port: o.endpoint?.port, workload: w?.workloadName, principal: labels.destination_principal },
+      dst: { service, ip: o.endpoint?.ip, port: o.endpoint?.port, workload: w?.workloadName, principal: destinationPrincipal },
       bytes_received: o.requestBytes,
       bytes_sent: o.responseBytes,
       duration_ms: o.durationMs,
