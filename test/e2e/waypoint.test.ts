@@ -142,6 +142,23 @@ spec:
     }
   });
 
+  it('spec.for all: traffic addressed to a pod of a namespace labelled for it goes through it too', async () => {
+    await applyText(lab, WAYPOINT.replace('namespace: wpt }', 'namespace: wpt }\nspec: { for: all }'));
+    await lab.must(['lab', 'kubectl', 'label', 'namespace', 'wpt', 'ambit.dev/use-waypoint=wp', '--overwrite']);
+    try {
+      const api1 = `${st.pods.find((p) => p.name === 'api-1')!.ip}:8080`;
+      const path = `/by-pod-ip-${Date.now()}`;
+      const through = async () => {
+        await lab.ambit(['lab', 'exec', 'wpt/client', '--', 'curl', '-s', '-m', '5', `http://${api1}${path}`], 30_000);
+        return (await waypointAccess()).some((l) => l['path'] === path && l['response_code'] === 200);
+      };
+      assert.ok(await eventually(through, 20), `a request to ${api1} went through the waypoint`);
+    } finally {
+      await lab.must(['lab', 'kubectl', 'label', 'namespace', 'wpt', 'ambit.dev/use-waypoint-']);
+      await applyText(lab, WAYPOINT);
+    }
+  });
+
   it('survives a crash: the lab restarts it and new connections go through again', async () => {
     const before = await waypoint();
     assert.ok(before?.pid);
