@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { startAdminServer } from '../lib/admin.js';
 import { TrustBundleFile } from '../lib/identity/index.js';
@@ -9,6 +10,7 @@ import { loadRedirector, type Redirector } from './bpf/loader.js';
 import type { AgentConfig } from './config.js';
 import { connectCa, connectController, type CaLink } from './controller.js';
 import { WorkerPool } from './dataplane/pool.js';
+import type { WorkerData } from './dataplane/protocol.js';
 import { dataPathAddresses, holdingListeners, sharedListener } from './dataplane/sockets.js';
 import { combineStatus, startFastPath, type FastPathStatus } from './fastpath/index.js';
 import { EnrollmentReconciler } from './enrollment/reconciler.js';
@@ -22,6 +24,8 @@ import { MeshState } from './state/mesh-state.js';
 export interface RunningAgent {
   stop(): Promise<void>;
 }
+
+const WORKER_ENTRY = fileURLToPath(new URL('./dataplane/worker.js', import.meta.url));
 
 /** How long a starting agent holds connections for its workers (see `holdingListeners`). */
 const HOLD_PORTS_MS = 15_000;
@@ -83,7 +87,16 @@ export async function startAgent(cfg: Readonly<AgentConfig>): Promise<RunningAge
 
   // The data path: workers start listening once the config is complete, beside
   // any agent still running (SO_REUSEPORT), so a successor never finds the ports closed.
-  const pool = new WorkerPool({ cfg, count: cfg.workers, state, certs, fastPath: fastPath.status().path === 'kernel', log: logger('node-agent', 'workers'), youngGenerationMb: cfg.workerYoungGenerationMb });
+  const fastPathOn = fastPath.status().path === 'kernel';
+  const pool = new WorkerPool({
+    entry: WORKER_ENTRY,
+    data: (index, balancer): WorkerData => ({ cfg, index, balancer, fastPath: fastPathOn }),
+    count: cfg.workers,
+    state,
+    certs,
+    log: logger('node-agent', 'workers'),
+    youngGenerationMb: cfg.workerYoungGenerationMb,
+  });
   pool.start();
   if (held) {
     // Bounded: with no config in sight, queued connections are reset rather than left hanging.

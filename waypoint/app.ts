@@ -1,18 +1,18 @@
+import { fileURLToPath } from 'node:url';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { startAdminServer } from '../lib/admin.js';
-import { HbonePool, startHboneServer } from '../lib/hbone/index.js';
 import { TrustBundleFile } from '../lib/identity/index.js';
 import { logger } from '../lib/log.js';
 import { warnInsecureControlPlane } from '../lib/xds/index.js';
 import { linkSecurity, linkToken } from '../lib/xds/link-config.js';
-import { AgentMetrics } from '../node-agent/admin/metrics.js';
 import { connectController } from '../node-agent/controller.js';
 import { CertManager } from '../node-agent/identity/certs.js';
-import { Telemetry } from '../node-agent/proxy/telemetry.js';
 import { MeshState } from '../node-agent/state/mesh-state.js';
 import type { WaypointConfig } from './config.js';
-import { RequestMetrics } from './metrics.js';
-import { WaypointProxy } from './proxy.js';
+import { WorkerPool } from '../node-agent/dataplane/pool.js';
+import type { WaypointWorkerData } from './worker.js';
+
+const WORKER_ENTRY = fileURLToPath(new URL('./worker.js', import.meta.url));
 
 export interface RunningWaypoint {
   stop(): Promise<void>;
@@ -27,10 +27,11 @@ const ANNOUNCE_MS = 3_000;
 const DRAIN_MS = 20_000;
 
 /**
- * A waypoint proxy: its config (its node's view of the mesh) and its one
- * certificate from the controller, over the channel verified against the
- * out-of-band roots; HBONE on the pod's 15008; admin on 15020. Each
- * subsystem owns its own state, as in the node agent, whose pieces it reuses.
+ * A waypoint proxy's main thread: its config (its own view of the mesh) and
+ * its one certificate from the controller, over the channel verified against
+ * the out-of-band roots, and the admin port (15020). HBONE on the pod's 15008
+ * is served by `cfg.workers` worker threads (worker.ts). Each subsystem owns
+ * its own state, as in the node agent, whose pieces it reuses.
  */
 export async function startWaypoint(cfg: Readonly<WaypointConfig>): Promise<RunningWaypoint> {
   const waypoint = { namespace: cfg.namespace, name: cfg.name };
@@ -52,34 +53,36 @@ export async function startWaypoint(cfg: Readonly<WaypointConfig>): Promise<Runn
   void controller.xds.synced.then(() => state.markComplete());
   const certs = new CertManager({ ca: controller.ca, trust, log: logger('waypoint', 'identity') });
   certs.retain([cfg.identity]);
-  const certificate = () => certs.get(cfg.identity);
-  certificate().catch((err: unknown) => log.warn({ err: String(err) }, 'no certificate yet; retrying'));
+  certs.get(cfg.identity).catch((err: unknown) => log.warn({ err: String(err) }, 'no certificate yet; retrying'));
 
-  const metrics = new AgentMetrics();
-  const requests = new RequestMetrics(metrics.registry);
-  const accessLog = logger('waypoint', 'access');
-  const telemetry = new Telemetry(metrics, accessLog, () => state.generation);
-  const pool = new HbonePool({ trustDomain: cfg.trustDomain, log: logger('waypoint', 'hbone') });
-  const proxy = new WaypointProxy({ state, waypoint, identity: cfg.identity, certificate, pool, hbonePort: cfg.hbonePort, telemetry, requests, accessLog, log: logger('waypoint', 'proxy') });
-  const hbone = await startHboneServer({
-    host: cfg.podIp,
-    port: cfg.hbonePort,
-    trustDomain: cfg.trustDomain,
-    // Whatever name a client asks for, a waypoint proves only its own identity.
-    tls: () => certs.current(cfg.identity) ?? certificate(),
-    ...proxy.hooks(),
-    log: logger('waypoint', 'hbone'),
+  // The data path: workers sharing the HBONE port (SO_REUSEPORT), each with a replica of the
+  // state; the kernel spreads the agents' tunnels over them.
+  const workers = new WorkerPool({
+    entry: WORKER_ENTRY,
+    data: (index, balancer): WaypointWorkerData => ({ cfg, index, balancer }),
+    count: cfg.workers,
+    state,
+    certs,
+    log: logger('waypoint', 'workers'),
   });
+  workers.start();
 
   const processMetrics = new Registry();
   collectDefaultMetrics({ register: processMetrics, prefix: 'ambit_waypoint_' });
   const admin = await startAdminServer({
     title: `Ambit waypoint (${cfg.namespace}/${cfg.name}, pod ${cfg.podName})`,
     listenOn: { host: cfg.podIp, port: cfg.adminPort },
-    registry: Registry.merge([processMetrics, metrics.registry]),
-    notReady: () => (!state.complete ? 'no complete config from the controller yet' : !certs.current(cfg.identity) ? `no certificate for ${cfg.identity} yet` : undefined),
+    registry: async () => Registry.merge([processMetrics, await workers.metrics()]),
+    notReady: () =>
+      !state.complete
+        ? 'no complete config from the controller yet'
+        : !certs.current(cfg.identity)
+          ? `no certificate for ${cfg.identity} yet`
+          : !workers.listening
+            ? 'the HBONE workers are not all listening yet'
+            : undefined,
     json: {
-      '/config_dump': () => ({
+      '/config_dump': async () => ({
         waypoint,
         pod: cfg.podName,
         node: cfg.nodeName,
@@ -93,19 +96,18 @@ export async function startWaypoint(cfg: Readonly<WaypointConfig>): Promise<Runn
           .all('Service')
           .filter((s) => s.waypoint?.namespace === cfg.namespace && s.waypoint.name === cfg.name)
           .map((s) => `${s.namespace}/${s.name}`),
-        tunnels: { inbound: hbone.stats(), outbound: pool.stats() },
+        dataPath: await workers.stats(),
       }),
     },
     log,
   });
-  log.info({ waypoint: `${cfg.namespace}/${cfg.name}`, pod: cfg.podName, node: cfg.nodeName, identity: cfg.identity, hbone: `${cfg.podIp}:${cfg.hbonePort}`, controller: cfg.controllerAddress, channel: controller.describe }, 'waypoint started');
+  log.info({ waypoint: `${cfg.namespace}/${cfg.name}`, pod: cfg.podName, node: cfg.nodeName, identity: cfg.identity, workers: cfg.workers, hbone: `${cfg.podIp}:${cfg.hbonePort}`, controller: cfg.controllerAddress, channel: controller.describe }, 'waypoint started');
 
   return {
     stop: async () => {
       log.info({ announceMs: ANNOUNCE_MS, drainMs: DRAIN_MS }, 'stopping: still accepting while agents learn this proxy is leaving');
       await new Promise((r) => setTimeout(r, ANNOUNCE_MS));
-      await hbone.close({ drainMs: DRAIN_MS });
-      await pool.close({ drainMs: 0 });
+      await workers.drain(DRAIN_MS);
       certs.close();
       await controller.stop();
       trust.close();

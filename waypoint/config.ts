@@ -2,6 +2,7 @@ import { isIPv4 } from 'node:net';
 import { AmbitError } from '../lib/errors.js';
 import { formatSpiffeId } from '../lib/identity/index.js';
 import { LINK_ENV, loadControllerLinkConfig, type ControllerLinkConfig } from '../lib/xds/link-config.js';
+import { workerCount } from '../node-agent/config.js';
 
 /**
  * A waypoint proxy's configuration: every setting named once here, read from
@@ -22,6 +23,8 @@ export interface WaypointConfig extends ControllerLinkConfig {
   adminPort: number;
   /** spiffe://<trust-domain>/ns/<namespace>/sa/<name> */
   identity: string;
+  /** Worker threads serving HBONE (AMBIT_WORKERS: a number, or `auto` for the CPU limit; default 2). */
+  workers: number;
 }
 
 export const ENV = {
@@ -31,6 +34,7 @@ export const ENV = {
   podName: 'AMBIT_POD_NAME',
   nodeName: 'AMBIT_NODE_NAME',
   podIp: 'AMBIT_POD_IP',
+  workers: 'AMBIT_WORKERS',
 } as const;
 
 export const WAYPOINT_PORTS = { hbone: 15008, admin: 15020 } as const;
@@ -56,5 +60,6 @@ export function loadWaypointConfig(env: NodeJS.ProcessEnv): Readonly<WaypointCon
     hbonePort: WAYPOINT_PORTS.hbone,
     adminPort: WAYPOINT_PORTS.admin,
     identity: formatSpiffeId({ trustDomain: link.trustDomain, namespace, serviceAccount: name }),
+    workers: workerCount(env[ENV.workers]),
   });
 }

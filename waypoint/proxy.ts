@@ -7,6 +7,7 @@ import { identityToSni } from '../lib/mesh/sni.js';
 import { authorize, type ConnectionAttributes, type PolicyRef } from '../lib/policy/index.js';
 import type { WaypointRef, Workload } from '../lib/xds/index.js';
 import { tunnelSource } from '../node-agent/proxy/inbound.js';
+import type { BalancerState } from '../node-agent/proxy/balancer-state.js';
 import { Resolver, type Target } from '../node-agent/proxy/resolve.js';
 import type { ConnectionOutcome, ConnectionView, Telemetry } from '../node-agent/proxy/telemetry.js';
 import type { MeshState } from '../node-agent/state/mesh-state.js';
@@ -32,6 +33,8 @@ export interface WaypointProxyOptions {
   requests: RequestMetrics;
   /** One line per HTTP request. */
   accessLog: Logger;
+  /** Load-balancing cursors and open counts, shared by the proxy's workers (default: this thread's own). */
+  balancer?: BalancerState;
   log: Logger;
 }
 
@@ -71,7 +74,7 @@ export class WaypointProxy {
   private readonly http2: Http2Proxy;
 
   constructor(private readonly o: WaypointProxyOptions) {
-    this.resolver = new Resolver(o.state);
+    this.resolver = new Resolver(o.state, o.balancer);
     const gate = new RequestGate({
       policies: (c) => o.state.waypointPolicies(o.waypoint, c.service),
       endpoint: (c) => this.resolver.resolve(c.destination.host, c.destination.port),

@@ -156,6 +156,15 @@ describe('tunnel data path', () => {
     assert.equal(pool.stats().sessions[0]!.totalStreams, N);
   });
 
+  test("lanes spread one peer's tunnels over that many sessions, in turn", T, async () => {
+    const pool = newPool();
+    const tunnels = await Promise.all(Array.from({ length: 12 }, () => tunnel(pool, upstream.port, { lanes: 4 })));
+    const stats = pool.stats();
+    assert.equal(stats.sessionsOpened, 4);
+    assert.deepEqual(stats.sessions.map((s) => s.activeStreams), [3, 3, 3, 3]);
+    for (const t of tunnels) t.stream.destroy();
+  });
+
   test('a full session makes the pool open another one', T, async () => {
     const pool = newPool({ maxStreamsPerSession: 10 });
     const tunnels = await Promise.all(Array.from({ length: 25 }, () => tunnel(pool)));

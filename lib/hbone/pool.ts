@@ -65,6 +65,13 @@ export interface HboneConnectRequest {
   serverName?: string;
   /** Extra request headers (e.g. `forwarded`, `baggage`, `traceparent`). */
   headers?: Readonly<Record<string, string>>;
+  /**
+   * Spread this peer's tunnels over this many sessions (TCP connections), in turn, instead of
+   * filling one before opening the next: a peer that serves each connection on one of several
+   * threads (a waypoint's workers share their port with SO_REUSEPORT) then gets work on all of
+   * them, where one pooled session would pin everything to one thread (istio#51305). Default 1.
+   */
+  lanes?: number;
 }
 
 /** An open tunnel. */
@@ -126,6 +133,8 @@ export class HbonePool {
   readonly #groups = new Map<string, PooledSession[]>();
   readonly #all = new Set<PooledSession>();
   #nextId = 1;
+  /** Turns through the lanes of peers that ask for several (`HboneConnectRequest.lanes`). */
+  #nextLane = 0;
   #tunnelsOpened = 0;
   #closed = false;
 
@@ -167,7 +176,9 @@ export class HbonePool {
         : typeof req.expectedServerIdentity === 'string'
           ? [req.expectedServerIdentity]
           : [...req.expectedServerIdentity];
-    const key = [req.sourceIdentity, viaText, req.serverName ?? '', (expected ?? []).slice().sort().join(',')].join('|');
+    const lanes = Math.max(1, Math.floor(req.lanes ?? 1));
+    const lane = lanes > 1 ? `|lane ${this.#nextLane++ % lanes}` : '';
+    const key = [req.sourceIdentity, viaText, req.serverName ?? '', (expected ?? []).slice().sort().join(',')].join('|') + lane;
 
     let last: HboneError | undefined;
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {

@@ -1,17 +1,13 @@
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { AggregatorRegistry, type Registry } from 'prom-client';
 import { exponentialBackoff, type Backoff } from '../../lib/backoff.js';
 import type { Logger } from '../../lib/log.js';
 import { RESOURCE_TYPES } from '../../lib/xds/index.js';
-import type { AgentConfig } from '../config.js';
 import type { CertManager } from '../identity/certs.js';
 import { newBalancerBuffer } from '../proxy/balancer-state.js';
 import type { MeshState, StateEvent } from '../state/mesh-state.js';
 import type { CertMaterial } from './certs.js';
-import type { FromWorker, ToWorker, WorkerData } from './protocol.js';
-
-const WORKER_ENTRY = fileURLToPath(new URL('./worker.js', import.meta.url));
+import type { FromWorker, ToWorker } from './protocol.js';
 
 interface Slot {
   index: number;
@@ -22,19 +18,20 @@ interface Slot {
 }
 
 export interface WorkerPoolOptions {
-  cfg: Readonly<AgentConfig>;
+  /** The worker's script (the node agent's data plane, or a waypoint's). */
+  entry: string;
+  /** Each worker's `workerData`: its index, and the load-balancing buffer all of them share. */
+  data: (index: number, balancer: SharedArrayBuffer) => unknown;
   count: number;
   state: MeshState;
   certs: CertManager;
-  /** Whether the main thread attached the same-node fast path (each worker then opens its maps). */
-  fastPath: boolean;
   log: Logger;
   /** V8 young generation per worker (MiB); config.ts says why it is large. */
   youngGenerationMb?: number;
 }
 
 /**
- * The agent's data-path workers, seen from the main thread. Each worker gets
+ * Data-path workers (the node agent's, a waypoint's), seen from the main thread. Each worker gets
  * every state update the main thread applies (a new or restarted one first
  * gets the whole state), every certificate change, and answers queries for
  * metrics and stats. A worker that dies is restarted with backoff; the others
@@ -72,9 +69,8 @@ export class WorkerPool {
   readonly allListening: Promise<void> = new Promise((resolve) => (this.markAllListening = resolve));
 
   private spawn(slot: Slot): void {
-    const data: WorkerData = { cfg: this.o.cfg, index: slot.index, balancer: this.balancer, fastPath: this.o.fastPath };
-    const worker = new Worker(WORKER_ENTRY, {
-      workerData: data,
+    const worker = new Worker(this.o.entry, {
+      workerData: this.o.data(slot.index, this.balancer),
       ...(this.o.youngGenerationMb ? { resourceLimits: { maxYoungGenerationSizeMb: this.o.youngGenerationMb } } : {}),
     });
     slot.worker = worker;

@@ -161,7 +161,7 @@ async function viaWaypoint(client: net.Socket, deps: OutboundDeps, c: Omit<Captu
   const upstream: Upstream =
     'error' in proxy
       ? { ok: false, error: `waypoint ${waypoint.namespace}/${waypoint.name} has no ready proxy (${proxy.error})`, flags: 'UH' }
-      : await tunnel(deps, source.identity, peerIp, { ip: orig.ip, port: orig.port }, { address: `${proxy.ip}:${proxy.port}`, identity: waypointIdentity(source.identity, waypoint) });
+      : await tunnel(deps, source.identity, peerIp, { ip: orig.ip, port: orig.port }, { address: `${proxy.ip}:${proxy.port}`, identity: waypointIdentity(source.identity, waypoint), lanes: WAYPOINT_LANES });
   await carry(client, upstream, close);
 }
 
@@ -169,7 +169,15 @@ async function viaWaypoint(client: net.Socket, deps: OutboundDeps, c: Omit<Captu
 interface TunnelPeer {
   address: string;
   identity: string;
+  /** Sessions to spread this peer's tunnels over (a waypoint serves each on one of its workers). */
+  lanes?: number;
 }
+
+/**
+ * Sessions a node agent keeps to one waypoint proxy per source identity, used in turn: a
+ * proxy runs a few workers sharing its port, and each session lands on one of them.
+ */
+const WAYPOINT_LANES = 4;
 
 function agentOf(deps: OutboundDeps, dst: Workload): TunnelPeer | undefined {
   const nodeIp = deps.nodeIp(dst.node);
@@ -193,6 +201,7 @@ async function tunnel(deps: OutboundDeps, identity: string, sourceIp: string, de
       expectedServerIdentity: peer.identity,
       ...(sni ? { serverName: sni } : {}),
       headers: { forwarded: `for=${sourceIp}` },
+      ...(peer.lanes ? { lanes: peer.lanes } : {}),
     });
   // Nobody listening on the peer's 15008 is, almost always, its agent restarting after a crash:
   // the client's connection waits (it is already accepted here) instead of being reset, for a

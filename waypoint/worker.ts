@@ -1,0 +1,122 @@
+/**
+ * A waypoint's worker thread (the node agent's pool on the other side,
+ * node-agent/dataplane/pool.ts): a read-only replica of the proxy's mesh
+ * state, fed by the updates the main thread applied; its own HBONE listener
+ * on the shared port (SO_REUSEPORT: the kernel spreads the agents' tunnels
+ * over the workers), its own upstream pool and HTTP proxies. It listens only
+ * once the config is complete.
+ */
+import { getHeapStatistics } from 'node:v8';
+import { parentPort, workerData } from 'node:worker_threads';
+import { HbonePool, startHboneServer, type HboneServer } from '../lib/hbone/index.js';
+import { logger } from '../lib/log.js';
+import { reclaimWhenQuiet } from '../lib/reclaim.js';
+import type { ResourceType } from '../lib/xds/index.js';
+import { AgentMetrics } from '../node-agent/admin/metrics.js';
+import { CertCache } from '../node-agent/dataplane/certs.js';
+import type { FromWorker, ToWorker } from '../node-agent/dataplane/protocol.js';
+import { sharedListener } from '../node-agent/dataplane/sockets.js';
+import { sharedBalancerState } from '../node-agent/proxy/balancer-state.js';
+import { Telemetry } from '../node-agent/proxy/telemetry.js';
+import { MeshState } from '../node-agent/state/mesh-state.js';
+import type { WaypointConfig } from './config.js';
+import { RequestMetrics } from './metrics.js';
+import { WaypointProxy } from './proxy.js';
+
+/** What the main thread hands each worker. */
+export interface WaypointWorkerData {
+  cfg: Readonly<WaypointConfig>;
+  index: number;
+  balancer: SharedArrayBuffer;
+}
+
+const port = parentPort!;
+const { cfg, index, balancer } = workerData as WaypointWorkerData;
+const log = logger('waypoint', `worker-${index}`);
+const send = (m: FromWorker): void => port.postMessage(m);
+const heapMiB = () => {
+  const h = getHeapStatistics();
+  return { used: Math.round(h.used_heap_size / 1048576), total: Math.round(h.total_heap_size / 1048576) };
+};
+
+const state = new MeshState();
+const certs = new CertCache((identity) => send({ kind: 'need-cert', identity }));
+const metrics = new AgentMetrics();
+const accessLog = logger('waypoint', 'access');
+const pool = new HbonePool({ trustDomain: cfg.trustDomain, log: logger('waypoint', 'hbone') });
+const proxy = new WaypointProxy({
+  state,
+  waypoint: { namespace: cfg.namespace, name: cfg.name },
+  identity: cfg.identity,
+  certificate: () => certs.get(cfg.identity),
+  pool,
+  hbonePort: cfg.hbonePort,
+  telemetry: new Telemetry(metrics, accessLog, () => state.generation),
+  requests: new RequestMetrics(metrics.registry),
+  accessLog,
+  balancer: sharedBalancerState(balancer),
+  log: logger('waypoint', 'proxy'),
+});
+let server: HboneServer | undefined;
+let starting: Promise<void> | undefined;
+const stopReclaiming = reclaimWhenQuiet();
+
+function start(): Promise<void> {
+  starting ??= startHboneServer({
+    host: cfg.podIp,
+    port: cfg.hbonePort,
+    handle: sharedListener(cfg.podIp, cfg.hbonePort),
+    trustDomain: cfg.trustDomain,
+    // Whatever name a client asks for, a waypoint proves only its own identity.
+    tls: () => certs.current(cfg.identity) ?? certs.get(cfg.identity),
+    ...proxy.hooks(),
+    log: logger('waypoint', 'hbone'),
+  }).then(
+    (s) => {
+      server = s;
+      send({ kind: 'listening' });
+    },
+    (err: unknown) => {
+      log.fatal({ err: err instanceof Error ? err.message : String(err) }, 'HBONE listener failed to start');
+      process.exit(1);
+    },
+  );
+  return starting;
+}
+
+async function drain(ms: number): Promise<void> {
+  await starting;
+  stopReclaiming();
+  const open = server?.stats().activeStreams ?? 0;
+  await server?.close({ drainMs: ms });
+  await pool.close({ drainMs: 0 });
+  send({ kind: 'drained', open: Math.min(open, server?.stats().activeStreams ?? 0) });
+  port.close();
+}
+
+port.on('message', (m: ToWorker) => {
+  switch (m.kind) {
+    case 'update': {
+      const r = state.apply(m.type as ResourceType, m.upserts as never, m.removals);
+      if (!r.ok) log.error({ type: m.type, err: r.error }, 'bug: an update the main thread accepted was refused here');
+      return;
+    }
+    case 'complete':
+      state.markComplete();
+      void start();
+      return;
+    case 'cert':
+      certs.put(m.identity, m.material);
+      return;
+    case 'cert-refused':
+      certs.refuse(m.identity, m.message);
+      return;
+    case 'query':
+      if (m.what === 'metrics') void metrics.registry.getMetricsAsJSON().then((value) => send({ kind: 'answer', id: m.id, value }));
+      else send({ kind: 'answer', id: m.id, value: { worker: index, listening: server !== undefined, heap: heapMiB(), tunnels: { inbound: server?.stats(), outbound: pool.stats() } } });
+      return;
+    case 'drain':
+      void drain(m.ms);
+      return;
+  }
+});
