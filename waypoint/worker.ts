@@ -7,14 +7,13 @@
  * once the config is complete.
  */
 import { getHeapStatistics } from 'node:v8';
-import { parentPort, workerData } from 'node:worker_threads';
+import { workerData } from 'node:worker_threads';
 import { HbonePool, startHboneServer, type HboneServer } from '../lib/hbone/index.js';
 import { logger } from '../lib/log.js';
 import { reclaimWhenQuiet } from '../lib/reclaim.js';
-import type { ResourceType } from '../lib/xds/index.js';
 import { AgentMetrics } from '../node-agent/admin/metrics.js';
 import { CertCache } from '../node-agent/dataplane/certs.js';
-import type { FromWorker, ToWorker } from '../node-agent/dataplane/protocol.js';
+import { runWorkerLoop, toMain } from '../node-agent/dataplane/worker-loop.js';
 import { sharedListener } from '../node-agent/dataplane/sockets.js';
 import { sharedBalancerState } from '../node-agent/proxy/balancer-state.js';
 import { Telemetry } from '../node-agent/proxy/telemetry.js';
@@ -30,10 +29,9 @@ export interface WaypointWorkerData {
   balancer: SharedArrayBuffer;
 }
 
-const port = parentPort!;
 const { cfg, index, balancer } = workerData as WaypointWorkerData;
 const log = logger('waypoint', `worker-${index}`);
-const send = (m: FromWorker): void => port.postMessage(m);
+const send = toMain;
 const heapMiB = () => {
   const h = getHeapStatistics();
   return { used: Math.round(h.used_heap_size / 1048576), total: Math.round(h.total_heap_size / 1048576) };
@@ -84,39 +82,20 @@ function start(): Promise<void> {
   return starting;
 }
 
-async function drain(ms: number): Promise<void> {
+async function drain(ms: number): Promise<number> {
   await starting;
   stopReclaiming();
-  const open = server?.stats().activeStreams ?? 0;
   await server?.close({ drainMs: ms });
   await pool.close({ drainMs: 0 });
-  send({ kind: 'drained', open: Math.min(open, server?.stats().activeStreams ?? 0) });
-  port.close();
+  return server?.stats().activeStreams ?? 0;
 }
 
-port.on('message', (m: ToWorker) => {
-  switch (m.kind) {
-    case 'update': {
-      const r = state.apply(m.type as ResourceType, m.upserts as never, m.removals);
-      if (!r.ok) log.error({ type: m.type, err: r.error }, 'bug: an update the main thread accepted was refused here');
-      return;
-    }
-    case 'complete':
-      state.markComplete();
-      void start();
-      return;
-    case 'cert':
-      certs.put(m.identity, m.material);
-      return;
-    case 'cert-refused':
-      certs.refuse(m.identity, m.message);
-      return;
-    case 'query':
-      if (m.what === 'metrics') void metrics.registry.getMetricsAsJSON().then((value) => send({ kind: 'answer', id: m.id, value }));
-      else send({ kind: 'answer', id: m.id, value: { worker: index, listening: server !== undefined, heap: heapMiB(), tunnels: { inbound: server?.stats(), outbound: pool.stats() } } });
-      return;
-    case 'drain':
-      void drain(m.ms);
-      return;
-  }
+runWorkerLoop({
+  state,
+  certs,
+  start: () => void start(),
+  drain,
+  metrics: () => metrics.registry.getMetricsAsJSON(),
+  stats: () => ({ worker: index, listening: server !== undefined, heap: heapMiB(), tunnels: { inbound: server?.stats(), outbound: pool.stats() } }),
+  log,
 });

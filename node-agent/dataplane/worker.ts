@@ -5,10 +5,9 @@
  * complete: a worker never serves on a partial view.
  */
 import { getHeapStatistics } from 'node:v8';
-import { parentPort, workerData } from 'node:worker_threads';
+import { workerData } from 'node:worker_threads';
 import { logger } from '../../lib/log.js';
 import { reclaimWhenQuiet } from '../../lib/reclaim.js';
-import type { ResourceType } from '../../lib/xds/index.js';
 import { AgentMetrics } from '../admin/metrics.js';
 import { openOriginalDst } from '../bpf/loader.js';
 import { sharedBalancerState } from '../proxy/balancer-state.js';
@@ -16,9 +15,9 @@ import { MeshState } from '../state/mesh-state.js';
 import { openFastPath, userSpace } from '../fastpath/index.js';
 import { CertCache } from './certs.js';
 import { startDataPlane, type DataPlane } from './dataplane.js';
-import type { FromWorker, ToWorker, WorkerData } from './protocol.js';
+import type { WorkerData } from './protocol.js';
+import { runWorkerLoop, toMain } from './worker-loop.js';
 
-const port = parentPort!;
 /** This thread's V8 heap, MiB (the process's RSS is the main thread's to report). */
 const heapMiB = () => {
   const h = getHeapStatistics();
@@ -26,7 +25,7 @@ const heapMiB = () => {
 };
 const { cfg, index, balancer, fastPath: fastPathOn } = workerData as WorkerData;
 const log = logger('node-agent', `worker-${index}`);
-const send = (m: FromWorker): void => port.postMessage(m);
+const send = toMain;
 
 const state = new MeshState();
 const certs = new CertCache((identity) => send({ kind: 'need-cert', identity }));
@@ -52,39 +51,21 @@ function start(): Promise<void> {
   return starting;
 }
 
-async function drain(ms: number): Promise<void> {
+async function drain(ms: number): Promise<number> {
   await starting;
   stopReclaiming();
   const cut = plane ? await plane.drain(ms) : 0;
   originalDst.close();
   fastPath.close();
-  send({ kind: 'drained', open: cut });
-  port.close();
+  return cut;
 }
 
-port.on('message', (m: ToWorker) => {
-  switch (m.kind) {
-    case 'update': {
-      const r = state.apply(m.type as ResourceType, m.upserts as never, m.removals);
-      if (!r.ok) log.error({ type: m.type, err: r.error }, 'bug: an update the main thread accepted was refused here');
-      return;
-    }
-    case 'complete':
-      state.markComplete();
-      void start();
-      return;
-    case 'cert':
-      certs.put(m.identity, m.material);
-      return;
-    case 'cert-refused':
-      certs.refuse(m.identity, m.message);
-      return;
-    case 'query':
-      if (m.what === 'metrics') void metrics.registry.getMetricsAsJSON().then((value) => send({ kind: 'answer', id: m.id, value }));
-      else send({ kind: 'answer', id: m.id, value: { worker: index, listening: plane !== undefined, open: plane?.open() ?? 0, heap: heapMiB(), fastPath: fastPath.status(), ...(plane?.stats() as object | undefined) } });
-      return;
-    case 'drain':
-      void drain(m.ms);
-      return;
-  }
+runWorkerLoop({
+  state,
+  certs,
+  start: () => void start(),
+  drain,
+  metrics: () => metrics.registry.getMetricsAsJSON(),
+  stats: () => ({ worker: index, listening: plane !== undefined, open: plane?.open() ?? 0, heap: heapMiB(), fastPath: fastPath.status(), ...(plane?.stats() as object | undefined) }),
+  log,
 });
