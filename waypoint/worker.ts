@@ -6,7 +6,6 @@
  * over the workers), its own upstream pool and HTTP proxies. It listens only
  * once the config is complete.
  */
-import { getHeapStatistics } from 'node:v8';
 import { workerData } from 'node:worker_threads';
 import { HbonePool, startHboneServer, type HboneServer } from '../lib/hbone/index.js';
 import { logger } from '../lib/log.js';
@@ -32,10 +31,6 @@ export interface WaypointWorkerData {
 const { cfg, index, balancer } = workerData as WaypointWorkerData;
 const log = logger('waypoint', `worker-${index}`);
 const send = toMain;
-const heapMiB = () => {
-  const h = getHeapStatistics();
-  return { used: Math.round(h.used_heap_size / 1048576), total: Math.round(h.total_heap_size / 1048576) };
-};
 
 const state = new MeshState();
 const certs = new CertCache((identity) => send({ kind: 'need-cert', identity }));
@@ -95,7 +90,8 @@ runWorkerLoop({
   certs,
   start: () => void start(),
   drain,
-  metrics: () => metrics.registry.getMetricsAsJSON(),
-  stats: () => ({ worker: index, listening: server !== undefined, heap: heapMiB(), tunnels: { inbound: server?.stats(), outbound: pool.stats() } }),
+  registry: metrics.registry,
+  index,
+  stats: () => ({ listening: server !== undefined, tunnels: { inbound: server?.stats(), outbound: pool.stats() } }),
   log,
 });

@@ -1,4 +1,6 @@
+import { getHeapStatistics } from 'node:v8';
 import { parentPort } from 'node:worker_threads';
+import type { Registry } from 'prom-client';
 import type { Logger } from '../../lib/log.js';
 import type { ResourceType } from '../../lib/xds/index.js';
 import type { MeshState } from '../state/mesh-state.js';
@@ -13,10 +15,18 @@ export interface WorkerLoopOptions {
   start(): void;
   /** Stops accepting and lets open connections finish for up to `ms`; resolves with how many had to be cut. */
   drain(ms: number): Promise<number>;
-  /** The worker's metrics, as prom-client JSON for the main thread to sum. */
-  metrics(): Promise<unknown>;
-  stats(): unknown;
+  /** The worker's metrics (the main thread sums them over the workers). */
+  registry: Registry;
+  /** What the worker reports for `/config_dump`, besides its index and heap. */
+  stats(): object;
+  index: number;
   log: Logger;
+}
+
+/** This thread's V8 heap, MiB (the process's RSS is the main thread's to report). */
+function heapMiB() {
+  const h = getHeapStatistics();
+  return { used: Math.round(h.used_heap_size / 1048576), total: Math.round(h.total_heap_size / 1048576), external: Math.round(h.external_memory / 1048576) };
 }
 
 /** A message to the main thread (pool.ts). */
@@ -47,8 +57,8 @@ export function runWorkerLoop(o: WorkerLoopOptions): void {
         o.certs.refuse(m.identity, m.message);
         return;
       case 'query':
-        if (m.what === 'metrics') void o.metrics().then((value) => toMain({ kind: 'answer', id: m.id, value }));
-        else toMain({ kind: 'answer', id: m.id, value: o.stats() });
+        if (m.what === 'metrics') void o.registry.getMetricsAsJSON().then((value) => toMain({ kind: 'answer', id: m.id, value }));
+        else toMain({ kind: 'answer', id: m.id, value: { worker: o.index, heap: heapMiB(), ...o.stats() } });
         return;
       case 'drain':
         void o.drain(m.ms).then((open) => {

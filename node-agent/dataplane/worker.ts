@@ -4,7 +4,6 @@
  * the main thread applied, and starts listening only once the config is
  * complete: a worker never serves on a partial view.
  */
-import { getHeapStatistics } from 'node:v8';
 import { workerData } from 'node:worker_threads';
 import { logger } from '../../lib/log.js';
 import { reclaimWhenQuiet } from '../../lib/reclaim.js';
@@ -18,11 +17,6 @@ import { startDataPlane, type DataPlane } from './dataplane.js';
 import type { WorkerData } from './protocol.js';
 import { runWorkerLoop, toMain } from './worker-loop.js';
 
-/** This thread's V8 heap, MiB (the process's RSS is the main thread's to report). */
-const heapMiB = () => {
-  const h = getHeapStatistics();
-  return { used: Math.round(h.used_heap_size / 1048576), total: Math.round(h.total_heap_size / 1048576), external: Math.round(h.external_memory / 1048576) };
-};
 const { cfg, index, balancer, fastPath: fastPathOn } = workerData as WorkerData;
 const log = logger('node-agent', `worker-${index}`);
 const send = toMain;
@@ -65,7 +59,8 @@ runWorkerLoop({
   certs,
   start: () => void start(),
   drain,
-  metrics: () => metrics.registry.getMetricsAsJSON(),
-  stats: () => ({ worker: index, listening: plane !== undefined, open: plane?.open() ?? 0, heap: heapMiB(), fastPath: fastPath.status(), ...(plane?.stats() as object | undefined) }),
+  registry: metrics.registry,
+  index,
+  stats: () => ({ listening: plane !== undefined, open: plane?.open() ?? 0, fastPath: fastPath.status(), ...(plane?.stats() as object | undefined) }),
   log,
 });
