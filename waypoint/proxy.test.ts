@@ -93,6 +93,13 @@ describe('waypoint proxy', () => {
     await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
     // h2c, answering as a gRPC server does: the status in trailers.
     grpcLike = http2.createServer((req, res) => {
+      if (req.url === '/pkg.Echo/Reset') {
+        // Answers, then fails mid-stream: the client must see the reset, not a clean end.
+        res.writeHead(200, { 'content-type': 'application/grpc' });
+        res.write('partial');
+        setTimeout(() => res.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR), 20);
+        return;
+      }
       const chunks: Buffer[] = [];
       req.on('data', (d: Buffer) => chunks.push(d));
       req.on('end', () => {
@@ -297,5 +304,9 @@ describe('waypoint proxy', () => {
     state.apply('AuthorizationPolicy', [], ['shop/only-other']);
     const counted = await metrics.registry.getSingleMetricAsString('ambit_requests_total');
     assert.match(counted, /ambit_requests_total\{(?=[^}]*destination_service="grpc\.shop\.svc\.cluster\.local")(?=[^}]*response_code="403")[^}]*\} 1/);
+  });
+
+  it('passes an upstream reset on to the HTTP/2 client instead of ending its stream cleanly', async () => {
+    await assert.rejects(h2('10.96.0.14:80', '/pkg.Echo/Reset', ''), /Stream closed with error code NGHTTP2_INTERNAL_ERROR/);
   });
 });
