@@ -20,6 +20,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # The benchmarks start their own haproxy and nginx; on a host whose init runs services the
+  # packages' own would start too and hold port 80 and friends: stop and disable them.
+  for svc in haproxy nginx; do
+    invoke-rc.d "$svc" stop >/dev/null 2>&1 || true
+    update-rc.d "$svc" disable >/dev/null 2>&1 || true
+  done
 fi
 
 # npm ci when node_modules is absent or older than the lock file.
