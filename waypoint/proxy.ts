@@ -4,7 +4,7 @@ import { connectTcp, splice, type AuthzDecision, type HbonePool, type TunnelReco
 import type { WorkloadTlsMaterial } from '../lib/identity/verify.js';
 import type { Logger } from '../lib/log.js';
 import { identityToSni } from '../lib/mesh/sni.js';
-import { authorize, type ConnectionAttributes, type PolicyRef } from '../lib/policy/index.js';
+import { denialReason, type PolicyRef } from '../lib/policy/index.js';
 import type { WaypointRef, Workload } from '../lib/xds/index.js';
 import { tunnelSource } from '../node-agent/proxy/inbound.js';
 import type { BalancerState } from '../node-agent/proxy/balancer-state.js';
@@ -70,17 +70,18 @@ export class WaypointProxy {
   private readonly resolver: Resolver;
   private readonly accepted = new WeakMap<TunnelRequest, Accepted>();
   private readonly reports = new WeakMap<TunnelRequest, (d: ConnectionOutcome) => void>();
+  private readonly gate: RequestGate;
   private readonly http1: Http1Proxy;
   private readonly http2: Http2Proxy;
 
   constructor(private readonly o: WaypointProxyOptions) {
     this.resolver = new Resolver(o.state, o.balancer);
-    const gate = new RequestGate({
+    const gate = (this.gate = new RequestGate({
       policies: (c) => o.state.waypointPolicies(o.waypoint, c.service),
       endpoint: (c) => this.resolver.resolve(c.destination.host, c.destination.port),
       metrics: o.requests,
       log: o.accessLog,
-    });
+    }));
     this.http1 = new Http1Proxy({ gate, open: (t) => this.open(t), log: o.accessLog });
     this.http2 = new Http2Proxy({ gate, open: (t) => this.open(t), log: o.accessLog });
   }
@@ -125,19 +126,11 @@ export class WaypointProxy {
     const policies = state.waypointPolicies(waypoint, service);
     const deferred = policies.some(needsRequest);
     if (!deferred) {
-      const decision = this.decide(policies, connection, endpoint);
-      if (!decision.allowed) return deny(403, decision.why);
+      const decision = this.gate.decide(policies, connection, endpoint);
+      if (!decision.allowed) return deny(403, denialReason(decision));
     }
     this.accepted.set(req, { connection, endpoint, policies, deferred });
     return { allow: true };
-  }
-
-  /** An L4 decision (no request: HTTP fields fail closed). */
-  private decide(policies: readonly PolicyRef[], c: HttpConnection, endpoint: Target): { allowed: boolean; why: string } {
-    const conn: ConnectionAttributes = { sourcePrincipal: c.principal, sourceNamespace: /\/ns\/([^/]+)\//.exec(c.principal)?.[1], sourceIp: c.source?.ip, destinationIp: endpoint.ip, destinationPort: endpoint.port };
-    const d = authorize(policies, conn);
-    if (d.audited.length) this.o.log.info({ audited: d.audited, peer: c.principal, dst: `${c.destination.host}:${c.destination.port}` }, 'AUDIT policy matched');
-    return { allowed: d.allowed, why: d.allowed ? '' : d.reason === 'denied' ? `denied by AuthorizationPolicy ${d.policy}` : 'no ALLOW AuthorizationPolicy matched' };
   }
 
   /**
@@ -165,9 +158,9 @@ export class WaypointProxy {
     if (protocol === 'http1') return this.http1.serve(downstream, a.connection);
     if (protocol === 'http2') return this.http2.serve(downstream, a.connection);
     if (a.deferred) {
-      const decision = this.decide(a.policies, a.connection, a.endpoint);
+      const decision = this.gate.decide(a.policies, a.connection, a.endpoint);
       if (!decision.allowed) {
-        this.o.log.info({ peer: a.connection.principal, dst: `${a.connection.destination.host}:${a.connection.destination.port}`, reason: decision.why, protocol }, 'connection refused: not HTTP, so its policies are read on L4');
+        this.o.log.info({ peer: a.connection.principal, dst: `${a.connection.destination.host}:${a.connection.destination.port}`, reason: denialReason(decision), protocol }, 'connection refused: not HTTP, so its policies are read on L4');
         downstream.destroy();
         return;
       }

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from '../lib/log.js';
-import { authorize, type PolicyRef } from '../lib/policy/index.js';
+import { authorize, denialReason, principalNamespace, type Decision, type PolicyRef } from '../lib/policy/index.js';
 import type { Service, Workload } from '../lib/xds/index.js';
 import type { Target } from '../node-agent/proxy/resolve.js';
 import type { RequestLabels, RequestMetrics } from './metrics.js';
@@ -64,12 +64,20 @@ export class RequestGate {
   admit(r: RequestLine, c: HttpConnection): Admission {
     const endpoint = this.o.endpoint(c);
     if ('error' in endpoint) return { ok: false, status: 503, body: `no healthy upstream: ${endpoint.error}\n`, flags: 'UH' };
-    const conn = { sourcePrincipal: c.principal, sourceNamespace: /\/ns\/([^/]+)\//.exec(c.principal)?.[1], sourceIp: c.source?.ip, destinationIp: endpoint.ip, destinationPort: endpoint.port };
-    const decision = authorize(this.o.policies(c), conn, { method: r.method, path: r.path, host: r.authority, headers: r.headers });
-    if (decision.audited.length) this.o.log.info({ audited: decision.audited, principal: c.principal, method: r.method, path: r.path }, 'AUDIT policy matched');
+    const decision = this.decide(this.o.policies(c), c, endpoint, r);
     if (decision.allowed) return { ok: true, endpoint };
-    const why = decision.reason === 'denied' ? `denied by AuthorizationPolicy ${decision.policy}` : 'no ALLOW AuthorizationPolicy matched';
-    return { ok: false, status: 403, body: `RBAC: access denied (${why})\n`, flags: 'RBAC', endpoint, ...(decision.policy ? { policy: decision.policy } : {}) };
+    return { ok: false, status: 403, body: `RBAC: access denied (${denialReason(decision)})\n`, flags: 'RBAC', endpoint, ...(decision.policy ? { policy: decision.policy } : {}) };
+  }
+
+  /**
+   * The policies' verdict on a connection to `endpoint`, and on `request` when there is one;
+   * without one (a connection that is not HTTP) their HTTP fields fail closed.
+   */
+  decide(policies: readonly PolicyRef[], c: HttpConnection, endpoint: Target, request?: RequestLine): Decision {
+    const conn = { sourcePrincipal: c.principal, sourceNamespace: principalNamespace(c.principal), sourceIp: c.source?.ip, destinationIp: endpoint.ip, destinationPort: endpoint.port };
+    const decision = authorize(policies, conn, request && { method: request.method, path: request.path, host: request.authority, headers: request.headers });
+    if (decision.audited.length) this.o.log.info({ audited: decision.audited, principal: c.principal, dst: `${c.destination.host}:${c.destination.port}`, method: request?.method, path: request?.path }, 'AUDIT policy matched');
+    return decision;
   }
 
   report(c: HttpConnection, r: RequestLine, o: RequestOutcome): void {

@@ -38,6 +38,16 @@ export type Decision =
   | { allowed: true; reason: 'no-policy' | 'allowed'; policy?: string; audited: string[] }
   | { allowed: false; reason: 'denied' | 'not-allowed'; policy?: string; audited: string[] };
 
+/** Why a refused connection or request was refused, as logs and answers say it. */
+export function denialReason(d: Decision): string {
+  return d.reason === 'denied' ? `denied by AuthorizationPolicy ${d.policy}` : 'no ALLOW AuthorizationPolicy matched';
+}
+
+/** The namespace in a principal (`<td>/ns/<namespace>/sa/<sa>`), for `source.namespace` rules. */
+export function principalNamespace(principal: string | undefined): string | undefined {
+  return principal ? /\/ns\/([^/]+)\//.exec(principal)?.[1] : undefined;
+}
+
 export function authorize(policies: readonly PolicyRef[], conn: ConnectionAttributes, request?: RequestAttributes): Decision {
   const ctx: Ctx = { conn, request };
   const name = (p: PolicyRef) => `${p.namespace}/${p.name}`;

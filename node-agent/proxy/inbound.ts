@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { fail, type Result } from '../../lib/errors.js';
 import { splice, connectTcp, HboneError, type AuthzDecision, type SpliceResult, type TunnelRecord, type TunnelRequest } from '../../lib/hbone/index.js';
 import type { Logger } from '../../lib/log.js';
-import { authorize, modeOnPort } from '../../lib/policy/index.js';
+import { authorize, denialReason, modeOnPort, principalNamespace } from '../../lib/policy/index.js';
 import type { WaypointRef, Workload } from '../../lib/xds/index.js';
 import type { AgentMetrics } from '../admin/metrics.js';
 import { transparentSocket } from '../dataplane/sockets.js';
@@ -80,16 +80,13 @@ export class Inbound {
     const principal = peer.identity?.replace(/^spiffe:\/\//, '');
     const decision = authorize(this.state.policiesFor(w, destPort), {
       sourcePrincipal: principal,
-      sourceNamespace: principal ? /\/ns\/([^/]+)\//.exec(principal)?.[1] : undefined,
+      sourceNamespace: principalNamespace(principal),
       sourceIp: peer.sourceIp,
       destinationIp: destIp,
       destinationPort: destPort,
     });
     if (decision.audited.length) this.log.info({ audited: decision.audited, peer: principal, dst: `${destIp}:${destPort}` }, 'AUDIT policy matched');
-    if (!decision.allowed) {
-      const reason = decision.reason === 'denied' ? `denied by AuthorizationPolicy ${decision.policy}` : 'no ALLOW AuthorizationPolicy matched';
-      return { ok: false, status: 403, reason };
-    }
+    if (!decision.allowed) return { ok: false, status: 403, reason: denialReason(decision) };
     return { ok: true, workload: w };
   }
 
