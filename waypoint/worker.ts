@@ -9,7 +9,6 @@
 import { workerData } from 'node:worker_threads';
 import { HbonePool, startHboneServer, type HboneServer } from '../lib/hbone/index.js';
 import { logger } from '../lib/log.js';
-import { reclaimWhenQuiet } from '../lib/reclaim.js';
 import { AgentMetrics } from '../node-agent/admin/metrics.js';
 import { CertCache } from '../node-agent/dataplane/certs.js';
 import { runWorkerLoop, toMain } from '../node-agent/dataplane/worker-loop.js';
@@ -30,10 +29,9 @@ export interface WaypointWorkerData {
 
 const { cfg, index, balancer } = workerData as WaypointWorkerData;
 const log = logger('waypoint', `worker-${index}`);
-const send = toMain;
 
 const state = new MeshState();
-const certs = new CertCache((identity) => send({ kind: 'need-cert', identity }));
+const certs = new CertCache((identity) => toMain({ kind: 'need-cert', identity }));
 const metrics = new AgentMetrics();
 const accessLog = logger('waypoint', 'access');
 const pool = new HbonePool({ trustDomain: cfg.trustDomain, log: logger('waypoint', 'hbone') });
@@ -50,48 +48,29 @@ const proxy = new WaypointProxy({
   balancer: sharedBalancerState(balancer),
   log: logger('waypoint', 'proxy'),
 });
-let server: HboneServer | undefined;
-let starting: Promise<void> | undefined;
-const stopReclaiming = reclaimWhenQuiet();
 
-function start(): Promise<void> {
-  starting ??= startHboneServer({
-    host: cfg.podIp,
-    port: cfg.hbonePort,
-    handle: sharedListener(cfg.podIp, cfg.hbonePort),
-    trustDomain: cfg.trustDomain,
-    // Whatever name a client asks for, a waypoint proves only its own identity.
-    tls: () => certs.current(cfg.identity) ?? certs.get(cfg.identity),
-    ...proxy.hooks(),
-    log: logger('waypoint', 'hbone'),
-  }).then(
-    (s) => {
-      server = s;
-      send({ kind: 'listening' });
-    },
-    (err: unknown) => {
-      log.fatal({ err: err instanceof Error ? err.message : String(err) }, 'HBONE listener failed to start');
-      process.exit(1);
-    },
-  );
-  return starting;
-}
-
-async function drain(ms: number): Promise<number> {
-  await starting;
-  stopReclaiming();
-  await server?.close({ drainMs: ms });
-  await pool.close({ drainMs: 0 });
-  return server?.stats().activeStreams ?? 0;
-}
-
-runWorkerLoop({
+runWorkerLoop<HboneServer>({
   state,
   certs,
-  start: () => void start(),
-  drain,
+  serve: () =>
+    startHboneServer({
+      host: cfg.podIp,
+      port: cfg.hbonePort,
+      handle: sharedListener(cfg.podIp, cfg.hbonePort),
+      trustDomain: cfg.trustDomain,
+      // Whatever name a client asks for, a waypoint proves only its own identity.
+      tls: () => certs.current(cfg.identity) ?? certs.get(cfg.identity),
+      ...proxy.hooks(),
+      log: logger('waypoint', 'hbone'),
+    }),
+  drain: async (server, ms) => {
+    await server?.close({ drainMs: ms });
+    await pool.close({ drainMs: 0 });
+    return server?.stats().activeStreams ?? 0;
+  },
   registry: metrics.registry,
   index,
-  stats: () => ({ listening: server !== undefined, tunnels: { inbound: server?.stats(), outbound: pool.stats() } }),
+  stats: (server) => ({ tunnels: { inbound: server?.stats(), outbound: pool.stats() } }),
+  what: 'HBONE listener',
   log,
 });

@@ -6,7 +6,6 @@
  */
 import { workerData } from 'node:worker_threads';
 import { logger } from '../../lib/log.js';
-import { reclaimWhenQuiet } from '../../lib/reclaim.js';
 import { AgentMetrics } from '../admin/metrics.js';
 import { openOriginalDst } from '../bpf/loader.js';
 import { sharedBalancerState } from '../proxy/balancer-state.js';
@@ -19,48 +18,26 @@ import { runWorkerLoop, toMain } from './worker-loop.js';
 
 const { cfg, index, balancer, fastPath: fastPathOn } = workerData as WorkerData;
 const log = logger('node-agent', `worker-${index}`);
-const send = toMain;
 
 const state = new MeshState();
-const certs = new CertCache((identity) => send({ kind: 'need-cert', identity }));
+const certs = new CertCache((identity) => toMain({ kind: 'need-cert', identity }));
 const metrics = new AgentMetrics();
 const originalDst = openOriginalDst(cfg.bpfPinDir);
 const fastPath = fastPathOn ? openFastPath({ pinDir: cfg.bpfPinDir, log: logger('node-agent', 'fastpath') }) : userSpace(log, 'the main thread did not attach it (see its log)');
-let plane: DataPlane | undefined;
-let starting: Promise<void> | undefined;
-const stopReclaiming = reclaimWhenQuiet();
 
-function start(): Promise<void> {
-  starting ??= startDataPlane({ cfg, state, certs, originalDst, fastPath, metrics, balancer: sharedBalancerState(balancer), log }).then(
-    (p) => {
-      plane = p;
-      send({ kind: 'listening' });
-    },
-    (err: unknown) => {
-      // Nothing to serve with: let the main thread see the worker die and restart it.
-      log.fatal({ err: err instanceof Error ? err.message : String(err) }, 'data path failed to start');
-      process.exit(1);
-    },
-  );
-  return starting;
-}
-
-async function drain(ms: number): Promise<number> {
-  await starting;
-  stopReclaiming();
-  const cut = plane ? await plane.drain(ms) : 0;
-  originalDst.close();
-  fastPath.close();
-  return cut;
-}
-
-runWorkerLoop({
+runWorkerLoop<DataPlane>({
   state,
   certs,
-  start: () => void start(),
-  drain,
+  serve: () => startDataPlane({ cfg, state, certs, originalDst, fastPath, metrics, balancer: sharedBalancerState(balancer), log }),
+  drain: async (plane, ms) => {
+    const cut = plane ? await plane.drain(ms) : 0;
+    originalDst.close();
+    fastPath.close();
+    return cut;
+  },
   registry: metrics.registry,
   index,
-  stats: () => ({ listening: plane !== undefined, open: plane?.open() ?? 0, fastPath: fastPath.status(), ...(plane?.stats() as object | undefined) }),
+  stats: (plane) => ({ open: plane?.open() ?? 0, fastPath: fastPath.status(), ...(plane?.stats() as object | undefined) }),
+  what: 'data path',
   log,
 });
