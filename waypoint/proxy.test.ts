@@ -42,6 +42,7 @@ const service = (name: string, clusterIp: string, targetPort: number, waypoint: 
   waypoint,
   lbPolicy: 'ROUND_ROBIN',
   lbHashHeader: '',
+  trafficPolicy: null,
 });
 
 /** An ALLOW policy on Service `service` for requests with these methods and paths (L7 fields: the waypoint checks them per request). */

@@ -29,6 +29,7 @@ const svc = (name: string, endpoints: { pod: string; ports: [number, number][] }
   waypoint: null,
   lbPolicy: 'ROUND_ROBIN',
   lbHashHeader: '',
+  trafficPolicy: null,
 });
 
 /** A model: namespace shop in the mesh, `outside` not; web-1/web-2 meshed, web-3 opted out. */

@@ -27,6 +27,7 @@ const service = (name: string, waypoint: { namespace: string; name: string } | n
   waypoint,
   lbPolicy: 'ROUND_ROBIN',
   lbHashHeader: '',
+  trafficPolicy: null,
 });
 
 const targeting = (kind: 'Service' | 'Waypoint', name: string, nodeAgentServices: string[]): AuthorizationPolicy => ({

@@ -73,6 +73,7 @@ export function toService(
     waypoint: serviceWaypoint(svc as { metadata?: { namespace?: string; labels?: Record<string, string> } }, ns, lookup),
     lbPolicy: loadBalancer.lbPolicy,
     lbHashHeader: loadBalancer.lbHashHeader,
+    trafficPolicy: null,
   };
 }
 

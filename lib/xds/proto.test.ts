@@ -33,6 +33,7 @@ const service: Service = {
   waypoint: null,
   lbPolicy: 'CONSISTENT_HASH',
   lbHashHeader: 'x-user',
+  trafficPolicy: null,
 };
 const policy: AuthorizationPolicy = {
   namespace: 'shop',

@@ -34,6 +34,28 @@ import type { TargetRef__Output } from './generated/ambit/v1/TargetRef.js';
 import type { WaypointRef__Output } from './generated/ambit/v1/WaypointRef.js';
 import type { Workload__Output } from './generated/ambit/v1/Workload.js';
 import type { WorkloadSelector__Output } from './generated/ambit/v1/WorkloadSelector.js';
+import type { BackendRef__Output } from './generated/ambit/v1/BackendRef.js';
+import type { ConnectionPool__Output } from './generated/ambit/v1/ConnectionPool.js';
+import type { Fault__Output } from './generated/ambit/v1/Fault.js';
+import type { Header__Output } from './generated/ambit/v1/Header.js';
+import type { HeaderModifier__Output } from './generated/ambit/v1/HeaderModifier.js';
+import type { LocalRateLimit__Output } from './generated/ambit/v1/LocalRateLimit.js';
+import type { OutlierDetection__Output } from './generated/ambit/v1/OutlierDetection.js';
+import type { PathModifier__Output } from './generated/ambit/v1/PathModifier.js';
+import type { RequestMirror__Output } from './generated/ambit/v1/RequestMirror.js';
+import type { RequestRedirect__Output } from './generated/ambit/v1/RequestRedirect.js';
+import type { Retries__Output } from './generated/ambit/v1/Retries.js';
+import type { Route__Output } from './generated/ambit/v1/Route.js';
+import type { RouteBackend__Output } from './generated/ambit/v1/RouteBackend.js';
+import type { RouteFilter__Output } from './generated/ambit/v1/RouteFilter.js';
+import type { RouteKind__Output } from './generated/ambit/v1/RouteKind.js';
+import type { RouteMatch__Output } from './generated/ambit/v1/RouteMatch.js';
+import type { RouteParent__Output } from './generated/ambit/v1/RouteParent.js';
+import type { RouteRule__Output } from './generated/ambit/v1/RouteRule.js';
+import type { StringMatch__Output } from './generated/ambit/v1/StringMatch.js';
+import type { StringMatchType__Output } from './generated/ambit/v1/StringMatchType.js';
+import type { TrafficPolicy__Output } from './generated/ambit/v1/TrafficPolicy.js';
+import type { UrlRewrite__Output } from './generated/ambit/v1/UrlRewrite.js';
 
 export type WaypointRef = WaypointRef__Output;
 /** A node of the cluster. Resource name: its name. */
@@ -61,6 +83,31 @@ export type MtlsMode = MtlsMode__Output;
 export type PortMtls = PortMtls__Output;
 /** Resource name: `<namespace>/<name>`. */
 export type PeerAuthentication = PeerAuthentication__Output;
+
+/** The L7 half of a Service's TrafficPolicy, which waypoints apply. */
+export type TrafficPolicy = TrafficPolicy__Output;
+export type BackendRef = BackendRef__Output;
+export type ConnectionPool = ConnectionPool__Output;
+export type Fault = Fault__Output;
+export type Header = Header__Output;
+export type HeaderModifier = HeaderModifier__Output;
+export type LocalRateLimit = LocalRateLimit__Output;
+export type OutlierDetection = OutlierDetection__Output;
+export type PathModifier = PathModifier__Output;
+export type RequestMirror = RequestMirror__Output;
+export type RequestRedirect = RequestRedirect__Output;
+export type Retries = Retries__Output;
+export type RouteBackend = RouteBackend__Output;
+export type RouteFilter = RouteFilter__Output;
+export type RouteKind = RouteKind__Output;
+export type RouteMatch = RouteMatch__Output;
+export type RouteParent = RouteParent__Output;
+export type RouteRule = RouteRule__Output;
+export type StringMatch = StringMatch__Output;
+export type StringMatchType = StringMatchType__Output;
+export type UrlRewrite = UrlRewrite__Output;
+/** An HTTPRoute or GRPCRoute compiled for waypoints. Resource name: `<kind>/<namespace>/<name>` (kind `HTTPRoute` or `GRPCRoute`). */
+export type Route = Route__Output;
 
 /** The resource types. The controller pushes them in its own order (controller/xds/agent.ts: the policies before the workloads and Services they cover). */
 export const RESOURCE_TYPES = ['Node', 'Workload', 'Service', 'AuthorizationPolicy', 'PeerAuthentication'] as const;

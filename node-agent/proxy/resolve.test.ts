@@ -30,6 +30,7 @@ const web = (lbPolicy: LoadBalancerPolicy, ready = [true, true, true]): Service 
   waypoint: null,
   lbPolicy,
   lbHashHeader: lbPolicy === 'CONSISTENT_HASH' ? 'x-user' : '',
+  trafficPolicy: null,
 });
 
 function setup(lbPolicy: LoadBalancerPolicy): { state: MeshState; resolver: Resolver; pick: () => string } {

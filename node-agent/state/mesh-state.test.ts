@@ -32,6 +32,7 @@ const service = (name: string, endpoints: Service['endpoints'], namespace = 'sho
   waypoint: null,
   lbPolicy: 'ROUND_ROBIN',
   lbHashHeader: '',
+  trafficPolicy: null,
 });
 const endpoint = (w: Workload, targetPort: number, byUid = true) => ({ workloadUid: byUid ? w.uid : '', address: w.ip, node: 'node1', ready: true, ports: [{ servicePort: 80, targetPort }] });
 

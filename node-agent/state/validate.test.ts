@@ -40,6 +40,7 @@ const service = (over: Partial<Service> = {}): Service => ({
   waypoint: null,
   lbPolicy: 'ROUND_ROBIN',
   lbHashHeader: '',
+  trafficPolicy: null,
   ...over,
 });
 

@@ -5,6 +5,7 @@ import type { Service as _ambit_v1_Service, Service__Output as _ambit_v1_Service
 import type { AuthorizationPolicy as _ambit_v1_AuthorizationPolicy, AuthorizationPolicy__Output as _ambit_v1_AuthorizationPolicy__Output } from '../../ambit/v1/AuthorizationPolicy.js';
 import type { PeerAuthentication as _ambit_v1_PeerAuthentication, PeerAuthentication__Output as _ambit_v1_PeerAuthentication__Output } from '../../ambit/v1/PeerAuthentication.js';
 import type { Node as _ambit_v1_Node, Node__Output as _ambit_v1_Node__Output } from '../../ambit/v1/Node.js';
+import type { Route as _ambit_v1_Route, Route__Output as _ambit_v1_Route__Output } from '../../ambit/v1/Route.js';
 
 /**
  * One resource of any type, with its name (the key for later removals).
@@ -16,7 +17,8 @@ export interface Resource {
   'authorizationPolicy'?: (_ambit_v1_AuthorizationPolicy | null);
   'peerAuthentication'?: (_ambit_v1_PeerAuthentication | null);
   'node'?: (_ambit_v1_Node | null);
-  'kind'?: "workload"|"service"|"authorizationPolicy"|"peerAuthentication"|"node";
+  'route'?: (_ambit_v1_Route | null);
+  'kind'?: "workload"|"service"|"authorizationPolicy"|"peerAuthentication"|"node"|"route";
 }
 
 /**
@@ -29,5 +31,6 @@ export interface Resource__Output {
   'authorizationPolicy'?: (_ambit_v1_AuthorizationPolicy__Output | null);
   'peerAuthentication'?: (_ambit_v1_PeerAuthentication__Output | null);
   'node'?: (_ambit_v1_Node__Output | null);
-  'kind'?: "workload"|"service"|"authorizationPolicy"|"peerAuthentication"|"node";
+  'route'?: (_ambit_v1_Route__Output | null);
+  'kind'?: "workload"|"service"|"authorizationPolicy"|"peerAuthentication"|"node"|"route";
 }

@@ -4,6 +4,7 @@ import type { ServicePort as _ambit_v1_ServicePort, ServicePort__Output as _ambi
 import type { Endpoint as _ambit_v1_Endpoint, Endpoint__Output as _ambit_v1_Endpoint__Output } from '../../ambit/v1/Endpoint.js';
 import type { WaypointRef as _ambit_v1_WaypointRef, WaypointRef__Output as _ambit_v1_WaypointRef__Output } from '../../ambit/v1/WaypointRef.js';
 import type { LoadBalancerPolicy as _ambit_v1_LoadBalancerPolicy, LoadBalancerPolicy__Output as _ambit_v1_LoadBalancerPolicy__Output } from '../../ambit/v1/LoadBalancerPolicy.js';
+import type { TrafficPolicy as _ambit_v1_TrafficPolicy, TrafficPolicy__Output as _ambit_v1_TrafficPolicy__Output } from '../../ambit/v1/TrafficPolicy.js';
 
 /**
  * A Service with its endpoints (from EndpointSlices). Resource name: "<namespace>/<name>".
@@ -27,6 +28,11 @@ export interface Service {
    * The header hashed by CONSISTENT_HASH; empty otherwise.
    */
   'lbHashHeader'?: (string);
+  /**
+   * The L7 parts of the TrafficPolicy in force for this Service, which a
+   * waypoint applies; unset when no policy targets the Service.
+   */
+  'trafficPolicy'?: (_ambit_v1_TrafficPolicy | null);
 }
 
 /**
@@ -51,4 +57,9 @@ export interface Service__Output {
    * The header hashed by CONSISTENT_HASH; empty otherwise.
    */
   'lbHashHeader': (string);
+  /**
+   * The L7 parts of the TrafficPolicy in force for this Service, which a
+   * waypoint applies; unset when no policy targets the Service.
+   */
+  'trafficPolicy': (_ambit_v1_TrafficPolicy__Output | null);
 }
