@@ -148,8 +148,8 @@ export class OutlierDetector {
   report(key: string, outcome: TryOutcome): void {
     const s = this.endpoints.get(key);
     if (!s) return;
-    const now = this.now();
     if (s.untilMs !== 0) {
+      const now = this.now();
       if (now < s.untilMs) return;
       this.sweep(now);
     }
@@ -162,11 +162,11 @@ export class OutlierDetector {
     if (!isGatewayError(status)) s.consecutiveGateway = 0;
     else if (this.consecutiveGatewayErrors > 0 && ++s.consecutiveGateway >= this.consecutiveGatewayErrors) {
       s.consecutiveGateway = 0;
-      if (this.eject(key, s, now)) return;
+      if (this.eject(key, s)) return;
     }
     if (this.consecutive5xxErrors > 0 && ++s.consecutive5xx >= this.consecutive5xxErrors) {
       s.consecutive5xx = 0;
-      this.eject(key, s, now);
+      this.eject(key, s);
     }
   }
 
@@ -222,7 +222,8 @@ export class OutlierDetector {
   }
 
   /** Ejects `key` unless maxEjectionPercent forbids it; true when it did. */
-  private eject(key: string, s: EndpointState, now: number): boolean {
+  private eject(key: string, s: EndpointState): boolean {
+    const now = this.now();
     this.sweep(now);
     if ((this.ejectedKeys.size + 1) * 100 > this.maxEjectionPercent * this.endpoints.size) {
       this.counters.overflows++;
