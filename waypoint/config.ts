@@ -25,6 +25,25 @@ export interface WaypointConfig extends ControllerLinkConfig {
   identity: string;
   /** Worker threads serving HBONE (AMBIT_WORKERS: a number, or `auto` for the CPU limit; default 2). */
   workers: number;
+  /** Spans of the requests it forwards (waypoint/tracing.ts); W3C trace context is propagated whatever this says. */
+  tracing: TracingConfig;
+}
+
+/**
+ * Exporting one span per request (docs/operations.md, "Tracing"). Off unless
+ * AMBIT_TRACING_ENDPOINT is set.
+ *
+ * - AMBIT_TRACING_ENDPOINT: the OTLP/HTTP traces URL of a collector, path
+ *   included, e.g. `http://otel-collector.observability:4318/v1/traces`
+ *   (protobuf over http or https). Unset or empty: nothing is exported.
+ * - AMBIT_TRACING_SAMPLE_PERCENT: the share of the traces that start at the
+ *   waypoint (no valid incoming traceparent) that are sampled, 0 to 100, decimals
+ *   allowed (default 100). A trace that arrives with a traceparent keeps its
+ *   caller's decision (its sampled flag), as OpenTelemetry's parent-based sampler does.
+ */
+export interface TracingConfig {
+  endpoint: string | undefined;
+  samplePercent: number;
 }
 
 export const ENV = {
@@ -35,6 +54,8 @@ export const ENV = {
   nodeName: 'AMBIT_NODE_NAME',
   podIp: 'AMBIT_POD_IP',
   workers: 'AMBIT_WORKERS',
+  tracingEndpoint: 'AMBIT_TRACING_ENDPOINT',
+  tracingSamplePercent: 'AMBIT_TRACING_SAMPLE_PERCENT',
 } as const;
 
 export const WAYPOINT_PORTS = { hbone: 15008, admin: 15020 } as const;
@@ -61,5 +82,27 @@ export function loadWaypointConfig(env: NodeJS.ProcessEnv): Readonly<WaypointCon
     adminPort: WAYPOINT_PORTS.admin,
     identity: formatSpiffeId({ trustDomain: link.trustDomain, namespace, serviceAccount: name }),
     workers: workerCount(env[ENV.workers]),
+    tracing: Object.freeze(tracingConfig(env)),
   });
+}
+
+export function tracingConfig(env: NodeJS.ProcessEnv): TracingConfig {
+  const endpoint = env[ENV.tracingEndpoint] || undefined;
+  if (endpoint !== undefined) {
+    let url: URL | undefined;
+    try {
+      url = new URL(endpoint);
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || !url.hostname) {
+      throw new AmbitError('AMBIT_ERR_CONFIG', `${ENV.tracingEndpoint} must be an http:// or https:// URL of an OTLP/HTTP traces endpoint (e.g. http://otel-collector.observability:4318/v1/traces), got ${JSON.stringify(endpoint)}`);
+    }
+    // Used as is, like OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: a bare collector address would post to `/` and get 404s.
+    if (url.pathname === '/') throw new AmbitError('AMBIT_ERR_CONFIG', `${ENV.tracingEndpoint} is used as is and needs the path of the traces endpoint, usually ${url.origin}/v1/traces; got ${JSON.stringify(endpoint)}`);
+  }
+  const percent = env[ENV.tracingSamplePercent] || '100';
+  const samplePercent = /^\d+(\.\d+)?$/.test(percent) ? Number(percent) : NaN;
+  if (!(samplePercent >= 0 && samplePercent <= 100)) throw new AmbitError('AMBIT_ERR_CONFIG', `${ENV.tracingSamplePercent} must be a number 0..100, got ${JSON.stringify(percent)}`);
+  return { endpoint, samplePercent };
 }
