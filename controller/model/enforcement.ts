@@ -48,6 +48,13 @@ export function serviceEnforcer(view: EnforcementView, namespace: string, servic
   return state === 'serving' ? { by: 'waypoint', waypoint } : { by: 'node-agents', unserved: { waypoint, state } };
 }
 
+/** Why no running waypoint serves Service `namespace/service` ("Service x has no waypoint ..."), or undefined when one does. */
+export function unservedService(view: EnforcementView, namespace: string, service: string): string | undefined {
+  const e = serviceEnforcer(view, namespace, service);
+  if (e.by === 'waypoint') return undefined;
+  return `Service ${service} ${e.unserved ? `names ${waypointAbsence(e.unserved.waypoint, e.unserved.state)}` : 'has no waypoint (label it or its namespace ambit.dev/use-waypoint=<waypoint>)'}`;
+}
+
 /** The target Services of `p` that its destination node agents enforce (pushed as `node_agent_services`). */
 export function nodeAgentServices(view: EnforcementView, p: CompiledAuthorizationPolicy): string[] {
   return p.targetRefs.filter((r) => r.kind === 'Service' && serviceEnforcer(view, p.namespace, r.name).by === 'node-agents').map((r) => r.name);
@@ -209,10 +216,8 @@ export function waypointCondition(view: EnforcementView, p: CompiledAuthorizatio
       const state = view.waypointState({ namespace: p.namespace, name: r.name });
       return state === 'serving' ? [] : [`it targets ${waypointAbsence({ namespace: p.namespace, name: r.name }, state)}, so its L7 rules are not enforced there`];
     }
-    const e = serviceEnforcer(view, p.namespace, r.name);
-    if (e.by === 'waypoint') return [];
-    const why = e.unserved ? `names ${waypointAbsence(e.unserved.waypoint, e.unserved.state)}` : 'has no waypoint (label it or its namespace ambit.dev/use-waypoint=<waypoint>)';
-    return [`Service ${r.name} ${why}; for it ${L7_FAIL_CLOSED}`];
+    const why = unservedService(view, p.namespace, r.name);
+    return why ? [`${why}; for it ${L7_FAIL_CLOSED}`] : [];
   });
   // Waypoints parse HTTP and carry everything else as bytes: say which gets which.
   if (problems.length === 0) {

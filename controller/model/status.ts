@@ -1,7 +1,7 @@
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from '../../lib/log.js';
 import { ReconcileLoop, type ReconcileTiming } from '../reconcile-loop.js';
-import { enforcedCondition, waypointCondition } from './enforcement.js';
+import { enforcedCondition, unservedService, waypointCondition, type EnforcementView } from './enforcement.js';
 import { POLICY_KINDS, type PolicyKind } from './kinds.js';
 import type { MeshModel } from './model.js';
 import { formatFieldErrors, type CompiledAuthorizationPolicy, type PolicyEntry } from './policies.js';
@@ -42,9 +42,8 @@ const list = (names: readonly string[]): string => names.join(', ');
 /**
  * A TrafficPolicy's conditions beyond Accepted: whether its target Services
  * exist (ResolvedRefs), whether an older policy holds any of them
- * (Conflicted), and, when it sets L7 fields, that they wait for a waypoint
- * (WaypointAccepted). Ambit runs no waypoints yet, so that one is False
- * whatever the Service's labels say.
+ * (Conflicted), and, when it sets L7 fields, whether a running waypoint
+ * applies them (WaypointAccepted).
  */
 function trafficPolicyConditions(model: MeshModel, p: CompiledTrafficPolicy, generation: number | undefined): DesiredCondition[] {
   const out: DesiredCondition[] = [];
@@ -72,22 +71,29 @@ function trafficPolicyConditions(model: MeshModel, p: CompiledTrafficPolicy, gen
         }
       : { type: 'Conflicted', status: 'False', reason: 'NoConflicts', message: 'In force for every target Service.', observedGeneration: generation },
   );
-  if (p.waypointFields.length > 0) {
-    const hash = p.loadBalancer.lbPolicy === 'CONSISTENT_HASH';
-    const rest = p.waypointFields.filter((f) => f !== 'spec.loadBalancer.consistentHash');
-    const parts = [
-      ...(hash ? [`consistent hashing on header ${p.loadBalancer.lbHashHeader} needs a waypoint, so node agents balance connections round robin instead`] : []),
-      ...(rest.length > 0 ? [`${list(rest)} ${rest.length === 1 ? 'is' : 'are'} enforced by a waypoint, so ${rest.length === 1 ? 'it is' : 'they are'} not enforced`] : []),
-    ];
-    out.push({
-      type: 'WaypointAccepted',
-      status: 'False',
-      reason: 'WaypointUnavailable',
-      message: `Waypoints do not apply TrafficPolicy yet: ${parts.join('; ')}.`,
-      observedGeneration: generation,
-    });
-  }
+  if (p.waypointFields.length > 0) out.push(trafficPolicyWaypointCondition(model, p, generation));
   return out;
+}
+
+/**
+ * `WaypointAccepted` of a TrafficPolicy with L7 fields: True when a running
+ * waypoint serves every target Service (it applies them all); otherwise which
+ * targets have none, and what the node agents do meanwhile: consistent
+ * hashing falls back to round robin, the rest is not applied.
+ */
+function trafficPolicyWaypointCondition(view: EnforcementView, p: CompiledTrafficPolicy, generation: number | undefined): DesiredCondition {
+  const base = { type: 'WaypointAccepted', observedGeneration: generation };
+  const unserved = p.services.flatMap((s) => unservedService(view, p.namespace, s) ?? []);
+  if (unserved.length === 0) {
+    return { ...base, status: 'True', reason: 'ResolvedWaypoint', message: `A running waypoint serves every target Service and applies ${list(p.waypointFields)} to each HTTP request (HTTP/1.1 and HTTP/2); connections that are not HTTP are carried as bytes, balanced per connection.` };
+  }
+  const hash = p.loadBalancer.lbPolicy === 'CONSISTENT_HASH';
+  const rest = p.waypointFields.filter((f) => f !== 'spec.loadBalancer.consistentHash');
+  const meanwhile = [
+    ...(hash ? [`consistent hashing on header ${p.loadBalancer.lbHashHeader} needs a waypoint, so node agents balance connections round robin instead`] : []),
+    ...(rest.length > 0 ? [`${list(rest)} ${rest.length === 1 ? 'is' : 'are'} applied by a waypoint, so ${rest.length === 1 ? 'it is' : 'they are'} not applied there`] : []),
+  ];
+  return { ...base, status: 'False', reason: 'NoWaypoint', message: `${unserved.join('; ')}: ${meanwhile.join('; ')}.` };
 }
 
 /** What the conditions of a policy should be. */

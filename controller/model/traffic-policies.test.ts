@@ -146,13 +146,14 @@ describe('TrafficPolicy from the lab API server', () => {
     assert.equal((model.debug() as { rejected: { TrafficPolicy: unknown[] } }).rejected.TrafficPolicy.length, 2);
   });
 
-  it('says which fields wait for a waypoint, without claiming they work', async () => {
+  it('says which fields wait for a waypoint, without claiming they work where none serves', async () => {
     tick();
     lab.store.create('trafficpolicies', trafficPolicy('resilience', { targetRefs: to('api'), retries: { attempts: 3 }, timeout: '2s' }, 'shop'));
     await until('WaypointAccepted', () => cond('resilience', 'WaypointAccepted') !== undefined);
     const w = cond('resilience', 'WaypointAccepted')!;
     assert.equal(w.status, 'False');
-    assert.equal(w.message, 'Waypoints do not apply TrafficPolicy yet: spec.retries, spec.timeout are enforced by a waypoint, so they are not enforced.');
+    assert.equal(w.reason, 'NoWaypoint');
+    assert.equal(w.message, 'Service api has no waypoint (label it or its namespace ambit.dev/use-waypoint=<waypoint>): spec.retries, spec.timeout are applied by a waypoint, so they are not applied there.');
   });
 
   it('waits for a target Service that does not exist yet', async () => {
