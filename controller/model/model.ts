@@ -346,9 +346,10 @@ export class MeshModel implements EnforcementView {
         const svc = this.services.get(key);
         if (!svc) return undefined;
         const slices = [...(this.slicesByService.get(key)?.values() ?? [])].sort((a, b) => (a.metadata!.name! < b.metadata!.name! ? -1 : 1));
-        const lb = this.trafficPolicyBinding().inForce.get(key)?.loadBalancer ?? DEFAULT_LOAD_BALANCER;
+        const policy = this.trafficPolicyBinding().inForce.get(key);
         const podUid = (ns: string, name: string) => this.pods.get(`${ns}/${name}`)?.metadata?.uid;
-        return toService(svc, slices, this.namespaces.get(svc.metadata?.namespace ?? ''), this.waypointLookup, podUid, lb) as ResourceMap[T] | undefined;
+        const ns = this.namespaces.get(svc.metadata?.namespace ?? '');
+        return toService(svc, slices, ns, this.waypointLookup, podUid, policy?.loadBalancer ?? DEFAULT_LOAD_BALANCER, policy?.l7 ?? null) as ResourceMap[T] | undefined;
       }
       case 'AuthorizationPolicy': {
         const p = this.authorizationPolicies.enforcedOf(key);
