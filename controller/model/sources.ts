@@ -32,8 +32,9 @@ export function startModelSources(opts: { kc: KubeConfig; model: MeshModel; log:
   const core = kc.makeApiClient(CoreV1Api);
   const discovery = kc.makeApiClient(DiscoveryV1Api);
   const custom = kc.makeApiClient(CustomObjectsApi);
-  const crd = (plural: string): ListFn => () =>
-    custom.listClusterCustomObject({ group: 'ambit.dev', version: 'v1alpha1', plural }) as Promise<KubernetesListObject<KubernetesObject>>;
+  const crd = (plural: string, group = 'ambit.dev', version = 'v1alpha1'): ListFn => () =>
+    custom.listClusterCustomObject({ group, version, plural }) as Promise<KubernetesListObject<KubernetesObject>>;
+  const gateway = (plural: string): ListFn => crd(plural, 'gateway.networking.k8s.io', 'v1');
 
   const table: [WatchedKind, string, ListFn][] = [
     ['Namespace', '/api/v1/namespaces', () => core.listNamespace() as Promise<KubernetesListObject<KubernetesObject>>],
@@ -46,6 +47,8 @@ export function startModelSources(opts: { kc: KubeConfig; model: MeshModel; log:
     ['AuthorizationPolicy', '/apis/ambit.dev/v1alpha1/authorizationpolicies', crd('authorizationpolicies')],
     ['PeerAuthentication', '/apis/ambit.dev/v1alpha1/peerauthentications', crd('peerauthentications')],
     ['TrafficPolicy', '/apis/ambit.dev/v1alpha1/trafficpolicies', crd('trafficpolicies')],
+    ['HTTPRoute', '/apis/gateway.networking.k8s.io/v1/httproutes', gateway('httproutes')],
+    ['GRPCRoute', '/apis/gateway.networking.k8s.io/v1/grpcroutes', gateway('grpcroutes')],
   ];
   const informers: Informer<KubernetesObject>[] = table.map(([kind, path, list]) =>
     startInformer<KubernetesObject>({
