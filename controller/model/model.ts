@@ -4,16 +4,18 @@ import type { Logger } from '../../lib/log.js';
 import { namespaceInMesh } from '../../lib/mesh/index.js';
 import { RESOURCE_TYPES, resourceName, type ResourceMap, type ResourceType, type Service, type WaypointRef, type Workload } from '../../lib/xds/index.js';
 import { nodeAgentServices, type EnforcementView, type WaypointState } from './enforcement.js';
-import { AFFECTS, AFFECTS_STATUS, type PolicyKind, type WatchedKind } from './kinds.js';
+import { AFFECTS, AFFECTS_STATUS, ROUTE_KINDS, type BookKind, type RouteKindName, type WatchedKind } from './kinds.js';
 import {
   authorizationPolicyBook,
   formatFieldErrors,
   peerAuthenticationBook,
+  routeBook,
   trafficPolicyBook,
   type CompiledAuthorizationPolicy,
   type PolicyBook,
   type RawObject,
 } from './policies.js';
+import { resolveRoute, type CompiledRoute, type RouteContext, type RouteResolution } from './routes.js';
 import { Placement, type Scope } from './scope.js';
 import { SERVICE_NAME_LABEL, toService } from './services.js';
 import { DEFAULT_LOAD_BALANCER, bindTrafficPolicies, type CompiledTrafficPolicy, type TrafficPolicyBinding } from './traffic-policies.js';
@@ -82,6 +84,8 @@ export class MeshModel implements EnforcementView {
   readonly authorizationPolicies: PolicyBook<CompiledAuthorizationPolicy>;
   readonly peerAuthentications: PolicyBook<ResourceMap['PeerAuthentication']>;
   readonly trafficPolicies: PolicyBook<CompiledTrafficPolicy>;
+  readonly httpRoutes: PolicyBook<CompiledRoute>;
+  readonly grpcRoutes: PolicyBook<CompiledRoute>;
   /** The EndpointSlices of each Service (`<namespace>/<service>`), by slice key. */
   private readonly slicesByService = new Map<string, Map<string, V1EndpointSlice>>();
   private binding: { gen: number; value: TrafficPolicyBinding } | undefined;
@@ -100,6 +104,8 @@ export class MeshModel implements EnforcementView {
     this.authorizationPolicies = authorizationPolicyBook(opts.rootNamespace);
     this.peerAuthentications = peerAuthenticationBook(opts.rootNamespace);
     this.trafficPolicies = trafficPolicyBook();
+    this.httpRoutes = routeBook('HTTPRoute');
+    this.grpcRoutes = routeBook('GRPCRoute');
   }
 
   /** Bumped on every applied change. */
@@ -138,6 +144,7 @@ export class MeshModel implements EnforcementView {
         put(this.namespaces, key, obj as V1Namespace, del);
         // Mesh membership and the namespace waypoint of its pods and Services, and so which policy targets the agents enforce.
         this.touchNamespace(key, ['Workload', 'Service', 'AuthorizationPolicy']);
+        this.touchRoutes();
         break;
       case 'Pod':
         if (this.applyPod(key, obj as V1Pod, del)) also = ['AuthorizationPolicy'];
@@ -147,6 +154,7 @@ export class MeshModel implements EnforcementView {
         put(this.services, key, obj as V1Service, del);
         this.touch('Service', [key]);
         this.touchNamespace(namespace, ['AuthorizationPolicy']);
+        this.touchRoutes();
         break;
       case 'EndpointSlice':
         this.applySlice(key, obj as V1EndpointSlice, del);
@@ -161,6 +169,7 @@ export class MeshModel implements EnforcementView {
       case 'Waypoint':
         put(this.waypoints, key, obj, del);
         this.touchNamespace(namespace, ['Workload', 'Service', 'AuthorizationPolicy']);
+        this.touchRoutes();
         break;
       case 'AuthorizationPolicy':
       case 'PeerAuthentication':
@@ -171,6 +180,11 @@ export class MeshModel implements EnforcementView {
         // Its targets are Services of its own namespace; which policy holds a Service can move between them.
         this.applyPolicy(kind, key, obj, del);
         this.touchNamespace(namespace, ['Service']);
+        break;
+      case 'HTTPRoute':
+      case 'GRPCRoute':
+        this.applyPolicy(kind, key, obj, del);
+        this.touch('Route', [`${kind}/${key}`]);
         break;
     }
     this.gen++;
@@ -251,6 +265,15 @@ export class MeshModel implements EnforcementView {
     for (const k of keys) dirty.add(k);
   }
 
+  /**
+   * Marks every route to be rebuilt: its parents and backends may be Services
+   * of any namespace (a consumer route's parent is in another), and routes
+   * are few next to pods, so a Service change re-resolves them all.
+   */
+  private touchRoutes(): void {
+    this.touch('Route', this.sourceKeys('Route'));
+  }
+
   /** Marks every source object of `types` in `namespace` to be rebuilt. */
   private touchNamespace(namespace: string, types: readonly ResourceType[]): void {
     for (const t of types) this.touch(t, [...this.sourceKeys(t)].filter((k) => k.startsWith(`${namespace}/`)));
@@ -269,10 +292,13 @@ export class MeshModel implements EnforcementView {
         return this.authorizationPolicies.keys();
       case 'PeerAuthentication':
         return this.peerAuthentications.keys();
+      case 'Route':
+        // `<kind>/<namespace>/<name>`: an HTTPRoute and a GRPCRoute may share a name.
+        return ROUTE_KINDS.flatMap((k) => [...this.routeBook(k).keys()].map((key) => `${k}/${key}`));
     }
   }
 
-  private applyPolicy(kind: PolicyKind, key: string, obj: RawObject, del: boolean): void {
+  private applyPolicy(kind: BookKind, key: string, obj: RawObject, del: boolean): void {
     const book = this.book(kind);
     if (del) {
       book.delete(key);
@@ -296,9 +322,29 @@ export class MeshModel implements EnforcementView {
     }
   }
 
-  /** The book of a policy kind. */
-  book(kind: PolicyKind): PolicyBook<unknown> {
-    return { AuthorizationPolicy: this.authorizationPolicies, PeerAuthentication: this.peerAuthentications, TrafficPolicy: this.trafficPolicies }[kind];
+  /** The book of a policy or route kind. */
+  book(kind: BookKind): PolicyBook<unknown> {
+    return {
+      AuthorizationPolicy: this.authorizationPolicies,
+      PeerAuthentication: this.peerAuthentications,
+      TrafficPolicy: this.trafficPolicies,
+      HTTPRoute: this.httpRoutes,
+      GRPCRoute: this.grpcRoutes,
+    }[kind];
+  }
+
+  routeBook(kind: RouteKindName): PolicyBook<CompiledRoute> {
+    return kind === 'HTTPRoute' ? this.httpRoutes : this.grpcRoutes;
+  }
+
+  private readonly routeContext: RouteContext = {
+    service: (namespace, name) => this.resources('Service').get(`${namespace}/${name}`),
+    hasWaypoint: (ref) => this.waypoints.has(`${ref.namespace}/${ref.name}`),
+  };
+
+  /** Which parents accept a route and which references resolve, now: what is pushed and what its status says. */
+  resolveRoute(route: CompiledRoute): RouteResolution {
+    return resolveRoute(route, this.routeContext);
   }
 
   // ---- the pushed resources ----
@@ -346,9 +392,10 @@ export class MeshModel implements EnforcementView {
         const svc = this.services.get(key);
         if (!svc) return undefined;
         const slices = [...(this.slicesByService.get(key)?.values() ?? [])].sort((a, b) => (a.metadata!.name! < b.metadata!.name! ? -1 : 1));
-        const lb = this.trafficPolicyBinding().inForce.get(key)?.loadBalancer ?? DEFAULT_LOAD_BALANCER;
+        const policy = this.trafficPolicyBinding().inForce.get(key);
         const podUid = (ns: string, name: string) => this.pods.get(`${ns}/${name}`)?.metadata?.uid;
-        return toService(svc, slices, this.namespaces.get(svc.metadata?.namespace ?? ''), this.waypointLookup, podUid, lb) as ResourceMap[T] | undefined;
+        const ns = this.namespaces.get(svc.metadata?.namespace ?? '');
+        return toService(svc, slices, ns, this.waypointLookup, podUid, policy?.loadBalancer ?? DEFAULT_LOAD_BALANCER, policy?.l7 ?? null) as ResourceMap[T] | undefined;
       }
       case 'AuthorizationPolicy': {
         const p = this.authorizationPolicies.enforcedOf(key);
@@ -356,6 +403,11 @@ export class MeshModel implements EnforcementView {
       }
       case 'PeerAuthentication':
         return this.peerAuthentications.enforcedOf(key) as ResourceMap[T] | undefined;
+      case 'Route': {
+        const slash = key.indexOf('/');
+        const compiled = this.routeBook(key.slice(0, slash) as RouteKindName).enforcedOf(key.slice(slash + 1));
+        return compiled && (this.resolveRoute(compiled).route as ResourceMap[T] | undefined);
+      }
     }
     return undefined;
   }
@@ -478,9 +530,13 @@ export class MeshModel implements EnforcementView {
       authorizationPolicies: this.authorizationPolicies.size,
       peerAuthentications: this.peerAuthentications.size,
       trafficPolicies: this.trafficPolicies.size,
+      httpRoutes: this.httpRoutes.size,
+      grpcRoutes: this.grpcRoutes.size,
       rejectedAuthorizationPolicies: this.authorizationPolicies.rejected,
       rejectedPeerAuthentications: this.peerAuthentications.rejected,
       rejectedTrafficPolicies: this.trafficPolicies.rejected,
+      rejectedHTTPRoutes: this.httpRoutes.rejected,
+      rejectedGRPCRoutes: this.grpcRoutes.rejected,
     };
   }
 
@@ -503,6 +559,8 @@ export class MeshModel implements EnforcementView {
         AuthorizationPolicy: rejected(this.authorizationPolicies),
         PeerAuthentication: rejected(this.peerAuthentications),
         TrafficPolicy: rejected(this.trafficPolicies),
+        HTTPRoute: rejected(this.httpRoutes),
+        GRPCRoute: rejected(this.grpcRoutes),
       },
     };
   }

@@ -3,14 +3,19 @@ import {
   isL7Rule,
   normalizePrincipal,
   validateAuthorizationPolicy,
+  validateGRPCRoute,
+  validateHTTPRoute,
   validatePeerAuthentication,
   validateTrafficPolicy,
   type AuthorizationPolicy as AuthorizationPolicyCr,
+  type GRPCRoute,
+  type HTTPRoute,
   type PeerAuthentication as PeerAuthenticationCr,
   type TrafficPolicy as TrafficPolicyCr,
 } from '../../lib/crds/index.js';
 import type { AuthorizationPolicy, L4Condition, L4Rule, L4Source, PeerAuthentication, PolicyScope, WorkloadSelector } from '../../lib/xds/types.js';
-import type { PolicyKind } from './kinds.js';
+import type { BookKind, RouteKindName } from './kinds.js';
+import { compileRoute, type CompiledRoute } from './routes.js';
 import { compileTrafficPolicy, type CompiledTrafficPolicy } from './traffic-policies.js';
 
 /**
@@ -117,12 +122,12 @@ export interface PolicyEntry<C> {
 
 export type PolicyOutcome = { accepted: true } | { accepted: false; errors: FieldError[]; keptGeneration: number | undefined; firstReport: boolean };
 
-/** Validated policies of one kind, keyed `<namespace>/<name>`, with the last good version of each. */
+/** Validated objects of one kind (a policy kind or a route kind), keyed `<namespace>/<name>`, with the last good version of each. */
 export class PolicyBook<C> {
   private readonly entries = new Map<string, PolicyEntry<C>>();
 
   constructor(
-    readonly kind: PolicyKind,
+    readonly kind: BookKind,
     private readonly validate: (obj: unknown) => FieldError[],
     private readonly compile: (obj: RawObject) => C,
   ) {}
@@ -197,6 +202,12 @@ export function peerAuthenticationBook(rootNamespace: string): PolicyBook<PeerAu
 
 export function trafficPolicyBook(): PolicyBook<CompiledTrafficPolicy> {
   return new PolicyBook('TrafficPolicy', validateTrafficPolicy, (o) => compileTrafficPolicy(o as TrafficPolicyCr));
+}
+
+/** HTTPRoutes or GRPCRoutes: a route is validated and compiled from its object alone; which parents and backends resolve is decided when it is pushed (routes.ts). */
+export function routeBook(kind: RouteKindName): PolicyBook<CompiledRoute> {
+  const validate = kind === 'HTTPRoute' ? validateHTTPRoute : validateGRPCRoute;
+  return new PolicyBook(kind, validate, (o) => compileRoute(kind, o as HTTPRoute | GRPCRoute));
 }
 
 /** One line for logs and status messages: `spec.action: must be one of ...; spec.rules[0]...`. */

@@ -1,5 +1,5 @@
 import { coversWorkload, isEndpointOf } from '../../lib/policy/index.js';
-import type { AuthorizationPolicy, PeerAuthentication, ResourceMap, ResourceType, Service, WaypointRef, Workload } from '../../lib/xds/types.js';
+import type { AuthorizationPolicy, PeerAuthentication, ResourceMap, ResourceType, Route, Service, WaypointRef, Workload } from '../../lib/xds/types.js';
 
 /**
  * Which node agents need each pushed resource: the per-node scoping of the
@@ -23,7 +23,10 @@ import type { AuthorizationPolicy, PeerAuthentication, ResourceMap, ResourceType
  *   the selector matches; Service-targeted ones (left to the node agents,
  *   `nodeAgentServices`) where it runs an endpoint of the Service. "A
  *   workload" counts every mesh state, so a namespace joining the mesh finds
- *   its policies already in place.
+ *   its policies already in place;
+ * - no route: a Route goes only to the proxies of the waypoints that serve
+ *   one of its parent Services (node agents apply no L7 routing; they get an
+ *   empty Route set so that their config is complete).
  *
  * A policy's scope depends on where workloads run and which are endpoints:
  * SCOPE_INPUTS names the types whose changes can move it.
@@ -44,6 +47,7 @@ export const SCOPE_INPUTS: Readonly<Record<ResourceType, readonly ResourceType[]
   Service: [],
   AuthorizationPolicy: ['Workload', 'Service'],
   PeerAuthentication: ['Workload'],
+  Route: ['Service'],
 };
 
 export function sameScope(a: Scope | undefined, b: Scope | undefined): boolean {
@@ -88,6 +92,14 @@ export class Placement {
       case 'AuthorizationPolicy':
       case 'PeerAuthentication':
         return this.policyScope(r as AuthorizationPolicy | PeerAuthentication);
+      case 'Route': {
+        const views = new Set<string>();
+        for (const p of (r as Route).parents) {
+          const waypoint = this.services.get(`${p.namespace}/${p.name}`)?.waypoint;
+          if (waypoint) views.add(waypointView(waypoint));
+        }
+        return views;
+      }
       default:
         return 'all';
     }

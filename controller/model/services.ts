@@ -1,5 +1,5 @@
 import type { V1EndpointSlice, V1Namespace, V1Service } from '@kubernetes/client-node';
-import type { Endpoint, PortMapping, Service, ServicePort } from '../../lib/xds/types.js';
+import type { Endpoint, PortMapping, Service, ServicePort, TrafficPolicy } from '../../lib/xds/types.js';
 import type { ServiceLoadBalancer } from './traffic-policies.js';
 import { serviceWaypoint, type WaypointLookup } from './workloads.js';
 
@@ -28,7 +28,8 @@ function servicePorts(svc: V1Service): ServicePort[] {
  * each with the pod it is (by uid, else found by name through `podUid`) and
  * its port per Service port (slice ports are matched by name, as kube-proxy
  * does). Sorted by address so equal input gives equal output. `loadBalancer`
- * comes from the TrafficPolicy in force for the Service.
+ * and `trafficPolicy` (its L7 half, for waypoints) come from the
+ * TrafficPolicy in force for the Service.
  */
 export function toService(
   svc: V1Service,
@@ -37,6 +38,7 @@ export function toService(
   lookup: WaypointLookup,
   podUid: (namespace: string, name: string) => string | undefined,
   loadBalancer: ServiceLoadBalancer,
+  trafficPolicy: TrafficPolicy | null = null,
 ): Service | undefined {
   const name = svc.metadata?.name;
   if (!name || svc.spec?.type === 'ExternalName') return undefined;
@@ -73,7 +75,7 @@ export function toService(
     waypoint: serviceWaypoint(svc as { metadata?: { namespace?: string; labels?: Record<string, string> } }, ns, lookup),
     lbPolicy: loadBalancer.lbPolicy,
     lbHashHeader: loadBalancer.lbHashHeader,
-    trafficPolicy: null,
+    trafficPolicy,
   };
 }
 

@@ -27,13 +27,36 @@ export interface ModelSources {
 
 type ListFn = () => Promise<KubernetesListObject<KubernetesObject>>;
 
+/**
+ * Gateway API's CRDs are the cluster's to install, not Ambit's: where they
+ * are missing the list is a 404, which would keep the informer from ever
+ * syncing and the controller from ever getting ready. Such a list reads as
+ * empty (no routes); the informer's watch keeps failing and retrying with
+ * backoff, and each retry lists again, so routes are picked up once the CRDs
+ * are installed.
+ */
+export function absentIsEmpty(list: ListFn, log: Logger): ListFn {
+  let warned = false;
+  return async () => {
+    try {
+      return await list();
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== 404) throw err;
+      if (!warned) log.warn({ code: 'AMBIT_ERR_API', err: err instanceof Error ? err.message : String(err) }, 'Gateway API route kinds are not served (CRDs not installed?): no routes until they are');
+      warned = true;
+      return { apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: '0' }, items: [] };
+    }
+  };
+}
+
 export function startModelSources(opts: { kc: KubeConfig; model: MeshModel; log: Logger; backoff?: () => Backoff }): ModelSources {
   const { kc, model, log } = opts;
   const core = kc.makeApiClient(CoreV1Api);
   const discovery = kc.makeApiClient(DiscoveryV1Api);
   const custom = kc.makeApiClient(CustomObjectsApi);
-  const crd = (plural: string): ListFn => () =>
-    custom.listClusterCustomObject({ group: 'ambit.dev', version: 'v1alpha1', plural }) as Promise<KubernetesListObject<KubernetesObject>>;
+  const crd = (plural: string, group = 'ambit.dev', version = 'v1alpha1'): ListFn => () =>
+    custom.listClusterCustomObject({ group, version, plural }) as Promise<KubernetesListObject<KubernetesObject>>;
+  const gateway = (plural: string): ListFn => absentIsEmpty(crd(plural, 'gateway.networking.k8s.io', 'v1'), log);
 
   const table: [WatchedKind, string, ListFn][] = [
     ['Namespace', '/api/v1/namespaces', () => core.listNamespace() as Promise<KubernetesListObject<KubernetesObject>>],
@@ -46,6 +69,8 @@ export function startModelSources(opts: { kc: KubeConfig; model: MeshModel; log:
     ['AuthorizationPolicy', '/apis/ambit.dev/v1alpha1/authorizationpolicies', crd('authorizationpolicies')],
     ['PeerAuthentication', '/apis/ambit.dev/v1alpha1/peerauthentications', crd('peerauthentications')],
     ['TrafficPolicy', '/apis/ambit.dev/v1alpha1/trafficpolicies', crd('trafficpolicies')],
+    ['HTTPRoute', '/apis/gateway.networking.k8s.io/v1/httproutes', gateway('httproutes')],
+    ['GRPCRoute', '/apis/gateway.networking.k8s.io/v1/grpcroutes', gateway('grpcroutes')],
   ];
   const informers: Informer<KubernetesObject>[] = table.map(([kind, path, list]) =>
     startInformer<KubernetesObject>({

@@ -2,9 +2,11 @@ import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } fr
 import type { Logger } from '../../lib/log.js';
 import { ReconcileLoop, type ReconcileTiming } from '../reconcile-loop.js';
 import { enforcedCondition, unservedService, waypointCondition, type EnforcementView } from './enforcement.js';
-import { POLICY_KINDS, type PolicyKind } from './kinds.js';
+import { POLICY_KINDS, ROUTE_KINDS, type BookKind, type PolicyKind } from './kinds.js';
 import type { MeshModel } from './model.js';
 import { formatFieldErrors, type CompiledAuthorizationPolicy, type PolicyEntry } from './policies.js';
+import { desiredRouteParents, routeStatusBody, sameRouteParents, type RouteParentStatus } from './route-status.js';
+import type { CompiledRoute } from './routes.js';
 import type { CompiledTrafficPolicy } from './traffic-policies.js';
 
 /**
@@ -27,14 +29,17 @@ export interface Condition {
 
 export type DesiredCondition = Omit<Condition, 'lastTransitionTime'>;
 
-/** The kinds whose status the controller writes: the policies here, Waypoints in controller/waypoints/. */
-export type StatusKind = PolicyKind | 'Waypoint';
+/** The kinds whose status the controller writes: the policies and routes here, Waypoints in controller/waypoints/. */
+export type StatusKind = BookKind | 'Waypoint';
 
-const PLURALS: Record<StatusKind, string> = {
-  AuthorizationPolicy: 'authorizationpolicies',
-  PeerAuthentication: 'peerauthentications',
-  TrafficPolicy: 'trafficpolicies',
-  Waypoint: 'waypoints',
+/** Where each kind's status subresource is. */
+const RESOURCES: Record<StatusKind, { group: string; version: string; plural: string }> = {
+  AuthorizationPolicy: { group: 'ambit.dev', version: 'v1alpha1', plural: 'authorizationpolicies' },
+  PeerAuthentication: { group: 'ambit.dev', version: 'v1alpha1', plural: 'peerauthentications' },
+  TrafficPolicy: { group: 'ambit.dev', version: 'v1alpha1', plural: 'trafficpolicies' },
+  Waypoint: { group: 'ambit.dev', version: 'v1alpha1', plural: 'waypoints' },
+  HTTPRoute: { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes' },
+  GRPCRoute: { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'grpcroutes' },
 };
 
 const list = (names: readonly string[]): string => names.join(', ');
@@ -140,9 +145,12 @@ export function withTransitions(desired: DesiredCondition[], current: Condition[
   });
 }
 
-/** Writes the status subresource of a policy or a Waypoint. */
+/** A status as written: conditions (policies, Waypoints), or a route's per-parent entries (Gateway API RouteStatus). */
+export type StatusBody = { conditions: Condition[] } | { parents: RouteParentStatus[] };
+
+/** Writes the status subresource of a policy, a route or a Waypoint. */
 export interface StatusPatcher {
-  patch(kind: StatusKind, namespace: string, name: string, status: { conditions: Condition[] }): Promise<void>;
+  patch(kind: StatusKind, namespace: string, name: string, status: StatusBody): Promise<void>;
 }
 
 /** Through the Kubernetes API: a JSON merge patch of `status` on the status subresource. */
@@ -151,12 +159,21 @@ export function kubeStatusPatcher(kc: KubeConfig): StatusPatcher {
   const options = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
   return {
     patch: async (kind, namespace, name, status) => {
+      // A merge patch replaces a list whole: a route's body carries the other controllers' parents too (route-status.ts).
       await api.patchNamespacedCustomObjectStatus(
-        { group: 'ambit.dev', version: 'v1alpha1', namespace, plural: PLURALS[kind], name, body: { status }, fieldManager: 'ambit-controller' },
+        { ...RESOURCES[kind], namespace, name, body: { status }, fieldManager: 'ambit-controller' },
         options,
       );
     },
   };
+}
+
+interface WantedStatus {
+  kind: BookKind;
+  /** The object already carries it. */
+  inPlace: boolean;
+  desired: unknown;
+  body: (now: string) => StatusBody;
 }
 
 export interface StatusReconcilerOptions extends ReconcileTiming {
@@ -199,35 +216,45 @@ export class StatusReconciler {
     return this.loop.run();
   }
 
-  /** One pass over every policy. Returns the number of failed writes to retry. */
+  /** One pass over every policy and route. Returns the number of failed writes to retry. */
   private async pass(): Promise<number> {
-    const books = POLICY_KINDS.map((k) => this.o.model.book(k));
+    const books = [...POLICY_KINDS, ...ROUTE_KINDS].map((k) => this.o.model.book(k));
     const live = new Set(books.flatMap((b) => b.entriesList().map(([key]) => `${b.kind}/${key}`)));
     for (const k of this.written.keys()) if (!live.has(k)) this.written.delete(k);
     let failures = 0;
     for (const book of books) {
       for (const [key, entry] of book.entriesList()) {
         if (this.loop.stopped) return failures;
-        if (!(await this.reconcileOne(book.kind, key, entry))) failures++;
+        if (!(await this.reconcileOne(this.statusOf(book.kind, entry), key, entry))) failures++;
       }
     }
     return failures;
   }
 
-  private async reconcileOne(kind: PolicyKind, key: string, entry: PolicyEntry<unknown>): Promise<boolean> {
+  /** What one object's status should be: whether it already is, a fingerprint of the wanted state, and the body to write. */
+  private statusOf(kind: BookKind, entry: PolicyEntry<unknown>): WantedStatus {
+    if (kind === 'HTTPRoute' || kind === 'GRPCRoute') {
+      const desired = desiredRouteParents(this.o.model, entry as PolicyEntry<CompiledRoute>);
+      return { kind, inPlace: sameRouteParents(desired, entry.object), desired, body: (now) => routeStatusBody(desired, entry.object, now) };
+    }
     const desired = desiredConditions(this.o.model, kind, entry);
     const current = currentConditions(entry.object);
-    if (sameConditions(desired, current)) return true;
-    const fingerprint = JSON.stringify(desired);
+    return { kind, inPlace: sameConditions(desired, current), desired, body: (now) => ({ conditions: withTransitions(desired, current, now) }) };
+  }
+
+  private async reconcileOne(want: WantedStatus, key: string, entry: PolicyEntry<unknown>): Promise<boolean> {
+    const { kind } = want;
+    if (want.inPlace) return true;
+    const fingerprint = JSON.stringify(want.desired);
     const rv = entry.object.metadata?.resourceVersion;
     const seen = this.written.get(`${kind}/${key}`);
     if (seen && seen.fingerprint === fingerprint && seen.overVersion === rv) return true;
     const [namespace, name] = key.split('/') as [string, string];
     try {
-      await this.o.patcher.patch(kind, namespace, name, { conditions: withTransitions(desired, current, this.o.now().toISOString()) });
+      await this.o.patcher.patch(kind, namespace, name, want.body(this.o.now().toISOString()));
       this.written.set(`${kind}/${key}`, { fingerprint, overVersion: rv });
       this.writes++;
-      this.o.log.debug({ kind, resource: key, conditions: desired.map((d) => `${d.type}=${d.status}`) }, 'status written');
+      this.o.log.debug({ kind, resource: key }, 'status written');
       return true;
     } catch (err) {
       const code = (err as { code?: number }).code;

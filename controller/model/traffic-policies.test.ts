@@ -24,6 +24,7 @@ describe('TrafficPolicy compilation', () => {
       services: ['web'],
       loadBalancer: { lbPolicy: 'LEAST_REQUEST', lbHashHeader: '' },
       waypointFields: [],
+      l7: { name: 'shop/least', connectionPool: null, outlierDetection: null, retries: null, timeoutMs: 0, fault: null, localRateLimit: null },
     });
     assert.deepEqual(compileTrafficPolicy(tp('none', { targetRefs: to('web') })).loadBalancer, { lbPolicy: 'ROUND_ROBIN', lbHashHeader: '' });
     assert.equal(compileTrafficPolicy(tp('none', { targetRefs: to('web') })).createdMs, Infinity, 'no timestamp: never older than a dated policy');
@@ -35,6 +36,32 @@ describe('TrafficPolicy compilation', () => {
     );
     assert.deepEqual(p.loadBalancer, { lbPolicy: 'CONSISTENT_HASH', lbHashHeader: 'x-user' });
     assert.deepEqual(p.waypointFields, ['spec.loadBalancer.consistentHash', 'spec.connectionPool', 'spec.retries', 'spec.timeout']);
+  });
+
+  it('compiles the L7 half a waypoint applies: durations in ms, retryOn split into words and status codes, defaults filled', () => {
+    const p = compileTrafficPolicy(
+      tp('all', {
+        targetRefs: to('web'),
+        connectionPool: { maxConnections: 100, maxPendingRequests: 10, connectTimeout: '2s' },
+        outlierDetection: { consecutive5xxErrors: 5, interval: '10s', baseEjectionTime: '1m30s', maxEjectionPercent: 50 },
+        retries: { attempts: 3, perTryTimeout: '500ms', retryOn: ['5xx', '503', 'connect-failure', '429'] },
+        timeout: '5s',
+        fault: { delay: { fixedDelay: '2s', percentage: 10 }, abort: { httpStatus: 503 } },
+        localRateLimit: { maxTokens: 100, fillInterval: '1s' },
+      }),
+    );
+    assert.deepEqual(p.l7, {
+      name: 'shop/all',
+      connectionPool: { maxConnections: 100, maxPendingRequests: 10, maxRequestsPerConnection: 0, connectTimeoutMs: 2000 },
+      outlierDetection: { consecutive_5xxErrors: 5, consecutiveGatewayErrors: 0, intervalMs: 10_000, baseEjectionTimeMs: 90_000, maxEjectionPercent: 50 },
+      retries: { attempts: 3, perTryTimeoutMs: 500, retryOn: ['5xx', 'connect-failure'], retriableStatusCodes: [503, 429] },
+      timeoutMs: 5000,
+      fault: { delayMs: 2000, delayPercentage: 10, abortStatus: 503, abortPercentage: 100 },
+      localRateLimit: { maxTokens: 100, tokensPerFill: 100, fillIntervalMs: 1000 },
+    });
+    const only = compileTrafficPolicy(tp('abort', { targetRefs: to('web'), fault: { abort: { httpStatus: 500, percentage: 0.5 } }, localRateLimit: { maxTokens: 10, tokensPerFill: 2, fillInterval: '250ms' } }));
+    assert.deepEqual(only.l7.fault, { delayMs: 0, delayPercentage: 0, abortStatus: 500, abortPercentage: 0.5 });
+    assert.deepEqual(only.l7.localRateLimit, { maxTokens: 10, tokensPerFill: 2, fillIntervalMs: 250 });
   });
 });
 
@@ -94,6 +121,7 @@ describe('TrafficPolicy from the lab API server', () => {
   it('puts the load balancer on the targeted Service and says so in the status', async () => {
     assert.deepEqual(lbOf('web'), ['LEAST_REQUEST', '']);
     assert.deepEqual(lbOf('api'), ['ROUND_ROBIN', ''], 'no policy: round robin');
+    assert.equal(service('api')?.trafficPolicy, null, 'no policy: no traffic_policy');
     assert.equal(service('web')?.endpoints.length, 2);
     await until('conditions of least', () => conditions(lab.store, 'trafficpolicies', 'shop', 'least').length === 3);
     assert.deepEqual(
@@ -113,6 +141,8 @@ describe('TrafficPolicy from the lab API server', () => {
     await until('api hashed', () => service('api')?.lbPolicy === 'CONSISTENT_HASH');
     assert.deepEqual(lbOf('api'), ['CONSISTENT_HASH', 'x-user']);
     assert.deepEqual(lbOf('web'), ['LEAST_REQUEST', ''], 'the older policy keeps web');
+    assert.equal(service('web')?.trafficPolicy?.name, 'shop/least', 'the L7 half for waypoints is the policy in force');
+    assert.equal(service('api')?.trafficPolicy?.name, 'shop/a-hash');
     await until('Conflicted=True', () => cond('a-hash', 'Conflicted')?.status === 'True');
     const c = cond('a-hash', 'Conflicted')!;
     assert.equal(c.reason, 'OlderPolicyWins');

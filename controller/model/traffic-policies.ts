@@ -1,9 +1,10 @@
-import type { LoadBalancerType, TrafficPolicy as TrafficPolicyCr } from '../../lib/crds/index.js';
-import type { LoadBalancerPolicy } from '../../lib/xds/types.js';
+import { parseDuration, type LoadBalancerType, type TrafficPolicy as TrafficPolicyCr } from '../../lib/crds/index.js';
+import type { LoadBalancerPolicy, TrafficPolicy } from '../../lib/xds/types.js';
 
 /**
  * TrafficPolicy in the model. It is not pushed as a resource of its own: the
- * load balancer of the policy in force for a Service goes on that Service.
+ * load balancer of the policy in force for a Service goes on that Service,
+ * and so does the rest of it (`l7`, Service.traffic_policy) for waypoints.
  * Of several policies targeting one Service the oldest is in force there
  * (creationTimestamp, then name, as Gateway API policy attachment resolves
  * conflicts). Everything else a TrafficPolicy says is L7 and left to a
@@ -30,6 +31,8 @@ export interface CompiledTrafficPolicy {
   loadBalancer: ServiceLoadBalancer;
   /** The spec fields set that only a waypoint can enforce, as spec paths (`spec.retries`). */
   waypointFields: string[];
+  /** What a waypoint applies (Service.traffic_policy). */
+  l7: TrafficPolicy;
 }
 
 const LB_POLICY: Readonly<Record<LoadBalancerType, LoadBalancerPolicy>> = {
@@ -44,6 +47,50 @@ const WAYPOINT_SPEC_FIELDS = ['connectionPool', 'outlierDetection', 'retries', '
 function timeOf(v: string | undefined): number {
   const ms = v === undefined ? NaN : Date.parse(v);
   return Number.isNaN(ms) ? Infinity : ms;
+}
+
+const ms = (d: string | undefined): number => (d === undefined ? 0 : (parseDuration(d) ?? 0));
+
+/** A three-digit retryOn entry is a status code (retriable_status_codes); the rest are condition words (retry_on). */
+const STATUS_CODE = /^[1-5]\d\d$/;
+
+/** The L7 half in the pushed form: durations in ms, 0 (or an unset message) for what the policy leaves out. */
+function compileL7(cr: TrafficPolicyCr): TrafficPolicy {
+  const { connectionPool: pool, outlierDetection: od, retries, fault, localRateLimit: rl } = cr.spec;
+  return {
+    name: `${cr.metadata.namespace ?? 'default'}/${cr.metadata.name}`,
+    connectionPool: pool
+      ? { maxConnections: pool.maxConnections ?? 0, maxPendingRequests: pool.maxPendingRequests ?? 0, maxRequestsPerConnection: pool.maxRequestsPerConnection ?? 0, connectTimeoutMs: ms(pool.connectTimeout) }
+      : null,
+    outlierDetection: od
+      ? {
+          consecutive_5xxErrors: od.consecutive5xxErrors ?? 0,
+          consecutiveGatewayErrors: od.consecutiveGatewayErrors ?? 0,
+          intervalMs: ms(od.interval),
+          baseEjectionTimeMs: ms(od.baseEjectionTime),
+          maxEjectionPercent: od.maxEjectionPercent ?? 0,
+        }
+      : null,
+    retries: retries
+      ? {
+          attempts: retries.attempts,
+          perTryTimeoutMs: ms(retries.perTryTimeout),
+          retryOn: (retries.retryOn ?? []).filter((r) => !STATUS_CODE.test(r)),
+          retriableStatusCodes: (retries.retryOn ?? []).filter((r) => STATUS_CODE.test(r)).map(Number),
+        }
+      : null,
+    timeoutMs: ms(cr.spec.timeout),
+    fault: fault
+      ? {
+          delayMs: ms(fault.delay?.fixedDelay),
+          // The percentages default to every request, as the CRD says.
+          delayPercentage: fault.delay ? (fault.delay.percentage ?? 100) : 0,
+          abortStatus: fault.abort?.httpStatus ?? 0,
+          abortPercentage: fault.abort ? (fault.abort.percentage ?? 100) : 0,
+        }
+      : null,
+    localRateLimit: rl ? { maxTokens: rl.maxTokens, tokensPerFill: rl.tokensPerFill ?? rl.maxTokens, fillIntervalMs: ms(rl.fillInterval) } : null,
+  };
 }
 
 /** Compiles a validated TrafficPolicy. */
@@ -61,6 +108,7 @@ export function compileTrafficPolicy(cr: TrafficPolicyCr): CompiledTrafficPolicy
     services: spec.targetRefs.map((r) => r.name),
     loadBalancer: lb ? { lbPolicy: LB_POLICY[lb.type], lbHashHeader: lb.consistentHash?.header ?? '' } : DEFAULT_LOAD_BALANCER,
     waypointFields,
+    l7: compileL7(cr),
   };
 }
 

@@ -4,7 +4,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import type { InformerEvent } from '../../lib/k8s/informer.js';
 import type { KubeObject } from '../../lib/k8s/types.js';
-import type { ModelChange, RawObject, StatusKind, StatusPatcher } from '../model/index.js';
+import type { ModelChange, RawObject, StatusBody, StatusKind, StatusPatcher } from '../model/index.js';
 import { until } from '../fixtures.js';
 import { ApiRequestError, type OwnedObjects } from './client.js';
 import type { OwnedKind } from './objects.js';
@@ -109,7 +109,9 @@ class FakePatcher implements StatusPatcher {
   readonly written: { kind: StatusKind; name: string; types: string[] }[] = [];
   failures = 0;
   constructor(private readonly view: FakeView) {}
-  async patch(kind: StatusKind, _ns: string, name: string, status: { conditions: { type: string; status: string }[] }): Promise<void> {
+  async patch(kind: StatusKind, _ns: string, name: string, body: StatusBody): Promise<void> {
+    // A Waypoint's status is conditions (a route's would be per-parent entries).
+    const status = body as { conditions: { type: string; status: string }[] };
     if (this.failures > 0) {
       this.failures--;
       throw new ApiRequestError(503, 'the server is currently unable to handle the request');

@@ -27,8 +27,11 @@ import type { NodeViews } from './views.js';
  * endpoint they cover. A policy that no longer applies may be dropped before
  * the workload change that ends its reach arrives, which only brings forward
  * the state the model already asks for.
+ *
+ * Routes go last: they name Services as backends, and a waypoint that held a
+ * route before the Service it sends to would answer 500 for that share.
  */
-const PUSH_ORDER = ['Node', 'AuthorizationPolicy', 'PeerAuthentication', 'Workload', 'Service'] as const satisfies readonly ResourceType[];
+const PUSH_ORDER = ['Node', 'AuthorizationPolicy', 'PeerAuthentication', 'Workload', 'Service', 'Route'] as const satisfies readonly ResourceType[];
 const POLICY_TYPES: readonly ResourceType[] = ['AuthorizationPolicy', 'PeerAuthentication'];
 const AFTER_POLICIES: ReadonlySet<ResourceType> = new Set(['Workload', 'Service']);
 

@@ -1,6 +1,7 @@
 import { dnsLabelProblem, dnsSubdomainProblem } from '../k8s/names.js';
 import { childPath, itemPath } from './field-path.js';
 import { objectSpec } from './common.js';
+import { re2Problem } from './regex.js';
 import { field, guarded, type FieldError, type Fields, type Rec } from './fields.js';
 
 /**
@@ -67,14 +68,9 @@ export function hostnameProblem(s: string): string | undefined {
   return undefined;
 }
 
-/** A regular expression must at least compile; RE2-only syntax that JavaScript lacks is reported here too. */
+/** A route's regular expression must compile with RE2, the engine the waypoint matches with (regex.ts). */
 export function regexProblem(s: string): string | undefined {
-  try {
-    new RegExp(s);
-    return undefined;
-  } catch (err) {
-    return `is not a valid regular expression: ${err instanceof Error ? err.message : String(err)}`;
-  }
+  return re2Problem(s);
 }
 
 export function checkParentRefs(f: Fields, v: unknown, path: string): void {
@@ -109,17 +105,21 @@ export function checkHostnames(f: Fields, v: unknown, path: string): void {
   f.stringList(v, path, { check: hostnameProblem });
 }
 
-/** A reference to a Service backend (for backendRefs and mirrors). */
+/**
+ * A reference to a backend (for backendRefs and mirrors). Any group and kind
+ * is valid here, as in the Gateway API CRD: a kind other than Service is not
+ * an invalid route but an unresolved reference (ResolvedRefs=False,
+ * InvalidKind), and requests its share would get are answered with 500.
+ */
 export function checkBackendObjectRef(f: Fields, ref: Rec, path: string, extraKeys: readonly string[] = []): void {
   f.onlyKnown(ref, path, ['group', 'kind', 'name', 'namespace', 'port', ...extraKeys]);
-  const group = f.string(field(ref, 'group'), childPath(path, 'group'));
-  if (group !== undefined && group !== '' && group !== 'core') f.add(childPath(path, 'group'), `must be "" (core) for a Service backend (got ${JSON.stringify(group)})`);
-  const kind = f.string(field(ref, 'kind'), childPath(path, 'kind'));
-  if (kind !== undefined && kind !== 'Service') f.add(childPath(path, 'kind'), `must be Service, the only backend kind Ambit supports (got ${JSON.stringify(kind)})`);
+  const group = f.string(field(ref, 'group'), childPath(path, 'group'), { check: (s) => (s === '' ? undefined : dnsSubdomainProblem(s)) });
+  const kind = f.string(field(ref, 'kind'), childPath(path, 'kind'), { nonEmpty: true });
   f.string(field(ref, 'name'), childPath(path, 'name'), { required: true, check: dnsLabelProblem });
   f.string(field(ref, 'namespace'), childPath(path, 'namespace'), { check: dnsLabelProblem });
   // Gateway API CEL: "Must have port for Service reference".
-  f.port(field(ref, 'port'), childPath(path, 'port'), { required: true });
+  const service = (group ?? '') === '' && (kind ?? 'Service') === 'Service';
+  f.port(field(ref, 'port'), childPath(path, 'port'), { required: service });
 }
 
 function checkHeaderList(f: Fields, v: unknown, path: string): void {

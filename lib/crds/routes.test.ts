@@ -66,7 +66,7 @@ describe('HTTPRoute', () => {
     ]);
     assert.deepEqual(msgs(rule({ matches: [{ path: { value: 'api' } }] })), ['spec.rules[0].matches[0].path.value: must start with "/" (got "api")']);
     assert.deepEqual(msgs(rule({ matches: [{ path: { value: '/a//b' } }] })), ['spec.rules[0].matches[0].path.value: must not contain "//"']);
-    assert.match(msgs(rule({ matches: [{ path: { type: 'RegularExpression', value: '([' } }] }))[0]!, /path\.value: is not a valid regular expression/);
+    assert.match(msgs(rule({ matches: [{ path: { type: 'RegularExpression', value: '([' } }] }))[0]!, /path\.value: is not a valid RE2 regular expression \(missing \]: \[\)$/);
     assert.deepEqual(msgs(rule({ matches: [{ method: 'get' }] })).length, 1);
     assert.deepEqual(msgs(rule({ matches: [{ headers: [{ name: 'X-A', value: '1' }, { name: 'x-a', value: '2' }] }] })), [
       'spec.rules[0].matches[0].headers[1].name: duplicates header "x-a" in the same match',
@@ -120,11 +120,11 @@ describe('HTTPRoute', () => {
     assert.deepEqual(msgs(rule({ filters: [{ type: 'RequestMirror', requestMirror: { backendRef: { name: 's', port: 1 }, fraction: { numerator: 5, denominator: 2 } } }] })), [
       'spec.rules[0].filters[0].requestMirror.fraction: numerator (5) must not exceed denominator (2)',
     ]);
-    assert.deepEqual(msgs({ rules: [{ backendRefs: [{ name: 'a', port: 80, weight: -1 }, { kind: 'ServiceImport', name: 'b', port: 80 }, { name: 'c' }] }] }), [
+    assert.deepEqual(msgs({ rules: [{ backendRefs: [{ name: 'a', port: 80, weight: -1 }, { group: 'multicluster.x-k8s.io', kind: 'ServiceImport', name: 'b' }, { name: 'c' }] }] }), [
       'spec.rules[0].backendRefs[0].weight: must be between 0 and 1000000 (got -1)',
-      'spec.rules[0].backendRefs[1].kind: must be Service, the only backend kind Ambit supports (got "ServiceImport")',
       'spec.rules[0].backendRefs[2].port: required',
-    ]);
+    ], 'another kind is valid (an unresolved reference, InvalidKind, in status) and needs no port');
+    assert.deepEqual(msgs({ rules: [{ backendRefs: [{ group: 'not a group', kind: '', name: 'b', port: 80 }] }] }).length, 2);
     assert.deepEqual(msgs({ rules: [{ backendRefs: [{ name: 'a', port: 80, filters: [{ type: 'RequestMirror', requestMirror: { backendRef: { name: 'b', port: 1 } } }] }] }] }), [
       'spec.rules[0].backendRefs[0].filters[0].type: must be one of RequestHeaderModifier, ResponseHeaderModifier (got "RequestMirror")',
     ]);
@@ -178,5 +178,19 @@ describe('GRPCRoute', () => {
     assert.deepEqual(gmsgs({ rules: [{ timeouts: { request: '1s' } }] }), [
       'spec.rules[0].timeouts: GRPCRoute has no timeouts; set timeout in a TrafficPolicy for the Service',
     ]);
+  });
+});
+
+describe('route regular expressions are RE2', () => {
+  test('a pattern JavaScript accepts but RE2 refuses is rejected, saying why', () => {
+    const path = (value: string) => msgs(rule({ matches: [{ path: { type: 'RegularExpression', value } }] }));
+    assert.deepEqual(path('/api/v[0-9]+/.*'), []);
+    assert.match(path('/(a)\\1')[0]!, /path\.value: is not a valid RE2 regular expression \(invalid escape sequence: \\1\); RE2 has no backreferences or lookaround, which JavaScript has$/);
+    assert.match(path('/a(?=b)')[0]!, /invalid perl operator: \(\?=/);
+    assert.match(msgs(rule({ matches: [{ headers: [{ type: 'RegularExpression', name: 'x', value: '(?<!a)b' }] }] }))[0]!, /headers\[0\]\.value: is not a valid RE2/);
+  });
+
+  test('checking many patterns does not exhaust the RE2 heap (each is freed)', () => {
+    for (let i = 0; i < 30_000; i++) assert.equal(validateHTTPRoute(http(rule({ matches: [{ path: { type: 'RegularExpression', value: `/(foo|bar)+${i}` } }] }))).length, 0);
   });
 });

@@ -103,6 +103,9 @@ describe('connectMeshConfig against a scripted server', () => {
     await new Promise((r) => setTimeout(r, 50));
     assert.equal(synced, false, 'not before the last type has arrived');
     s.send(empty('Node', 'd1', 'n6'));
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(synced, false, 'Routes too, even empty (as node agents get them)');
+    s.send(empty('Route', 'r1', 'n7'));
     await until('synced', () => synced);
     await c.stop();
   });

@@ -5,7 +5,7 @@
  * (TLS verified against the out-of-band trust bundle).
  */
 export * from './types.js';
-export { WIRE_FIELD, fromWire, resourceName, toWire } from './resources.js';
+export { ROUTE_KIND_NAMES, WIRE_FIELD, fromWire, resourceName, toWire } from './resources.js';
 export { LOADER_OPTIONS, PROTO_FILES, asPushed, loadAmbitProtos, protoRoot, type AmbitProtos } from './proto.js';
 export { AUTHORIZATION, bearerMetadata, bearerToken, readToken, type TokenSource } from './auth.js';
 export { realTimers, type Timers } from './timers.js';

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import * as protoLoader from '@grpc/proto-loader';
 import { LOADER_OPTIONS, PROTO_FILES, loadAmbitProtos, protoRoot } from './proto.js';
 import { fromWire, resourceName, toWire } from './resources.js';
-import type { AuthorizationPolicy, ConfigMessage, PeerAuthentication, ResourceMap, ResourceType, Service, Workload } from './types.js';
+import type { AuthorizationPolicy, ConfigMessage, PeerAuthentication, ResourceMap, ResourceType, Route, Service, Workload } from './types.js';
 
 const repoRoot = resolve(fileURLToPath(import.meta.url), '../../../..');
 
@@ -33,7 +33,40 @@ const service: Service = {
   waypoint: null,
   lbPolicy: 'CONSISTENT_HASH',
   lbHashHeader: 'x-user',
-  trafficPolicy: null,
+  trafficPolicy: {
+    name: 'shop/web',
+    connectionPool: { maxConnections: 10, maxPendingRequests: 5, maxRequestsPerConnection: 0, connectTimeoutMs: 2000 },
+    outlierDetection: { consecutive_5xxErrors: 5, consecutiveGatewayErrors: 0, intervalMs: 10_000, baseEjectionTimeMs: 30_000, maxEjectionPercent: 50 },
+    retries: { attempts: 3, perTryTimeoutMs: 500, retryOn: ['5xx', 'reset'], retriableStatusCodes: [503] },
+    timeoutMs: 5000,
+    fault: { delayMs: 2000, delayPercentage: 12.5, abortStatus: 0, abortPercentage: 0 },
+    localRateLimit: null,
+  },
+};
+const route: Route = {
+  namespace: 'shop',
+  name: 'web',
+  kind: 'GRPC',
+  parents: [{ namespace: 'shop', name: 'web', port: 80, consumer: false }],
+  hostnames: ['web.shop.svc.cluster.local'],
+  rules: [
+    {
+      name: 'canary',
+      matches: [{ path: { type: 'PATH_PREFIX', value: '/shop.Web', name: '' }, headers: [{ type: 'REGULAR_EXPRESSION', value: 'a.*', name: 'x-user' }], queryParams: [], method: '' }],
+      filters: [
+        { filter: 'requestHeaderModifier', requestHeaderModifier: { set: [{ name: 'x-a', value: '1' }], add: [], remove: ['x-b'] } },
+        { filter: 'requestMirror', requestMirror: { backend: { namespace: 'shop', name: 'shadow', port: 80 }, numerator: 1, denominator: 3 } },
+        { filter: 'requestRedirect', requestRedirect: { scheme: 'https', hostname: '', path: { type: 'REPLACE_PREFIX_MATCH', value: '/v2' }, port: 0, statusCode: 301 } },
+      ],
+      backends: [
+        { ref: { namespace: 'shop', name: 'web-v1', port: 80 }, weight: 9, filters: [] },
+        { ref: null, weight: 1, filters: [{ filter: 'responseHeaderModifier', responseHeaderModifier: { set: [], add: [], remove: ['server'] } }] },
+      ],
+      requestTimeoutMs: 1000,
+      backendRequestTimeoutMs: 0,
+    },
+  ],
+  createdMs: '1767225600000',
 };
 const policy: AuthorizationPolicy = {
   namespace: 'shop',
@@ -68,7 +101,7 @@ describe('the .proto files', () => {
   it('carry every resource type field for field as types.ts spells it', () => {
     const def = protoLoader.loadSync([...PROTO_FILES], { ...LOADER_OPTIONS, includeDirs: [protoRoot()] });
     const stream = (def['ambit.v1.MeshConfig'] as Record<string, protoLoader.MethodDefinition<object, ConfigMessage>>).Stream!;
-    const samples: { [T in ResourceType]: ResourceMap[T] } = { Node: { name: 'node1', ip: '10.200.0.10' }, Workload: workload, Service: service, AuthorizationPolicy: policy, PeerAuthentication: peer };
+    const samples: { [T in ResourceType]: ResourceMap[T] } = { Node: { name: 'node1', ip: '10.200.0.10' }, Workload: workload, Service: service, AuthorizationPolicy: policy, PeerAuthentication: peer, Route: route };
     for (const [type, r] of Object.entries(samples) as [ResourceType, ResourceMap[ResourceType]][]) {
       const name = resourceName(type, r as never);
       const msg: ConfigMessage = { type, version: 'v1', nonce: 'n1', upserts: [toWire(type, name, r as never)], removals: ['gone'], fullState: true };
@@ -77,6 +110,7 @@ describe('the .proto files', () => {
       // Decoded messages have every field; a field missing from types.ts (or misspelled) would show here.
       assert.deepEqual(fromWire(type, back.upserts[0]!), r, type);
       assert.deepEqual(fromWire(type === 'Workload' ? 'Service' : 'Workload', back.upserts[0]!), undefined);
+      if (type === 'Route') assert.equal(name, 'GRPCRoute/shop/web', 'a Route is named by its Kubernetes kind');
       assert.deepEqual([back.type, back.version, back.nonce, back.removals, back.fullState], [type, 'v1', 'n1', ['gone'], true]);
     }
   });

@@ -7,12 +7,24 @@ export const WIRE_FIELD = {
   Service: 'service',
   AuthorizationPolicy: 'authorizationPolicy',
   PeerAuthentication: 'peerAuthentication',
+  Route: 'route',
 } as const satisfies Record<ResourceType, keyof WireResource>;
 
-/** The name a resource is keyed by in upserts and removals: a Workload's uid, a Node's name, otherwise `<namespace>/<name>`. */
+/** The Kubernetes kind a Route was compiled from, as its resource name spells it. */
+export const ROUTE_KIND_NAMES = { HTTP: 'HTTPRoute', GRPC: 'GRPCRoute' } as const satisfies Record<ResourceMap['Route']['kind'], string>;
+
+/**
+ * The name a resource is keyed by in upserts and removals: a Workload's uid, a
+ * Node's name, a Route's `<kind>/<namespace>/<name>` (an HTTPRoute and a
+ * GRPCRoute may share a name), otherwise `<namespace>/<name>`.
+ */
 export function resourceName<T extends ResourceType>(type: T, r: ResourceMap[T]): string {
   if (type === 'Workload') return (r as ResourceMap['Workload']).uid;
   if (type === 'Node') return (r as ResourceMap['Node']).name;
+  if (type === 'Route') {
+    const route = r as ResourceMap['Route'];
+    return `${ROUTE_KIND_NAMES[route.kind]}/${route.namespace}/${route.name}`;
+  }
   const named = r as { namespace: string; name: string };
   return `${named.namespace}/${named.name}`;
 }

@@ -110,7 +110,7 @@ export type UrlRewrite = UrlRewrite__Output;
 export type Route = Route__Output;
 
 /** The resource types. The controller pushes them in its own order (controller/xds/agent.ts: the policies before the workloads and Services they cover). */
-export const RESOURCE_TYPES = ['Node', 'Workload', 'Service', 'AuthorizationPolicy', 'PeerAuthentication'] as const;
+export const RESOURCE_TYPES = ['Node', 'Workload', 'Service', 'AuthorizationPolicy', 'PeerAuthentication', 'Route'] as const;
 export type ResourceType = (typeof RESOURCE_TYPES)[number];
 
 export interface ResourceMap {
@@ -119,6 +119,7 @@ export interface ResourceMap {
   Service: Service;
   AuthorizationPolicy: AuthorizationPolicy;
   PeerAuthentication: PeerAuthentication;
+  Route: Route;
 }
 
 export function isResourceType(s: unknown): s is ResourceType {

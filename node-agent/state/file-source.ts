@@ -12,6 +12,7 @@ export const FILE_KEYS: Readonly<Record<ResourceType, string>> = {
   Service: 'services',
   AuthorizationPolicy: 'authorizationPolicies',
   PeerAuthentication: 'peerAuthentications',
+  Route: 'routes',
 };
 
 export interface FileSource {

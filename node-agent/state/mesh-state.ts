@@ -7,6 +7,7 @@ import type {
   PeerAuthentication,
   ResourceMap,
   ResourceType,
+  Route,
   Service,
   WaypointRef,
   Workload,
@@ -31,6 +32,8 @@ export class MeshState {
   private readonly services = new Map<string, Service>();
   private readonly policies = new Map<string, AuthorizationPolicy>();
   private readonly peerAuthns = new Map<string, PeerAuthentication>();
+  /** HTTPRoutes and GRPCRoutes, for a waypoint (node agents are sent none). */
+  private readonly routes = new Map<string, Route>();
   private workloadByIp = new Map<string, Workload>();
   private serviceByVip = new Map<string, Service>();
   private readonly listeners = new Set<() => void>();
@@ -225,7 +228,7 @@ export class MeshState {
   }
 
   private storeOf(type: ResourceType): Map<string, unknown> {
-    return { Node: this.nodes, Workload: this.workloads, Service: this.services, AuthorizationPolicy: this.policies, PeerAuthentication: this.peerAuthns }[type];
+    return { Node: this.nodes, Workload: this.workloads, Service: this.services, AuthorizationPolicy: this.policies, PeerAuthentication: this.peerAuthns, Route: this.routes }[type];
   }
 
   dump(): unknown {
@@ -237,6 +240,7 @@ export class MeshState {
       services: [...this.services.values()],
       authorizationPolicies: [...this.policies.values()],
       peerAuthentications: [...this.peerAuthns.values()],
+      routes: [...this.routes.values()],
     };
   }
 }

@@ -1,6 +1,7 @@
 import { isIP, isIPv4 } from 'node:net';
 import { ipOrCidrProblem } from '../../lib/crds/net.js';
-import type { AuthorizationPolicy, L4Rule, Node, PeerAuthentication, ResourceMap, ResourceType, Service, Workload } from '../../lib/xds/index.js';
+import { re2Problem } from '../../lib/crds/regex.js';
+import type { AuthorizationPolicy, BackendRef, L4Rule, Node, PeerAuthentication, ResourceMap, ResourceType, Route, RouteFilter, Service, StringMatch, Workload } from '../../lib/xds/index.js';
 
 /**
  * Checks one pushed resource before anything of its update is applied. The
@@ -26,6 +27,8 @@ export function resourceProblem<T extends ResourceType>(type: T, r: ResourceMap[
       return policyProblem(r as AuthorizationPolicy);
     case 'PeerAuthentication':
       return peerAuthenticationProblem(r as PeerAuthentication);
+    case 'Route':
+      return routeProblem(r as Route);
   }
   return `unknown resource type ${String(type)}`;
 }
@@ -100,5 +103,71 @@ function peerAuthenticationProblem(p: PeerAuthentication): string | undefined {
   if (!modes.includes(p.mode)) return `${at}: unknown mode ${String(p.mode)}`;
   if (!SCOPES.includes(p.scope)) return `${at}: unknown scope ${String(p.scope)}`;
   for (const pm of p.portLevelMtls) if (!isPort(pm.port) || !modes.includes(pm.mode)) return `${at}: portLevelMtls ${pm.port}: ${String(pm.mode)}`;
+  return undefined;
+}
+
+const STRING_MATCH_TYPES = ['EXACT', 'PATH_PREFIX', 'REGULAR_EXPRESSION'];
+const REDIRECT_CODES = [301, 302, 303, 307, 308];
+
+function stringMatchProblem(m: StringMatch, at: string): string | undefined {
+  if (!STRING_MATCH_TYPES.includes(m.type)) return `${at}: unknown match type ${String(m.type)}`;
+  if (m.type === 'REGULAR_EXPRESSION') {
+    // Compiled here once, so a pattern the waypoint's RE2 would refuse NACKs the update instead of failing per request.
+    const problem = re2Problem(m.value);
+    if (problem) return `${at}: ${JSON.stringify(m.value)} ${problem}`;
+  }
+  return undefined;
+}
+
+function backendRefProblem(b: BackendRef, at: string): string | undefined {
+  if (!nonEmpty(b.namespace) || !nonEmpty(b.name)) return `${at}: backend without namespace/name`;
+  return isPort(b.port) ? undefined : `${at}: backend port ${b.port} out of range`;
+}
+
+function filterProblem(f: RouteFilter, at: string): string | undefined {
+  if (f.requestMirror) {
+    const m = f.requestMirror;
+    if (!m.backend) return `${at}: mirror without a backend`;
+    if (!Number.isInteger(m.denominator) || m.denominator < 1 || m.numerator > m.denominator) return `${at}: mirror share ${m.numerator}/${m.denominator}`;
+    return backendRefProblem(m.backend, at);
+  }
+  if (f.requestRedirect) {
+    const r = f.requestRedirect;
+    if (!REDIRECT_CODES.includes(r.statusCode)) return `${at}: redirect status ${r.statusCode}`;
+    if (!isPort(r.port, true)) return `${at}: redirect port ${r.port} out of range`;
+  }
+  const set = [f.requestHeaderModifier, f.responseHeaderModifier, f.requestMirror, f.requestRedirect, f.urlRewrite].filter(Boolean).length;
+  return set === 1 ? undefined : `${at}: a filter must carry exactly one action`;
+}
+
+function routeProblem(r: Route): string | undefined {
+  const missing = named('Route', r);
+  if (missing) return missing;
+  const at = `Route ${String(r.kind)}/${r.namespace}/${r.name}`;
+  if (r.kind !== 'HTTP' && r.kind !== 'GRPC') return `${at}: unknown kind ${String(r.kind)}`;
+  if (r.parents.length === 0) return `${at}: no parents`;
+  for (const p of r.parents) {
+    if (!nonEmpty(p.namespace) || !nonEmpty(p.name)) return `${at}: parent without namespace/name`;
+    if (!isPort(p.port, true)) return `${at}: parent port ${p.port} out of range`;
+  }
+  for (const [i, rule] of r.rules.entries()) {
+    const ra = `${at} rules[${i}]`;
+    for (const m of rule.matches) {
+      for (const sm of [...(m.path ? [m.path] : []), ...m.headers, ...m.queryParams]) {
+        const problem = stringMatchProblem(sm, ra);
+        if (problem) return problem;
+      }
+    }
+    for (const f of rule.filters) {
+      const problem = filterProblem(f, ra);
+      if (problem) return problem;
+    }
+    for (const b of rule.backends) {
+      if (!Number.isInteger(b.weight) || b.weight < 0) return `${ra}: backend weight ${b.weight}`;
+      // An unset ref is an unresolved backend (its share gets 500), not a fault.
+      const problem = (b.ref && backendRefProblem(b.ref, ra)) || b.filters.map((f) => filterProblem(f, ra)).find(Boolean);
+      if (problem) return problem;
+    }
+  }
   return undefined;
 }

@@ -20,8 +20,12 @@ export interface Route {
    */
   'parents'?: (_ambit_v1_RouteParent)[];
   /**
-   * Informational in a mesh: a route applies to every request to its parent
-   * Services whatever their Host, as GAMMA says (MeshFrontendHostname).
+   * Informational in a mesh: a waypoint picks a request's routes by the
+   * Service the client addressed (the ClusterIP it dialled, which the tunnel's
+   * CONNECT carries), never by Host or :authority, and does not match
+   * hostnames (GAMMA: implementations SHOULD NOT infer anything from them).
+   * Gateway API's MeshFrontendHostname sends to echo-v2's address with
+   * "Host: echo-v1" and expects echo-v2's route, and the other way round.
    */
   'hostnames'?: (string)[];
   'rules'?: (_ambit_v1_RouteRule)[];
@@ -48,8 +52,12 @@ export interface Route__Output {
    */
   'parents': (_ambit_v1_RouteParent__Output)[];
   /**
-   * Informational in a mesh: a route applies to every request to its parent
-   * Services whatever their Host, as GAMMA says (MeshFrontendHostname).
+   * Informational in a mesh: a waypoint picks a request's routes by the
+   * Service the client addressed (the ClusterIP it dialled, which the tunnel's
+   * CONNECT carries), never by Host or :authority, and does not match
+   * hostnames (GAMMA: implementations SHOULD NOT infer anything from them).
+   * Gateway API's MeshFrontendHostname sends to echo-v2's address with
+   * "Host: echo-v1" and expects echo-v2's route, and the other way round.
    */
   'hostnames': (string)[];
   'rules': (_ambit_v1_RouteRule__Output)[];

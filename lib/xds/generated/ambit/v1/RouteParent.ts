@@ -5,7 +5,9 @@ export interface RouteParent {
   'namespace'?: (string);
   'name'?: (string);
   /**
-   * Restricts the route to this Service port; 0: every port.
+   * Restricts the route to this Service port (the port the client dialled on
+   * the ClusterIP, not the target port); 0: every port of the Service
+   * (Gateway API MeshPorts).
    */
   'port'?: (number);
   /**
@@ -20,7 +22,9 @@ export interface RouteParent__Output {
   'namespace': (string);
   'name': (string);
   /**
-   * Restricts the route to this Service port; 0: every port.
+   * Restricts the route to this Service port (the port the client dialled on
+   * the ClusterIP, not the target port); 0: every port of the Service
+   * (Gateway API MeshPorts).
    */
   'port': (number);
   /**
