@@ -22,15 +22,9 @@ export interface Target {
  * per Service port, open connections per endpoint, counted by `track`) is
  * shared by the agent's workers.
  */
-interface Candidate {
-  address: string;
-  target: number;
-  workload: Workload | undefined;
-}
-
 export class Resolver {
   /** The ready endpoints of each Service port, compiled once per config generation, not per connection. */
-  private compiled = new Map<string, Candidate[]>();
+  private compiled = new Map<string, Target[]>();
   private generation = -1;
 
   constructor(
@@ -39,7 +33,8 @@ export class Resolver {
     private readonly lb: BalancerState = sharedBalancerState(),
   ) {}
 
-  private candidates(service: Service, port: number): Candidate[] {
+  /** The ready endpoints of a Service port, as targets (pod address and target port). */
+  endpoints(service: Service, port: number): readonly Target[] {
     if (this.generation !== this.state.generation) {
       this.compiled = new Map();
       this.generation = this.state.generation;
@@ -50,7 +45,7 @@ export class Resolver {
       list = [];
       for (const e of service.endpoints) {
         const target = e.ready ? e.ports.find((p) => p.servicePort === port)?.targetPort : undefined;
-        if (target !== undefined) list.push({ address: e.address, target, workload: e.workloadUid ? this.state.workload(e.workloadUid) : this.state.workloadAt(e.address) });
+        if (target !== undefined) list.push({ ip: e.address, port: target, workload: e.workloadUid ? this.state.workload(e.workloadUid) : this.state.workloadAt(e.address), service });
       }
       this.compiled.set(key, list);
     }
@@ -60,16 +55,15 @@ export class Resolver {
   resolve(ip: string, port: number): Target | { error: string } {
     const service = this.state.serviceAt(ip);
     if (!service) return { ip, port, workload: this.state.workloadAt(ip), service: undefined };
-    const candidates = this.candidates(service, port);
+    const candidates = this.endpoints(service, port);
     if (candidates.length === 0) return { error: `no ready endpoint of ${service.namespace}/${service.name} for port ${port}` };
     // Round robin over the eligible endpoints: all of them, or for LEAST_REQUEST those with the fewest open connections.
-    const open = service.lbPolicy === 'LEAST_REQUEST' ? candidates.map((c) => this.lb.open(c.address)) : undefined;
+    const open = service.lbPolicy === 'LEAST_REQUEST' ? candidates.map((c) => this.lb.open(c.ip)) : undefined;
     const fewest = open ? Math.min(...open) : 0;
     const n = candidates.length;
     let at = this.lb.nextCursor(`${service.namespace}/${service.name}:${port}`, n);
     for (let i = 0; open && open[at] !== fewest && i < n; i++) at = (at + 1) % n;
-    const pick = candidates[at]!;
-    return { ip: pick.address, port: pick.target, workload: pick.workload, service };
+    return candidates[at]!;
   }
 
   /** Counts a connection open to `ip` for LEAST_REQUEST; returns its release (idempotent), to call when the connection closes. */
