@@ -13,7 +13,9 @@ import { AgentMetrics } from '../node-agent/admin/metrics.js';
 import { Telemetry } from '../node-agent/proxy/telemetry.js';
 import { MeshState } from '../node-agent/state/mesh-state.js';
 import { RequestMetrics } from './metrics.js';
+import { tracingConfig } from './config.js';
 import { WaypointProxy } from './proxy.js';
+import { createTracing } from './tracing.js';
 
 const ID = (sa: string) => `spiffe://cluster.local/ns/shop/sa/${sa}`;
 const WAYPOINT = { namespace: 'shop', name: 'wp' };
@@ -128,6 +130,7 @@ describe('waypoint proxy', () => {
       hbonePort: agent.address.port,
       telemetry: new Telemetry(metrics, logger('test', 'access')),
       requests: new RequestMetrics(metrics.registry),
+      tracing: await createTracing(tracingConfig({}), { namespace: 'shop', name: 'wp', podName: 'wp-0' }),
       accessLog: logger('test', 'access'),
       log: logger('test', 'waypoint'),
     });
@@ -269,19 +272,21 @@ describe('waypoint proxy', () => {
     assert.ok(r.ok, r.ok ? '' : r.error.message);
     const session = http2.connect('http://upstream', { createConnection: () => r.value.stream as never });
     try {
-      return await new Promise<{ status: number; contentType: string | undefined; body: string; trailers: http2.IncomingHttpHeaders }>((resolve, reject) => {
+      return await new Promise<{ status: number; contentType: string | undefined; grpcStatus: string | undefined; body: string; trailers: http2.IncomingHttpHeaders }>((resolve, reject) => {
         const stream = session.request({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers' });
         let status = 0;
         let contentType: string | undefined;
+        let grpcStatus: string | undefined;
         let trailers: http2.IncomingHttpHeaders = {};
         const chunks: Buffer[] = [];
         stream.on('response', (h) => {
           status = Number(h[':status']);
           contentType = h['content-type'];
+          grpcStatus = h['grpc-status'] as string | undefined;
         });
         stream.on('data', (d: Buffer) => chunks.push(d));
         stream.on('trailers', (t) => (trailers = t));
-        stream.on('end', () => resolve({ status, contentType, body: Buffer.concat(chunks).toString(), trailers }));
+        stream.on('end', () => resolve({ status, contentType, grpcStatus: grpcStatus ?? (trailers['grpc-status'] as string | undefined), body: Buffer.concat(chunks).toString(), trailers }));
         stream.on('error', reject);
         stream.end(body);
       });
@@ -298,9 +303,9 @@ describe('waypoint proxy', () => {
     assert.deepEqual([sniffed.status, sniffed.body], [200, 'pong']);
     const onlyOther = allowRequests('only-other', 'grpc', { paths: ['/pkg.Other/*'] });
     state.apply('AuthorizationPolicy', [onlyOther], []);
+    // A gRPC client reads a denial as gRPC: PERMISSION_DENIED in a trailers-only answer, as Envoy maps it.
     const denied = await h2('10.96.0.14:80', '/pkg.Echo/Say', 'ping');
-    assert.equal(denied.status, 403);
-    assert.match(denied.body, /^RBAC: access denied/);
+    assert.deepEqual([denied.status, denied.grpcStatus], [200, '7']);
     assert.equal((await h2('10.96.0.14:80', '/pkg.Other/Call', 'x')).status, 200);
     state.apply('AuthorizationPolicy', [], ['shop/only-other']);
     const counted = await metrics.registry.getSingleMetricAsString('ambit_requests_total');

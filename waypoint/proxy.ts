@@ -11,8 +11,13 @@ import type { BalancerState } from '../node-agent/proxy/balancer-state.js';
 import { Resolver, type Target } from '../node-agent/proxy/resolve.js';
 import type { ConnectionOutcome, ConnectionView, Telemetry } from '../node-agent/proxy/telemetry.js';
 import type { MeshState } from '../node-agent/state/mesh-state.js';
+import { Exchange } from './exchange.js';
 import { Http1Proxy } from './http1.js';
-import { Http2Proxy } from './http2.js';
+import { Http2Proxy, resetResponse } from './http2.js';
+import { Resilience } from './resilience/services.js';
+import type { Tracing } from './tracing.js';
+import { RouteTable } from './routing/table.js';
+import { Http1Upstream, Http2Upstream } from './upstream.js';
 import { RequestGate, type HttpConnection } from './requests.js';
 import type { RequestMetrics } from './metrics.js';
 import { duplexPair } from './pair.js';
@@ -33,6 +38,8 @@ export interface WaypointProxyOptions {
   requests: RequestMetrics;
   /** One line per HTTP request. */
   accessLog: Logger;
+  /** Trace context on every request, spans when export is on. */
+  tracing: Tracing;
   /** Load-balancing cursors and open counts, shared by the proxy's workers (default: this thread's own). */
   balancer?: BalancerState;
   log: Logger;
@@ -42,6 +49,8 @@ export interface WaypointProxyOptions {
 interface Accepted {
   connection: HttpConnection;
   endpoint: Target;
+  /** Why the addressed Service had no endpoint to choose (then `endpoint` is the address dialled). */
+  unresolved: string | undefined;
   policies: readonly PolicyRef[];
   /** The policies have HTTP fields: decided per request, or fail-closed once the bytes are not HTTP. */
   deferred: boolean;
@@ -82,8 +91,19 @@ export class WaypointProxy {
       metrics: o.requests,
       log: o.accessLog,
     }));
-    this.http1 = new Http1Proxy({ gate, open: (t) => this.open(t), log: o.accessLog });
-    this.http2 = new Http2Proxy({ gate, open: (t) => this.open(t), log: o.accessLog });
+    const open = (t: Target) => this.open(t);
+    const exchange = new Exchange({
+      gate,
+      routes: new RouteTable({ get generation() { return o.state.generation; }, routes: () => o.state.all('Route') }),
+      state: o.state,
+      resilience: new Resilience((service, port) => this.resolver.endpoints(service, port)),
+      tracing: o.tracing,
+      upstream: { 'http/1.1': new Http1Upstream(open), h2: new Http2Upstream(open, o.log) },
+      reset: resetResponse,
+      log: o.log,
+    });
+    this.http1 = new Http1Proxy({ exchange, gate, open, log: o.accessLog });
+    this.http2 = new Http2Proxy({ exchange, log: o.accessLog });
   }
 
   /** The HBONE server's hooks (15008). */
@@ -113,9 +133,11 @@ export class WaypointProxy {
       return deny(403, `${what} is not bound to waypoint ${waypoint.namespace}/${waypoint.name}`);
     }
     // The endpoint is chosen first, so that policy reads the same destination (pod address
-    // and target port) at the waypoint as at a node agent.
-    const endpoint = this.resolver.resolve(host, port);
-    if ('error' in endpoint) return deny(403, endpoint.error);
+    // and target port) at the waypoint as at a node agent. A Service without one is still
+    // served: its routes may send its requests to other Services.
+    const picked = this.resolver.resolve(host, port);
+    const endpoint: Target = 'error' in picked ? { ip: host, port, workload: undefined, service } : picked;
+    const unresolved = 'error' in picked ? picked.error : undefined;
     const connection: HttpConnection = {
       principal: req.peer.uri.replace(/^spiffe:\/\//, ''),
       source: src.value,
@@ -129,7 +151,7 @@ export class WaypointProxy {
       const decision = this.gate.decide(policies, connection, endpoint);
       if (!decision.allowed) return deny(403, denialReason(decision));
     }
-    this.accepted.set(req, { connection, endpoint, policies, deferred });
+    this.accepted.set(req, { connection, endpoint, unresolved, policies, deferred });
     return { allow: true };
   }
 
@@ -164,6 +186,11 @@ export class WaypointProxy {
         downstream.destroy();
         return;
       }
+    }
+    if (a.unresolved) {
+      this.o.log.info({ dst: `${a.connection.destination.host}:${a.connection.destination.port}`, reason: a.unresolved, protocol }, 'connection closed: no endpoint to carry it to');
+      downstream.destroy();
+      return;
     }
     const upstream = await this.open(a.endpoint);
     if (!upstream.ok) {

@@ -4,6 +4,7 @@ import { authorize, denialReason, principalNamespace, type Decision, type Policy
 import type { Service, Workload } from '../lib/xds/index.js';
 import type { Target } from '../node-agent/proxy/resolve.js';
 import type { RequestLabels, RequestMetrics } from './metrics.js';
+import type { RequestTrace } from './tracing.js';
 
 /** One downstream connection the waypoint reads as HTTP: who sent it, and what it addressed. */
 export interface HttpConnection {
@@ -26,8 +27,12 @@ export interface RequestLine {
   headers: IncomingHttpHeaders;
 }
 
-/** Let through to `endpoint`, or refused with this answer. */
-export type Admission = { ok: true; endpoint: Target } | { ok: false; status: number; body: string; flags: string; endpoint?: Target; policy?: string };
+/**
+ * Let through, or refused with this answer. `endpoint` is what policy read as the destination:
+ * an endpoint of the addressed Service (its pod address and target port, as a node agent reads
+ * them), or the address dialled when the Service has none; routing picks the real one later.
+ */
+export type Admission = { ok: true; endpoint: Target; unresolved?: string } | { ok: false; status: number; body: string; flags: string; endpoint?: Target; policy?: string };
 
 /** How one request ended, for `report`. */
 export interface RequestOutcome {
@@ -38,12 +43,17 @@ export interface RequestOutcome {
   requestBytes: number;
   responseBytes: number;
   extra?: Record<string, unknown>;
+  /** The request's part in its trace: ended here, with what the metrics and log say. */
+  trace?: RequestTrace;
+  /** The route rule that matched (`<namespace>/<route>/<rule>`). */
+  route?: string;
+  retries?: number;
 }
 
 export interface RequestGateOptions {
   /** The AuthorizationPolicies the waypoint enforces on a connection. */
   policies(c: HttpConnection): readonly PolicyRef[];
-  /** An endpoint for one request (the Service's load balancing), or why there is none. */
+  /** An endpoint of the addressed Service for policy to read, or why there is none. */
   endpoint(c: HttpConnection): Target | { error: string };
   metrics: RequestMetrics;
   /** The access log: one line per request. */
@@ -53,19 +63,18 @@ export interface RequestGateOptions {
 const principalOf = (w: Workload | undefined) => (w?.identity ? w.identity.replace(/^spiffe:\/\//, '') : 'unknown');
 
 /**
- * What every HTTP request passes at the waypoint, HTTP/1.1 and HTTP/2 alike: an endpoint of
- * its own, then the AuthorizationPolicies with its method, path, host and headers (a denial
- * is 403 `RBAC: access denied (why)`), and once it is over one count in the request metrics
- * and one access-log line.
+ * What every HTTP request passes at the waypoint, HTTP/1.1 and HTTP/2 alike: the
+ * AuthorizationPolicies with its method, path, host and headers (a denial is 403 `RBAC: access
+ * denied (why)`), and once it is over one count in the request metrics and one access-log line.
  */
 export class RequestGate {
   constructor(private readonly o: RequestGateOptions) {}
 
   admit(r: RequestLine, c: HttpConnection): Admission {
-    const endpoint = this.o.endpoint(c);
-    if ('error' in endpoint) return { ok: false, status: 503, body: `no healthy upstream: ${endpoint.error}\n`, flags: 'UH' };
+    const picked = this.o.endpoint(c);
+    const endpoint: Target = 'error' in picked ? { ip: c.destination.host, port: c.destination.port, workload: undefined, service: c.service } : picked;
     const decision = this.decide(this.o.policies(c), c, endpoint, r);
-    if (decision.allowed) return { ok: true, endpoint };
+    if (decision.allowed) return { ok: true, endpoint, ...('error' in picked ? { unresolved: picked.error } : {}) };
     return { ok: false, status: 403, body: `RBAC: access denied (${denialReason(decision)})\n`, flags: 'RBAC', endpoint, ...(decision.policy ? { policy: decision.policy } : {}) };
   }
 
@@ -113,7 +122,26 @@ export class RequestGate {
       bytes_received: o.requestBytes,
       bytes_sent: o.responseBytes,
       duration_ms: o.durationMs,
+      ...(o.trace ? { trace_id: o.trace.traceId, span_id: o.trace.spanId } : {}),
       ...o.extra,
+    });
+    if (!o.trace) return;
+    const [routeNs, routeName, rule] = o.route?.split('/') ?? [];
+    o.trace.end({
+      method: r.method,
+      target: r.path,
+      protocol: r.protocol,
+      service,
+      port: c.destination.port,
+      code: o.code,
+      flags: o.flags,
+      ...(typeof o.extra?.['error'] === 'string' ? { error: o.extra['error'] } : {}),
+      source: { principal: c.principal, ...(c.source ? { workload: c.source.workloadName, namespace: c.source.namespace } : {}), ip: c.sourceIp },
+      destination: { principal: destinationPrincipal, ...(w ? { workload: w.workloadName, namespace: w.namespace } : {}) },
+      ...(o.route ? { route: { name: `${routeNs}/${routeName}`, ...(rule ? { rule } : {}) } } : {}),
+      ...(o.endpoint ? { upstream: `${o.endpoint.ip}:${o.endpoint.port}` } : {}),
+      retries: o.retries ?? 0,
+      ...(typeof r.headers['user-agent'] === 'string' ? { userAgent: r.headers['user-agent'] } : {}),
     });
   }
 }

@@ -19,6 +19,7 @@ import { MeshState } from '../node-agent/state/mesh-state.js';
 import type { WaypointConfig } from './config.js';
 import { RequestMetrics } from './metrics.js';
 import { WaypointProxy } from './proxy.js';
+import { createTracing } from './tracing.js';
 
 /** What the main thread hands each worker. */
 export interface WaypointWorkerData {
@@ -34,6 +35,7 @@ const state = new MeshState();
 const certs = new CertCache((identity) => toMain({ kind: 'need-cert', identity }));
 const metrics = new AgentMetrics();
 const accessLog = logger('waypoint', 'access');
+const tracing = await createTracing(cfg.tracing, cfg, { log: logger('waypoint', 'tracing') });
 const pool = new HbonePool({ trustDomain: cfg.trustDomain, log: logger('waypoint', 'hbone') });
 const proxy = new WaypointProxy({
   state,
@@ -45,6 +47,7 @@ const proxy = new WaypointProxy({
   telemetry: new Telemetry(metrics, accessLog, () => state.generation),
   requests: new RequestMetrics(metrics.registry),
   accessLog,
+  tracing,
   balancer: sharedBalancerState(balancer),
   log: logger('waypoint', 'proxy'),
 });
@@ -66,6 +69,7 @@ runWorkerLoop<HboneServer>({
   drain: async (server, ms) => {
     await server?.close({ drainMs: ms });
     await pool.close({ drainMs: 0 });
+    await tracing.shutdown();
     return server?.stats().activeStreams ?? 0;
   },
   registry: metrics.registry,

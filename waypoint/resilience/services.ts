@@ -1,0 +1,130 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Service, TrafficPolicy } from '../../lib/xds/index.js';
+import type { Target } from '../../node-agent/proxy/resolve.js';
+import { createPicker, type EndpointPicker } from './balancer.js';
+import { decideFault, type FaultDecision } from './fault.js';
+import { outlierDetector, type Ejection, type OutlierDetector } from './outlier.js';
+import { PoolLimiter, type Admission, type PoolStats } from './pool.js';
+import { retryPolicy, RetryBudget, type RetryPolicy } from './retry.js';
+import { rateLimiter, type TokenBucket } from './token-bucket.js';
+import type { Release, TryOutcome } from './types.js';
+
+/** The ready endpoints of a Service port (the resolver's, compiled once per config). */
+export type EndpointSource = (service: Service, port: number) => readonly Target[];
+
+/** One Service's resilience state in this worker, rebuilt piece by piece when its TrafficPolicy changes. */
+interface ServiceState {
+  /** The Service object the config below was read from: a push replaces it, and only then is the config compared. */
+  seen: Service;
+  /** Each piece's config, as JSON, to tell a real change from a re-push. */
+  keys: { lb: string; outlier: string; limit: string };
+  picker: EndpointPicker;
+  outlier: OutlierDetector | undefined;
+  bucket: TokenBucket | undefined;
+  pool: PoolLimiter;
+  budget: RetryBudget;
+  retries: RetryPolicy;
+}
+
+const keyOf = (v: unknown) => JSON.stringify(v ?? null);
+
+/**
+ * The TrafficPolicy of each Service, made live at the waypoint: the local
+ * rate limit and faults of the Service a request addressed, and for the
+ * Service it is sent to (a route's backend, or the same one) the load
+ * balancer, outlier detection, connection-pool limits and retry budget.
+ * State lives per worker thread (the building blocks in this folder say so);
+ * a config change keeps what did not change (an ejection survives a new
+ * retry setting) and forgets endpoints that left the Service.
+ */
+export class Resilience {
+  private readonly services = new Map<string, ServiceState>();
+
+  constructor(private readonly endpoints: EndpointSource) {}
+
+  private state(service: Service): ServiceState {
+    const name = `${service.namespace}/${service.name}`;
+    const had = this.services.get(name);
+    if (had && had.seen === service) return had;
+    const p: TrafficPolicy | null = service.trafficPolicy;
+    const keys = { lb: `${service.lbPolicy}`, outlier: keyOf(p?.outlierDetection), limit: keyOf(p?.localRateLimit) };
+    const endpointKeys = service.endpoints.flatMap((e) => e.ports.map((m) => `${e.address}:${m.targetPort}`));
+    const s: ServiceState = {
+      seen: service,
+      keys,
+      picker: had && had.keys.lb === keys.lb ? had.picker : createPicker(service.lbPolicy),
+      outlier: had && had.keys.outlier === keys.outlier ? had.outlier : outlierDetector(p?.outlierDetection, endpointKeys),
+      bucket: had && had.keys.limit === keys.limit ? had.bucket : rateLimiter(p?.localRateLimit),
+      pool: had?.pool ?? new PoolLimiter(),
+      budget: had?.budget ?? new RetryBudget(),
+      retries: retryPolicy(p?.retries),
+    };
+    s.pool.configure(p?.connectionPool);
+    s.outlier?.setEndpoints(endpointKeys);
+    this.services.set(name, s);
+    return s;
+  }
+
+  /** The local rate limit of the addressed Service: false means 429. */
+  admit(service: Service): boolean {
+    return this.state(service).bucket?.take() ?? true;
+  }
+
+  fault(service: Service): FaultDecision {
+    return decideFault(service.trafficPolicy?.fault);
+  }
+
+  /** The addressed Service's retries (Istio's default when its policy says nothing). */
+  retries(service: Service | undefined): RetryPolicy {
+    return service ? this.state(service).retries : retryPolicy(null);
+  }
+
+  /** A retry slot of the Service's budget, or undefined when spent. */
+  retrySlot(service: Service): Release | undefined {
+    const s = this.state(service);
+    const { active, pending } = s.pool.stats();
+    return s.budget.tryAcquire(active + pending);
+  }
+
+  /**
+   * An endpoint of the Service port for one try: not ejected, by its load
+   * balancer, preferring endpoints this request has not tried yet.
+   */
+  pick(service: Service, port: number, headers: IncomingHttpHeaders | Record<string, unknown>, tried: ReadonlySet<string>): Target | { error: string } {
+    const all = this.endpoints(service, port);
+    if (all.length === 0) return { error: `no ready endpoint of ${service.namespace}/${service.name} for port ${port}` };
+    const s = this.state(service);
+    const byKey = new Map(all.map((t) => [`${t.ip}:${t.port}`, t]));
+    let keys: readonly string[] = [...byKey.keys()];
+    if (s.outlier) keys = s.outlier.available(keys);
+    const fresh = keys.filter((k) => !tried.has(k));
+    const hashHeader = service.lbHashHeader ? headers[service.lbHashHeader.toLowerCase()] : undefined;
+    const hashKey = hashHeader === undefined ? undefined : Array.isArray(hashHeader) ? hashHeader.join(',') : String(hashHeader);
+    const key = s.picker.pick(fresh.length > 0 ? fresh : keys, hashKey);
+    return key === undefined ? { error: `every endpoint of ${service.namespace}/${service.name} is ejected` } : byKey.get(key)!;
+  }
+
+  /** A connection-pool slot for a request to the Service. */
+  acquire(service: Service): Admission {
+    return this.state(service).pool.acquire();
+  }
+
+  /** A try went out to `endpoint`, and how it ended: load balancing and outlier detection learn from it. */
+  started(service: Service, endpoint: Target): (outcome: TryOutcome) => void {
+    const s = this.state(service);
+    const key = `${endpoint.ip}:${endpoint.port}`;
+    s.picker.start(key);
+    let open = true;
+    return (outcome) => {
+      if (!open) return;
+      open = false;
+      s.picker.finish(key);
+      s.outlier?.report(key, outcome);
+    };
+  }
+
+  /** For the config dump: ejections and pool counters per Service. */
+  stats(): Record<string, { ejected: Ejection[]; pool: PoolStats }> {
+    return Object.fromEntries([...this.services].map(([name, s]) => [name, { ejected: s.outlier?.ejected() ?? [], pool: s.pool.stats() }]));
+  }
+}
