@@ -8,6 +8,7 @@ const GROUP = 'agents';
 
 /** Long lists in one line are cut here, with a count of the rest. */
 const SHOW = 5;
+const count = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 const list = (xs: string[]) => (xs.length <= SHOW ? xs.join(', ') : `${xs.slice(0, SHOW).join(', ')} and ${xs.length - SHOW} more`);
 
 const daemonSet: Check = {
@@ -55,7 +56,7 @@ const everyNode: Check = {
         : `kubectl -n ${namespace} get pods -l ${CHART.nameLabel}=${CHART.nodeAgent} -o wide; a node without one: check its taints and nodeAgent.nodeSelector`;
     if (missing.length) return { status: 'fail', message: `no agent on ${missing.length} of ${nodes.length} nodes: ${list(missing)}`, hint };
     if (notReady.length) return { status: 'fail', message: `agent not ready on ${list(notReady)}`, hint };
-    return { status: 'pass', message: `a ready agent on each of the ${nodes.length} node${nodes.length === 1 ? '' : 's'}` };
+    return { status: 'pass', message: nodes.length === 1 ? 'a ready agent on the only node' : `a ready agent on each of the ${nodes.length} nodes` };
   },
 };
 
@@ -113,7 +114,9 @@ const configAcked: Check = {
     const partial = unreadable.length ? ` (not asked: ${unreadable.join(', ')})` : '';
     if (behind.length) return { status: 'warn', message: `config push in flight to ${list(behind)}${partial}`, hint: 'run the check again in a few seconds; if it stays, the proxy is slow to ACK (its log, /debug/agents inflight)' };
     if (partial) return { status: 'warn', message: `every agent that was asked ACKed the latest config${partial}`, hint: `read it by hand: ${mesh.byHand('/debug/agents')}` };
-    return { status: 'pass', message: `${agentStreams.length} agent${agentStreams.length === 1 ? '' : 's'}${streams.length > agentStreams.length ? ` and ${streams.length - agentStreams.length} waypoint proxies` : ''} hold the latest config (ACKed)` };
+    const waypoints = streams.length - agentStreams.length;
+    const who = `${count(agentStreams.length, 'agent')}${waypoints ? ` and ${count(waypoints, 'waypoint proxy', 'waypoint proxies')}` : ''}`;
+    return { status: 'pass', message: `${who} ACKed the latest config` };
   },
 };
 

@@ -24,7 +24,8 @@ export function judgeBundle(pem: string, now: number): Outcome {
       problems.push(`certificate ${i + 1} does not parse (${err instanceof Error ? err.message : String(err)})`);
       continue;
     }
-    const subject = cert.subject.replace(/\n/g, ', ');
+    // A SPIFFE leaf may have an empty subject: its URI SAN names it then.
+    const subject = (cert.subject || cert.subjectAltName || `certificate ${i + 1}`).replace(/\n/g, ', ');
     const validTo = Date.parse(cert.validTo);
     if (!cert.ca) problems.push(`${subject} is not a CA certificate`);
     if (validTo <= now) problems.push(`${subject} expired on ${new Date(validTo).toISOString()}`);
