@@ -62,6 +62,12 @@ function targetLab(): Promise<LabPaths> {
   return chooseLab(process.env.AMBIT_LAB, (lab) => isUp(labPaths(lab)), labs).then((lab) => labPaths(lab));
 }
 
+/** The lab lab commands would address, if it is up (`ambit check` targets it when no kubeconfig is named). */
+export async function upLab(): Promise<LabPaths | undefined> {
+  const paths = await targetLab();
+  return (await isUp(paths)) ? paths : undefined;
+}
+
 function requireRoot(): void {
   if (process.getuid?.() !== 0) {
     throw new AmbitError('AMBIT_ERR_PRIVILEGE', 'the lab creates network namespaces, cgroups and eBPF programs: run it as root');

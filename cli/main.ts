@@ -1,4 +1,5 @@
 import { AmbitError } from '../lib/errors.js';
+import { checkCommand } from './check/index.js';
 import { labCommand } from './lab.js';
 
 const USAGE = `usage: ambit <command>
@@ -14,6 +15,9 @@ commands:
   lab restart node-agent NODE | controller | waypoint NAMESPACE/NAME
                                            roll a mesh component (agent, waypoint: new process first)
   lab down                                 remove everything the lab made
+  check [--pre] [-o json|yaml] [--kubeconfig F] [--context C] [-n NS]
+                                           check a machine and cluster before installing (--pre),
+                                           or an installed mesh; 'ambit check --help' for more
 
 environment: AMBIT_LAB=NAME selects a lab, so several can coexist. Unset, commands use the
 lab "ambit", or the only lab that is up when "ambit" is not.
@@ -24,6 +28,8 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'lab':
       return labCommand(rest);
+    case 'check':
+      return checkCommand(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -1,9 +1,9 @@
 import { existsSync, readFileSync, statfsSync } from 'node:fs';
 import { AmbitError } from '../../lib/errors.js';
 
-/** Filesystem magic numbers from linux/magic.h. */
-const BPF_FS_MAGIC = 0xcafe4a11;
-const CGROUP2_SUPER_MAGIC = 0x63677270;
+/** Filesystem magic numbers from linux/magic.h (`ambit check --pre` tests the same mounts). */
+export const BPF_FS_MAGIC = 0xcafe4a11;
+export const CGROUP2_SUPER_MAGIC = 0x63677270;
 
 /** Capability bits from linux/capability.h. */
 const CAP_NET_ADMIN = 12n;

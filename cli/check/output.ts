@@ -1,0 +1,49 @@
+import { stringify } from 'yaml';
+import type { Report, Status } from './types.js';
+
+export const OUTPUT_FORMATS = ['human', 'json', 'yaml'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+/** The exit codes of `ambit check`; 2 (bad usage) is returned before any check runs. */
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+export const exitCodeOf = (report: Report): number => (report.ok ? EXIT.ok : EXIT.failed);
+
+/** As linkerd check prints them; `-` is a check that does not apply here. */
+const MARK: Record<Status, string> = { pass: '√', warn: '‼', fail: '×', skip: '-' };
+
+const GROUP_TITLES: Record<string, string> = {
+  node: 'node (this machine',
+  kubernetes: 'kubernetes',
+  permissions: 'permissions to install',
+  'control-plane': 'control plane',
+  trust: 'trust root',
+  agents: 'node agents',
+  waypoints: 'waypoints',
+};
+
+export function render(report: Report, format: OutputFormat, hostname: string): string {
+  if (format === 'json') return `${JSON.stringify(report, null, 2)}\n`;
+  if (format === 'yaml') return stringify(report);
+  const t = report.target;
+  const lines = [
+    `ambit check${report.mode === 'pre' ? ' --pre' : ''}: ${t.kind === 'lab' ? `lab ${t.name}` : `context ${t.name}`} (${t.server}), namespace ${report.namespace}`,
+  ];
+  let group: string | undefined;
+  for (const c of report.checks) {
+    if (c.group !== group) {
+      group = c.group;
+      const title = GROUP_TITLES[group] ?? group;
+      lines.push('', group === 'node' ? `${title}: ${hostname}; node-local, not the cluster's nodes)` : title);
+    }
+    lines.push(`  ${MARK[c.status]} ${c.id}: ${c.message}`);
+    if (c.hint && c.status !== 'pass') lines.push(`      hint: ${c.hint}`);
+  }
+  const s = report.summary;
+  lines.push(
+    '',
+    `Status: ${s.pass} passed, ${s.warn} warning${s.warn === 1 ? '' : 's'}, ${s.fail} failed, ${s.skip} not applicable` +
+      (report.ok ? (s.warn ? ' (warnings do not fail the check)' : '') : ' (exit code 1)'),
+  );
+  return `${lines.join('\n')}\n`;
+}
