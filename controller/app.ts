@@ -155,7 +155,7 @@ export async function startController(cfg: Readonly<ControllerConfig>, over: Con
         view: model,
         objects: over.waypointObjects ?? kubeOwnedObjects({ kc, log: logger('controller', 'waypoints') }),
         patcher: over.statusPatcher ?? kubeStatusPatcher(kc),
-        template: { image: cfg.waypointImage, controllerAddress: cfg.controllerAddress, controllerIdentity: cfg.serving.spiffeId, trustDomain: cfg.trustDomain },
+        template: { image: cfg.waypointImage, controllerAddress: cfg.controllerAddress, controllerIdentity: cfg.serving.spiffeId, trustDomain: cfg.trustDomain, tracing: cfg.waypointTracing },
         log: logger('controller', 'waypoints'),
         ...(over.timers ? { timers: over.timers } : {}),
       })

@@ -1,3 +1,4 @@
+import { ENV as WAYPOINT_ENV, tracingConfig, type TracingConfig } from '../waypoint/config.js';
 import { isIP } from 'node:net';
 import pkg from '../package.json' with { type: 'json' };
 import { parseDuration } from '../lib/crds/duration.js';
@@ -54,6 +55,11 @@ export interface ControllerConfig {
   controllerAddress: string;
   /** The container image of waypoint proxies (run with args `["waypoint"]`). */
   waypointImage: string;
+  /**
+   * Where waypoints export spans (AMBIT_TRACING_ENDPOINT, AMBIT_TRACING_SAMPLE_PERCENT, read and
+   * checked as a waypoint reads them): handed to every waypoint Deployment; off when unset.
+   */
+  waypointTracing: TracingConfig;
 }
 
 export const ENV = {
@@ -85,6 +91,8 @@ export const ENV = {
   writeStatus: 'AMBIT_WRITE_STATUS',
   controllerAddress: 'AMBIT_CONTROLLER_ADDRESS',
   waypointImage: 'AMBIT_WAYPOINT_IMAGE',
+  tracingEndpoint: WAYPOINT_ENV.tracingEndpoint,
+  tracingSamplePercent: WAYPOINT_ENV.tracingSamplePercent,
 } as const;
 
 export const PORTS = { grpc: 15010, admin: 15014 } as const;
@@ -209,5 +217,6 @@ export function loadControllerConfig(env: NodeJS.ProcessEnv): Readonly<Controlle
     writeStatus: bool(ENV.writeStatus, true),
     controllerAddress,
     waypointImage,
+    waypointTracing: Object.freeze(tracingConfig(env)),
   });
 }

@@ -66,6 +66,19 @@ describe('the objects of a Waypoint', () => {
     assert.equal(svc.metadata.labels?.['ambit.dev/use-waypoint'], 'none');
   });
 
+  it("hands the proxies the controller's tracing endpoint, and nothing when it has none", () => {
+    const envOf = (d: KubeObject) => ((d.spec as { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } }).template.spec.containers[0]!.env);
+    assert.equal(envOf(deploy).find((e) => e.name === 'AMBIT_TRACING_ENDPOINT'), undefined);
+    const traced = desiredObjects(target, { ...template, tracing: { endpoint: 'http://otel.obs:4318/v1/traces', samplePercent: 25 } }).Deployment;
+    assert.deepEqual(
+      envOf(traced).filter((e) => e.name.startsWith('AMBIT_TRACING_')),
+      [
+        { name: 'AMBIT_TRACING_ENDPOINT', value: 'http://otel.obs:4318/v1/traces' },
+        { name: 'AMBIT_TRACING_SAMPLE_PERCENT', value: '25' },
+      ],
+    );
+  });
+
   it('replicas default to 1', () => {
     assert.equal(waypointTarget({ metadata: { name: 'wp', namespace: 'shop', uid: 'u' }, spec: {} }).replicas, 1);
     assert.equal(waypointTarget({ metadata: { name: 'wp', namespace: 'shop', uid: 'u' }, spec: { replicas: 0 } }).replicas, 0);

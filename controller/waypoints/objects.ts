@@ -29,6 +29,8 @@ export const WAYPOINT_ENV = Object.freeze({
   podName: 'AMBIT_POD_NAME',
   nodeName: 'AMBIT_NODE_NAME',
   podIp: 'AMBIT_POD_IP',
+  tracingEndpoint: 'AMBIT_TRACING_ENDPOINT',
+  tracingSamplePercent: 'AMBIT_TRACING_SAMPLE_PERCENT',
 });
 
 /** What the controller's configuration decides about every waypoint. */
@@ -39,6 +41,8 @@ export interface WaypointTemplate {
   /** The SPIFFE ID on the controller's serving certificate, which the proxies check. */
   controllerIdentity: string;
   trustDomain: string;
+  /** Where the proxies export spans; none when unset. */
+  tracing?: { endpoint: string | undefined; samplePercent: number };
 }
 
 /** The Waypoint an object set is built for. */
@@ -120,6 +124,12 @@ export function desiredObjects(w: WaypointTarget, t: WaypointTemplate): Record<O
                   { name: WAYPOINT_ENV.podName, ...fieldRef('metadata.name') },
                   { name: WAYPOINT_ENV.nodeName, ...fieldRef('spec.nodeName') },
                   { name: WAYPOINT_ENV.podIp, ...fieldRef('status.podIP') },
+                  ...(t.tracing?.endpoint
+                    ? [
+                        { name: WAYPOINT_ENV.tracingEndpoint, value: t.tracing.endpoint },
+                        { name: WAYPOINT_ENV.tracingSamplePercent, value: String(t.tracing.samplePercent) },
+                      ]
+                    : []),
                 ],
               },
             ],
