@@ -178,6 +178,7 @@ export class StatusReconciler {
       timers: opts.timers,
       debounceMs: opts.debounceMs,
       backoff: opts.backoff,
+      leadership: opts.leadership,
     });
   }
 
@@ -201,7 +202,7 @@ export class StatusReconciler {
     let failures = 0;
     for (const book of books) {
       for (const [key, entry] of book.entriesList()) {
-        if (this.loop.stopped) return failures;
+        if (this.loop.halted) return failures;
         if (!(await this.reconcileOne(book.kind, key, entry))) failures++;
       }
     }
