@@ -168,7 +168,12 @@ describe('ReconcileLoop', () => {
     await flush();
     void u.loop.run(); // a change during the pass
     u.loop.stop();
+    let idle = false;
+    const waiting = u.loop.idle().then(() => (idle = true));
+    await flush();
+    assert.equal(idle, false, 'idle() waits for the pass that runs');
     await u.release();
+    await waiting;
     await running;
     assert.equal(u.passes.length, 1, 'no pass after the one running at stop');
     assert.deepEqual(u.backoff.delays, [], 'its failures are not retried');

@@ -59,6 +59,8 @@ export class ReconcileLoop {
   /** When the pending timer fires, by `now`. */
   private dueAt = 0;
   private running = false;
+  /** Callers of idle() waiting for the running pass to end. */
+  private idleWaiters: (() => void)[] = [];
   private again = false;
   private stoppedFlag = false;
 
@@ -134,6 +136,7 @@ export class ReconcileLoop {
       this.onError(err);
     } finally {
       this.running = false;
+      for (const fn of this.idleWaiters.splice(0)) fn();
     }
     // Stopped, or no longer leading: gaining leadership again runs a pass.
     if (this.halted) return;
@@ -143,6 +146,14 @@ export class ReconcileLoop {
       this.backoff.reset();
       if (this.resyncMs !== undefined) this.schedule(this.resyncMs, true);
     }
+  }
+
+  /**
+   * Resolves once no pass runs: after stop(), when the last write is done, so
+   * a leader hands its Lease over only once it has stopped writing.
+   */
+  idle(): Promise<void> {
+    return this.running ? new Promise((resolve) => this.idleWaiters.push(resolve)) : Promise.resolve();
   }
 
   /** Cancels the pending pass; none starts after this. */

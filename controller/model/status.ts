@@ -236,4 +236,10 @@ export class StatusReconciler {
     this.loop.stop();
     this.unsubscribe?.();
   }
+
+  /** Stops, and resolves once the write in flight, if any, is done. */
+  async close(): Promise<void> {
+    this.stop();
+    await this.loop.idle();
+  }
 }

@@ -302,9 +302,10 @@ export class WaypointReconciler {
     this.unsubscribe?.();
   }
 
-  /** Stops the cache too. */
+  /** Stops the cache too, once the write in flight, if any, is done. */
   async close(): Promise<void> {
     this.stop();
+    await this.loop.idle();
     await this.o.objects.stop();
   }
 }
