@@ -281,7 +281,7 @@ export class LeaderElector implements Leadership {
     const before = this.observed?.holderIdentity;
     this.observed = record;
     this.observedAt = this.now();
-    if (before !== record.holderIdentity) {
+    if ((before ?? '') !== record.holderIdentity) {
       this.o.log.info({ lease: this.o.lock.describe, from: before ?? null, to: record.holderIdentity }, `leader: ${before || '(none)'} -> ${record.holderIdentity || '(none)'}`);
     }
   }
