@@ -13,6 +13,7 @@ import { ControllerMetrics } from './admin/index.js';
 import { EitherAuthenticator, GuardedAuthenticator, StaticTokenAuthenticator, TokenReviewAuthenticator, kubeTokenReviewer, type Authenticator, type TokenReviewer } from './auth/index.js';
 import { BundlePublisher, CaService, configMapBundleSink, DirectoryCaStore, SecretCaStore, ServingCertificate, loadOrCreateCa, type BundleSink, type CaStore } from './ca/index.js';
 import type { ControllerConfig } from './config.js';
+import { ALWAYS_LEADER, LeaderElector, kubeLeaseLock, type Leadership } from './leader/index.js';
 import { MeshModel, StatusReconciler, kubeStatusPatcher, startModelSources, type StatusPatcher } from './model/index.js';
 import { WaypointReconciler, kubeOwnedObjects, type OwnedObjects } from './waypoints/index.js';
 import { XdsServer } from './xds/index.js';
@@ -43,12 +44,19 @@ export interface RunningController {
   /** The certificate on 15010; undefined with the insecure development flag. */
   readonly serving: ServingCertificate | undefined;
   readonly metrics: ControllerMetrics;
+  /** Whether this replica may write now; the elector when replicas elect one. */
+  readonly leadership: Leadership;
+  readonly election: LeaderElector | undefined;
   readonly status: StatusReconciler | undefined;
-  /** Runs the Waypoints' Deployments; undefined where status is not written (not the writer). */
+  /** Runs the Waypoints' Deployments; undefined where status is never written. */
   readonly waypoints: WaypointReconciler | undefined;
   /** Resolves once the model has synced and agents are being served. */
   readonly synced: Promise<void>;
-  stop(): Promise<void>;
+  /**
+   * Stops writing, waits for the write in flight, then releases the Lease so
+   * another replica takes over at once; `releaseLease: false` plays a crash (tests).
+   */
+  stop(opts?: { releaseLease?: boolean }): Promise<void>;
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -59,10 +67,32 @@ export async function startController(cfg: Readonly<ControllerConfig>, over: Con
   const kc = over.kc ?? kubeConfig({ server: cfg.kubeServer, token: cfg.kubeToken });
 
   const model = new MeshModel({ trustDomain: cfg.trustDomain, rootNamespace: cfg.rootNamespace, log: logger('controller', 'model') });
-  const metrics = new ControllerMetrics({
-    resources: () => Object.fromEntries(RESOURCE_TYPES.map((t) => [t, model.resources(t).size])),
-    objects: () => model.counts(),
-  });
+
+  // Which replica writes. Every replica serves the config stream and the CA: that is read-only
+  // work, and CSRs signed with the CA key they all share. Only the one that leads writes status
+  // and runs Waypoints (through their reconcile loops, gated on `leadership`).
+  const le = cfg.leaderElection;
+  const election =
+    cfg.writeStatus && le
+      ? new LeaderElector({
+          // A request may take at most half the renew deadline, leaving room for a retry within it.
+          lock: kubeLeaseLock({ kc, namespace: le.namespace, name: le.leaseName, requestTimeoutMs: le.renewDeadlineMs / 2 }),
+          identity: le.identity,
+          leaseDurationMs: le.leaseDurationMs,
+          renewDeadlineMs: le.renewDeadlineMs,
+          retryPeriodMs: le.retryPeriodMs,
+          log: logger('controller', 'leader'),
+        })
+      : undefined;
+  const leadership: Leadership = election ?? ALWAYS_LEADER;
+
+  const metrics = new ControllerMetrics(
+    {
+      resources: () => Object.fromEntries(RESOURCE_TYPES.map((t) => [t, model.resources(t).size])),
+      objects: () => model.counts(),
+    },
+    () => cfg.writeStatus && leadership.isLeader,
+  );
 
   const caStore: CaStore = cfg.ca.kind === 'directory' ? new DirectoryCaStore(cfg.ca.dir) : new SecretCaStore(kc, cfg.ca.namespace, cfg.ca.name);
   const caLog = logger('controller', 'ca');
@@ -146,10 +176,11 @@ export async function startController(cfg: Readonly<ControllerConfig>, over: Con
         model,
         patcher: over.statusPatcher ?? kubeStatusPatcher(kc),
         log: logger('controller', 'status'),
+        leadership,
         ...(over.timers ? { timers: over.timers } : {}),
       })
     : undefined;
-  // The same writer rule as status: whatever later elects a leader starts both.
+  // The same writer rule as status: both run on every replica that may write, and write while it leads.
   const waypoints = cfg.writeStatus
     ? new WaypointReconciler({
         view: model,
@@ -157,6 +188,7 @@ export async function startController(cfg: Readonly<ControllerConfig>, over: Con
         patcher: over.statusPatcher ?? kubeStatusPatcher(kc),
         template: { image: cfg.waypointImage, controllerAddress: cfg.controllerAddress, controllerIdentity: cfg.serving.spiffeId, trustDomain: cfg.trustDomain, tracing: cfg.waypointTracing },
         log: logger('controller', 'waypoints'),
+        leadership,
         ...(over.timers ? { timers: over.timers } : {}),
       })
     : undefined;
@@ -169,12 +201,16 @@ export async function startController(cfg: Readonly<ControllerConfig>, over: Con
     status?.start();
     // Deletes what no Waypoint owns, so only from a complete view of the Waypoints.
     waypoints?.start().catch((err: unknown) => log.error({ err: String(err) }, 'bug: starting the waypoint reconciler failed'));
+    // Runs for the Lease only once synced: a replica that cannot see the cluster never keeps
+    // one that can from writing.
+    election?.start();
   });
 
   const admin: HttpServer = await startAdminServer({
     title: 'Ambit controller',
     listenOn: { host: cfg.adminHost, port: cfg.adminPort },
     registry: metrics.registry,
+    // Leading is not readiness: a follower serves agents as well, and must stay behind the Service.
     notReady: () =>
       !sources.isSynced()
         ? 'informers have not synced with the API server'
@@ -186,6 +222,7 @@ export async function startController(cfg: Readonly<ControllerConfig>, over: Con
     json: {
       '/debug/agents': () => xds.agents(),
       '/debug/model': () => model.debug(),
+      '/debug/leader': () => (election ? { election: 'on', ...election.status() } : { election: 'off', leading: cfg.writeStatus }),
       '/debug/ca': () => ({
         trustBundle: summarizeRoots(bundle.roots),
         published: publisher.isPublished ? `${cfg.namespace}/${cfg.rootCaConfigMap}` : false,
@@ -198,7 +235,15 @@ export async function startController(cfg: Readonly<ControllerConfig>, over: Con
   });
   const adminPort = (admin.address() as AddressInfo).port;
   log.info(
-    { grpc: `${cfg.grpcHost}:${grpcPort}`, admin: `${cfg.adminHost}:${adminPort}`, trustDomain: cfg.trustDomain, ca: caStore.describe, agentAuth: authenticator.describe, tls: serving ? { identity: cfg.serving.spiffeId, dnsNames: cfg.serving.dnsNames } : 'PLAINTEXT' },
+    {
+      grpc: `${cfg.grpcHost}:${grpcPort}`,
+      admin: `${cfg.adminHost}:${adminPort}`,
+      trustDomain: cfg.trustDomain,
+      ca: caStore.describe,
+      agentAuth: authenticator.describe,
+      tls: serving ? { identity: cfg.serving.spiffeId, dnsNames: cfg.serving.dnsNames } : 'PLAINTEXT',
+      writes: !cfg.writeStatus ? 'never' : le ? `while it holds Lease ${le.namespace}/${le.leaseName} as ${le.identity}` : 'always (no leader election)',
+    },
     'controller started',
   );
 
@@ -211,14 +256,20 @@ export async function startController(cfg: Readonly<ControllerConfig>, over: Con
     bundle,
     serving,
     metrics,
+    leadership,
+    election,
     status,
     waypoints,
     synced,
-    stop: async () => {
+    stop: async (opts = {}) => {
       if (stopped) return;
       stopped = true;
+      // No pass starts from here; the Lease is released only once the writes in flight are done,
+      // so the next leader never writes beside this one.
       status?.stop();
-      await waypoints?.close();
+      waypoints?.stop();
+      await Promise.all([status?.close(), waypoints?.close()]);
+      await election?.stop({ release: opts.releaseLease !== false });
       publisher.stop();
       serving?.close();
       stopInsecureWarnings?.();

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { hostname } from 'node:os';
 import { describe, it } from 'node:test';
 import { loadControllerConfig } from './config.js';
 
@@ -58,6 +59,16 @@ describe('controller config', () => {
     assert.deepEqual([lab.controllerAddress, lab.waypointImage], ['10.200.0.1:15010', 'registry.local/ambit@sha256:0123']);
   });
 
+  it('elects a leader only when told to, over the Lease in its namespace named after it, with client-go timing by default', () => {
+    assert.equal(loadControllerConfig({ AMBIT_POD_NAME: 'ambit-controller-7d9f-abcde' }).leaderElection, undefined, 'off unless AMBIT_LEADER_ELECTION=true');
+    const c = loadControllerConfig({ AMBIT_NAMESPACE: 'mesh', AMBIT_LEADER_ELECTION: 'true', AMBIT_POD_NAME: 'ambit-controller-7d9f-abcde' });
+    assert.deepEqual(c.leaderElection, { namespace: 'mesh', leaseName: 'ambit-controller', identity: 'ambit-controller-7d9f-abcde', leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 });
+    assert.ok(Object.isFrozen(c.leaderElection));
+    const fast = loadControllerConfig({ AMBIT_LEADER_ELECTION: 'true', AMBIT_LEASE_NAME: 'ctl.lease', AMBIT_LEASE_DURATION: '2s', AMBIT_LEASE_RENEW_DEADLINE: '1s', AMBIT_LEASE_RETRY_PERIOD: '250ms' });
+    assert.deepEqual([fast.leaderElection?.leaseName, fast.leaderElection?.leaseDurationMs, fast.leaderElection?.renewDeadlineMs, fast.leaderElection?.retryPeriodMs], ['ctl.lease', 2_000, 1_000, 250]);
+    assert.equal(fast.leaderElection?.identity, hostname(), 'without a pod name, the host name (a pod\'s is its name)');
+  });
+
   it('names the variable that is wrong', () => {
     const bad: [Record<string, string>, RegExp][] = [
       [{ AMBIT_GRPC_PORT: '70000' }, /AMBIT_GRPC_PORT/],
@@ -73,6 +84,12 @@ describe('controller config', () => {
       [{ AMBIT_WRITE_STATUS: 'yes' }, /AMBIT_WRITE_STATUS/],
       [{ AMBIT_CONTROLLER_ADDRESS: 'ambit-controller' }, /AMBIT_CONTROLLER_ADDRESS must be host:port/],
       [{ AMBIT_WAYPOINT_IMAGE: 'two words' }, /AMBIT_WAYPOINT_IMAGE must be an image reference/],
+      [{ AMBIT_LEADER_ELECTION: 'on' }, /AMBIT_LEADER_ELECTION must be true or false/],
+      [{ AMBIT_LEADER_ELECTION: 'true', AMBIT_LEASE_NAME: 'Ambit_Lease' }, /AMBIT_LEASE_NAME must be a DNS subdomain/],
+      [{ AMBIT_LEADER_ELECTION: 'true', AMBIT_LEASE_DURATION: 'soon' }, /AMBIT_LEASE_DURATION must be a duration/],
+      [{ AMBIT_LEADER_ELECTION: 'true', AMBIT_LEASE_RENEW_DEADLINE: '20s' }, /AMBIT_LEASE_DURATION, AMBIT_LEASE_RENEW_DEADLINE and AMBIT_LEASE_RETRY_PERIOD do not fit: the lease duration must be longer than the renew deadline/],
+      [{ AMBIT_LEADER_ELECTION: 'true', AMBIT_LEASE_RETRY_PERIOD: '9s' }, /do not fit: the renew deadline must be longer than 1.2 retry periods/],
+      [{ AMBIT_LEADER_ELECTION: 'true', AMBIT_LEASE_DURATION: '1500ms', AMBIT_LEASE_RENEW_DEADLINE: '1s', AMBIT_LEASE_RETRY_PERIOD: '200ms' }, /whole seconds/],
     ];
     for (const [env, re] of bad) assert.throws(() => loadControllerConfig(env), (e: Error & { code?: string }) => e.code === 'AMBIT_ERR_CONFIG' && re.test(e.message));
   });

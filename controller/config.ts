@@ -1,10 +1,12 @@
 import { ENV as WAYPOINT_ENV, tracingConfig, type TracingConfig } from '../waypoint/config.js';
 import { isIP } from 'node:net';
+import { hostname } from 'node:os';
 import pkg from '../package.json' with { type: 'json' };
 import { parseDuration } from '../lib/crds/duration.js';
 import { AmbitError } from '../lib/errors.js';
 import { DEFAULT_TRUST_DOMAIN, ROOT_CA_CONFIGMAP, formatSpiffeId, validateTrustDomain } from '../lib/identity/index.js';
 import { INSECURE_CONTROL_PLANE_ENV } from '../lib/xds/credentials.js';
+import { timingProblem, type ElectionTiming } from './leader/index.js';
 
 /**
  * The controller's configuration: every setting named once here, read from
@@ -16,6 +18,14 @@ export type CaStoreConfig = { kind: 'directory'; dir: string } | { kind: 'secret
 export type AgentAuthConfig =
   | { kind: 'static'; tokens: Readonly<Record<string, string>> }
   | { kind: 'tokenreview'; serviceAccounts: readonly string[]; audiences: readonly string[] };
+
+/** Which replica writes: the one holding the Lease `namespace/leaseName`. */
+export interface LeaderElectionConfig extends ElectionTiming {
+  namespace: string;
+  leaseName: string;
+  /** This replica's name in the Lease: the pod name (AMBIT_POD_NAME), else the host name (a pod's is its name). */
+  identity: string;
+}
 
 export interface ControllerConfig {
   /** API server URL and token; unset means in-cluster credentials (or kubeconfig). */
@@ -49,8 +59,14 @@ export interface ControllerConfig {
   /** Bursts of changes are pushed once quiet this long (a lone change at once), but at most `pushDebounceMaxMs` after they began. */
   pushDebounceMs: number;
   pushDebounceMaxMs: number;
-  /** Write policy status conditions and run the Waypoints' Deployments (off on replicas that are not the writer). */
+  /** Write policy status conditions and run the Waypoints' Deployments (off on replicas that are never to write). */
   writeStatus: boolean;
+  /**
+   * Set: replicas elect which of them writes (status, Waypoints); the others
+   * serve agents only. Unset (the default, for one process run by hand or in
+   * the lab without it): this replica writes whenever writeStatus is on.
+   */
+  leaderElection: Readonly<LeaderElectionConfig> | undefined;
   /** Where agents and waypoints dial the config stream (`host:port`); handed to every waypoint Deployment. */
   controllerAddress: string;
   /** The container image of waypoint proxies (run with args `["waypoint"]`). */
@@ -89,6 +105,12 @@ export const ENV = {
   pushDebounce: 'AMBIT_PUSH_DEBOUNCE',
   pushDebounceMax: 'AMBIT_PUSH_DEBOUNCE_MAX',
   writeStatus: 'AMBIT_WRITE_STATUS',
+  leaderElection: 'AMBIT_LEADER_ELECTION',
+  leaseName: 'AMBIT_LEASE_NAME',
+  leaseDuration: 'AMBIT_LEASE_DURATION',
+  leaseRenewDeadline: 'AMBIT_LEASE_RENEW_DEADLINE',
+  leaseRetryPeriod: 'AMBIT_LEASE_RETRY_PERIOD',
+  podName: 'AMBIT_POD_NAME',
   controllerAddress: 'AMBIT_CONTROLLER_ADDRESS',
   waypointImage: 'AMBIT_WAYPOINT_IMAGE',
   tracingEndpoint: WAYPOINT_ENV.tracingEndpoint,
@@ -110,6 +132,11 @@ export const DEFAULTS = {
   pushDebounce: '100ms',
   pushDebounceMax: '1s',
   waypointImage: `ghcr.io/ambit-mesh/ambit:${pkg.version}`,
+  // client-go's defaults, as kube-controller-manager runs with.
+  leaseName: 'ambit-controller',
+  leaseDuration: '15s',
+  leaseRenewDeadline: '10s',
+  leaseRetryPeriod: '2s',
 } as const;
 
 const bad = (key: string, why: string): AmbitError => new AmbitError('AMBIT_ERR_CONFIG', `${key} ${why}`);
@@ -189,6 +216,20 @@ export function loadControllerConfig(env: NodeJS.ProcessEnv): Readonly<Controlle
   if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(controllerAddress)) throw bad(ENV.controllerAddress, `must be host:port, got ${JSON.stringify(controllerAddress)}`);
   const waypointImage = str(ENV.waypointImage) ?? DEFAULTS.waypointImage;
   if (/\s/.test(waypointImage)) throw bad(ENV.waypointImage, `must be an image reference, got ${JSON.stringify(waypointImage)}`);
+  let leaderElection: LeaderElectionConfig | undefined;
+  if (bool(ENV.leaderElection, false)) {
+    const leaseName = str(ENV.leaseName) ?? DEFAULTS.leaseName;
+    if (!/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/.test(leaseName)) throw bad(ENV.leaseName, `must be a DNS subdomain (lower case, digits, '-', '.'), got ${JSON.stringify(leaseName)}`);
+    const timing: ElectionTiming = {
+      leaseDurationMs: duration(ENV.leaseDuration, DEFAULTS.leaseDuration),
+      renewDeadlineMs: duration(ENV.leaseRenewDeadline, DEFAULTS.leaseRenewDeadline),
+      retryPeriodMs: duration(ENV.leaseRetryPeriod, DEFAULTS.leaseRetryPeriod),
+    };
+    const problem = timingProblem(timing);
+    if (problem) throw bad(`${ENV.leaseDuration}, ${ENV.leaseRenewDeadline} and ${ENV.leaseRetryPeriod}`, `do not fit: ${problem}`);
+    leaderElection = Object.freeze({ namespace, leaseName, identity: str(ENV.podName) ?? hostname(), ...timing });
+  }
+
   const serving = Object.freeze({
     spiffeId: formatSpiffeId({ trustDomain: td, namespace, serviceAccount: dnsLabel(ENV.serviceAccount, DEFAULTS.serviceAccount) }),
     dnsNames: Object.freeze([`${service}.${namespace}.svc`, `${service}.${namespace}.svc.${clusterDomain}`, `${service}.${namespace}`]),
@@ -215,6 +256,7 @@ export function loadControllerConfig(env: NodeJS.ProcessEnv): Readonly<Controlle
     pushDebounceMs: duration(ENV.pushDebounce, DEFAULTS.pushDebounce),
     pushDebounceMaxMs: duration(ENV.pushDebounceMax, DEFAULTS.pushDebounceMax),
     writeStatus: bool(ENV.writeStatus, true),
+    leaderElection,
     controllerAddress,
     waypointImage,
     waypointTracing: Object.freeze(tracingConfig(env)),

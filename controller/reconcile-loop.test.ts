@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { manualTimers } from '../lib/testing/manual-timers.js';
+import type { Leadership } from './leader/index.js';
 import { ReconcileLoop, type ReconcileLoopOptions } from './reconcile-loop.js';
 
 /** Lets the promises a timer started settle. */
@@ -167,10 +168,95 @@ describe('ReconcileLoop', () => {
     await flush();
     void u.loop.run(); // a change during the pass
     u.loop.stop();
+    let idle = false;
+    const waiting = u.loop.idle().then(() => (idle = true));
+    await flush();
+    assert.equal(idle, false, 'idle() waits for the pass that runs');
     await u.release();
+    await waiting;
     await running;
     assert.equal(u.passes.length, 1, 'no pass after the one running at stop');
     assert.deepEqual(u.backoff.delays, [], 'its failures are not retried');
     assert.equal(u.timers.pending, 0);
+  });
+
+  describe('gated on leadership', () => {
+    /** A Leadership a test flips by hand. */
+    const switchable = (leading: boolean): Leadership & { set(v: boolean): void } => {
+      const fns = new Set<(l: boolean) => void>();
+      return {
+        get isLeader() {
+          return leading;
+        },
+        onChange: (fn) => (fns.add(fn), () => void fns.delete(fn)),
+        set(v: boolean) {
+          leading = v;
+          for (const fn of fns) fn(v);
+        },
+      };
+    };
+
+    it('runs no pass while following, and a full pass at once on becoming leader', async () => {
+      const lead = switchable(false);
+      const t = setup({ leadership: lead, resyncMs: 60_000, debounceMs: 100 });
+      lead.set(true);
+      await t.advance(1000);
+      assert.equal(t.passes.length, 0, 'nobody asked for a pass yet (the owner has not started): leading alone runs none');
+      lead.set(false);
+      t.loop.schedule(0);
+      t.loop.changed();
+      await t.loop.run();
+      await t.advance(120_000);
+      assert.equal(t.passes.length, 0, 'a follower writes nothing');
+      assert.equal(t.timers.pending, 0, 'and keeps nothing pending');
+      assert.equal(t.loop.halted, true);
+      lead.set(true);
+      assert.equal(t.loop.halted, false);
+      await t.advance(0);
+      assert.deepEqual(t.at(), [121_000], 'the changes it ignored are caught up by a pass at once');
+      await t.advance(60_000);
+      assert.deepEqual(t.at(), [121_000, 181_000], 'and resyncs as a leader');
+      t.loop.stop();
+    });
+
+    it('losing leadership cancels what is pending, halts the running pass, and schedules nothing after it', async () => {
+      const lead = switchable(true);
+      const t = setup({ leadership: lead, resyncMs: 60_000 });
+      t.results.push(2);
+      t.hold();
+      t.loop.schedule(0);
+      await t.advance(0);
+      assert.equal(t.loop.halted, false);
+      t.loop.changed(); // a pass asked for during this one
+      lead.set(false);
+      assert.equal(t.loop.halted, true, 'the pass sees it before its next write');
+      await t.release();
+      assert.equal(t.passes.length, 1, 'no pass after it, though one was asked for and it failed');
+      assert.deepEqual(t.backoff.delays, [], 'no retry');
+      assert.equal(t.timers.pending, 0);
+      // Regained: the backoff starts over, and the pass runs at once.
+      lead.set(true);
+      await t.advance(0);
+      assert.equal(t.passes.length, 2);
+      t.loop.stop();
+      lead.set(false);
+      lead.set(true);
+      await t.advance(1000);
+      assert.equal(t.passes.length, 2, 'a stopped loop ignores leadership');
+    });
+
+    it('regaining leadership while a pass still runs runs another right after it', async () => {
+      const lead = switchable(true);
+      const t = setup({ leadership: lead });
+      t.hold();
+      const first = t.loop.run();
+      await flush();
+      lead.set(false);
+      lead.set(true);
+      await t.advance(0);
+      await t.release();
+      await first;
+      assert.equal(t.passes.length, 2);
+    });
   });
 });

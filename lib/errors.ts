@@ -32,6 +32,7 @@ export const ErrorCodes = {
   AMBIT_ERR_HBONE_UPSTREAM: 'the HBONE peer could not connect to the destination workload (HTTP 503); check the destination pod is listening',
   AMBIT_ERR_HBONE_PROTOCOL: 'an HBONE peer broke the protocol or went away (not CONNECT, bad :authority, unexpected status, stream reset, GOAWAY, timeout)',
   AMBIT_ERR_SOURCE_SPOOFED: 'an HBONE peer claimed a source address that is not a workload of its own identity on its own node; the tunnel was refused',
+  AMBIT_ERR_LEADER_ELECTION: 'a controller replica could not read, take or renew its leader election Lease, or stopped leading because it could not renew in time; the replica that holds the Lease writes status and runs Waypoints',
   AMBIT_ERR_FASTPATH: 'the kernel refused the same-node fast path (sockmap), for the node or for one connection; those bytes are spliced in user space instead',
   AMBIT_ERR_TRACING_EXPORT: 'a waypoint could not export spans to the OTLP collector at AMBIT_TRACING_ENDPOINT; those spans are lost, requests are not affected',
 } as const;

@@ -18,8 +18,13 @@ export class ControllerMetrics {
   readonly servingCertsIssued: Counter;
   readonly modelResources: Gauge<'type'>;
   readonly modelObjects: Gauge<'kind'>;
+  readonly leader: Gauge;
 
-  constructor(sizes: { resources: () => Record<string, number>; objects: () => Record<string, number> } = { resources: () => ({}), objects: () => ({}) }) {
+  constructor(
+    sizes: { resources: () => Record<string, number>; objects: () => Record<string, number> } = { resources: () => ({}), objects: () => ({}) },
+    /** Whether this replica writes now (holds the Lease; without election, whether it writes at all). */
+    leading: () => boolean = () => false,
+  ) {
     collectDefaultMetrics({ register: this.registry, prefix: 'ambit_controller_' });
     const registers = [this.registry];
     this.connectedAgents = new Gauge({ name: 'ambit_xds_connected_agents', help: 'Node agents with an open config stream', registers });
@@ -52,6 +57,14 @@ export class ControllerMetrics {
       registers,
       collect() {
         for (const [type, n] of Object.entries(sizes.resources())) this.set({ type }, n);
+      },
+    });
+    this.leader = new Gauge({
+      name: 'ambit_controller_leader',
+      help: 'Whether this controller replica is the leader (1), the one that writes status and runs Waypoints; every replica serves agents',
+      registers,
+      collect() {
+        this.set(leading() ? 1 : 0);
       },
     });
     this.modelObjects = new Gauge({

@@ -201,6 +201,7 @@ export class StatusReconciler {
       timers: opts.timers,
       debounceMs: opts.debounceMs,
       backoff: opts.backoff,
+      leadership: opts.leadership,
     });
   }
 
@@ -224,7 +225,7 @@ export class StatusReconciler {
     let failures = 0;
     for (const book of books) {
       for (const [key, entry] of book.entriesList()) {
-        if (this.loop.stopped) return failures;
+        if (this.loop.halted) return failures;
         if (!(await this.reconcileOne(this.statusOf(book.kind, entry), key, entry))) failures++;
       }
     }
@@ -267,5 +268,11 @@ export class StatusReconciler {
   stop(): void {
     this.loop.stop();
     this.unsubscribe?.();
+  }
+
+  /** Stops, and resolves once the write in flight, if any, is done. */
+  async close(): Promise<void> {
+    this.stop();
+    await this.loop.idle();
   }
 }

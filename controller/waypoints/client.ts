@@ -9,11 +9,15 @@ import {
   type V1ServiceAccount,
 } from '@kubernetes/client-node';
 import type { Backoff } from '../../lib/backoff.js';
+import { ApiRequestError, toApiRequestError } from '../../lib/k8s/errors.js';
 import { startInformer, type InformerEvent, type Informer } from '../../lib/k8s/informer.js';
 import type { KubeObject } from '../../lib/k8s/types.js';
 import type { Logger } from '../../lib/log.js';
 import { WAYPOINT_POD_LABEL } from '../model/index.js';
 import { OWNED_KINDS, type OwnedKind } from './objects.js';
+
+// Defined in lib/k8s, shared with the Lease lock; still offered here, where the waypoint code finds them.
+export { ApiRequestError, toApiRequestError };
 
 /**
  * The objects a Waypoint owns, as the reconciler sees and changes them: a
@@ -36,35 +40,6 @@ export interface OwnedObjects {
   replace(kind: OwnedKind, namespace: string, name: string, body: KubeObject): Promise<KubeObject>;
   /** Deletes the object only if its uid is still `uid`. */
   delete(kind: OwnedKind, namespace: string, name: string, uid: string): Promise<void>;
-}
-
-/** An API request that failed: the HTTP status (undefined when none came back) and the API server's message. */
-export class ApiRequestError extends Error {
-  constructor(
-    readonly code: number | undefined,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ApiRequestError';
-  }
-}
-
-/** The status and the Status message of a client-node failure, without its headers. */
-export function toApiRequestError(err: unknown): ApiRequestError {
-  if (err instanceof ApiRequestError) return err;
-  const e = err as { code?: unknown; body?: unknown; message?: unknown };
-  const code = typeof e?.code === 'number' ? e.code : undefined;
-  let message: string | undefined;
-  const body = e?.body;
-  if (typeof body === 'string') {
-    try {
-      message = (JSON.parse(body) as { message?: string }).message;
-    } catch {
-      message = body || undefined;
-    }
-  } else if (typeof body === 'object' && body !== null) message = (body as { message?: string }).message;
-  message ??= code === undefined ? String(e?.message ?? err) : `HTTP ${code}`;
-  return new ApiRequestError(code, message);
 }
 
 interface KindApi {

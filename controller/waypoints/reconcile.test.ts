@@ -6,6 +6,7 @@ import type { InformerEvent } from '../../lib/k8s/informer.js';
 import type { KubeObject } from '../../lib/k8s/types.js';
 import type { ModelChange, RawObject, StatusBody, StatusKind, StatusPatcher } from '../model/index.js';
 import { until } from '../fixtures.js';
+import type { Leadership } from '../leader/index.js';
 import { ApiRequestError, type OwnedObjects } from './client.js';
 import type { OwnedKind } from './objects.js';
 import { WaypointReconciler, type WaypointView } from './reconcile.js';
@@ -123,7 +124,7 @@ class FakePatcher implements StatusPatcher {
   }
 }
 
-function setup() {
+function setup(opts: { leadership?: Leadership } = {}) {
   const lines: { level: number; msg: string; code?: string }[] = [];
   const log = pino({ level: 'debug' }, { write: (s: string) => void lines.push(JSON.parse(s)) });
   const view = new FakeView();
@@ -138,6 +139,7 @@ function setup() {
     log,
     debounceMs: 1,
     backoff: { next: () => (backoffs++, 5), reset: () => undefined },
+    ...opts,
   });
   const waypoint = (replicas: number): RawObject => ({ apiVersion: 'ambit.dev/v1alpha1', kind: 'Waypoint', metadata: { name: 'wp', namespace: 'shop', uid: 'uid-wp', generation: 1, resourceVersion: '1' }, spec: { replicas } });
   const deployment = () => objects.get('Deployment', 'shop', 'wp') as (KubeObject & { spec: any }) | undefined;
@@ -226,6 +228,42 @@ describe('WaypointReconciler', () => {
     t.objects.edit('Service', 'shop', 'wp', (s) => delete s.metadata.ownerReferences);
     await until('owned again', () => (t.objects.get('Service', 'shop', 'wp')!.metadata.ownerReferences ?? []).some((r) => r.uid === 'uid-wp'));
     assert.ok(t.lines.some((l) => /Service shop\/wp: adopted \(metadata.ownerReferences\)/.test(l.msg)));
+    t.reconciler.stop();
+  });
+
+  it('writes nothing while following, catches up on becoming leader, and stops before the next write when it stops leading', async () => {
+    let leading = false;
+    const fns = new Set<(l: boolean) => void>();
+    const leadership: Leadership = {
+      get isLeader() {
+        return leading;
+      },
+      onChange: (fn) => (fns.add(fn), () => void fns.delete(fn)),
+    };
+    const flip = (v: boolean) => {
+      leading = v;
+      for (const fn of fns) fn(v);
+    };
+    const t = setup({ leadership });
+    t.view.waypoints = [t.waypoint(1)];
+    await t.reconciler.start();
+    t.view.changed('Waypoint');
+    await settle();
+    assert.deepEqual(t.objects.calls, [], 'a follower creates nothing');
+    assert.deepEqual(t.patcher.written, [], 'and writes no status');
+
+    flip(true);
+    await until('created and status written', () => t.deployment() !== undefined && t.patcher.written.length === 1);
+
+    // A second Waypoint, and leadership lost while its ServiceAccount is being created: nothing after that write.
+    t.view.waypoints = [t.waypoint(1), { ...t.waypoint(1), metadata: { ...t.waypoint(1).metadata, name: 'wp2', uid: 'uid-wp2' } }];
+    const calls = t.objects.calls.length;
+    t.objects.mutate = () => flip(false);
+    t.view.changed('Waypoint');
+    await settle();
+    t.objects.mutate = undefined;
+    assert.deepEqual(t.objects.calls.slice(calls), ['create ServiceAccount'], 'the write in flight finishes; none follows it');
+    assert.equal(t.patcher.written.length, 1);
     t.reconciler.stop();
   });
 });

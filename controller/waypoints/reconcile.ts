@@ -95,6 +95,7 @@ export class WaypointReconciler {
       timers: opts.timers,
       debounceMs: opts.debounceMs,
       backoff: opts.backoff,
+      leadership: opts.leadership,
       resyncMs: opts.resyncMs ?? 5 * 60_000,
     });
     this.o.objects.onChange((kind, event, obj) => {
@@ -126,7 +127,7 @@ export class WaypointReconciler {
     const waypoints = this.o.view.waypointObjects();
     let failures = await this.collectOrphans(waypoints);
     for (const wp of waypoints) {
-      if (this.loop.stopped) break;
+      if (this.loop.halted) break;
       failures += await this.reconcileOne(wp);
     }
     return failures;
@@ -142,7 +143,7 @@ export class WaypointReconciler {
     if (errors.length === 0 && !deleting && target.uid) {
       const desired = desiredObjects(target, this.o.template);
       for (const kind of OWNED_KINDS) {
-        if (this.loop.stopped) return 0;
+        if (this.loop.halted) return 0;
         outcomes.push(await this.ensure(kind, desired[kind], target));
       }
     }
@@ -159,6 +160,7 @@ export class WaypointReconciler {
       problems: outcomes.flatMap((o) => (o.problem ? [o.problem] : [])),
       pods: this.o.view.waypointPods(target.namespace, target.name),
     });
+    if (this.loop.halted) return 0;
     const statusOk = await this.writeStatus(wp, target, conditions);
     return outcomes.filter((o) => o.retry).length + (statusOk ? 0 : 1);
   }
@@ -234,6 +236,7 @@ export class WaypointReconciler {
     let failures = 0;
     for (const kind of OWNED_KINDS) {
       for (const obj of this.o.objects.list(kind)) {
+        if (this.loop.halted) return failures;
         const owner = controllerOf(obj);
         if (!isWaypointRef(owner)) continue; // labelled, but not a Waypoint's: not ours to delete
         const namespace = obj.metadata?.namespace ?? 'default';
@@ -299,9 +302,10 @@ export class WaypointReconciler {
     this.unsubscribe?.();
   }
 
-  /** Stops the cache too. */
+  /** Stops the cache too, once the write in flight, if any, is done. */
   async close(): Promise<void> {
     this.stop();
+    await this.loop.idle();
     await this.o.objects.stop();
   }
 }

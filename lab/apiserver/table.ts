@@ -110,6 +110,8 @@ const COLUMNS: Record<string, Column[]> = {
     { name: 'Available', type: 'integer', priority: 0, cell: (o) => Number(get(o, 'status.availableReplicas') ?? 0) },
     AGE,
   ],
+  // As the API server prints them: who holds the Lease is what `kubectl get lease` is for.
+  leases: [NAME, { name: 'Holder', type: 'string', priority: 0, cell: (o) => get(o, 'spec.holderIdentity') || '<none>' }, AGE],
 };
 
 function rowObject(o: Readonly<KubeObject>, include: IncludeObject, tableApiVersion: string): unknown {

@@ -179,6 +179,11 @@ export class Lab {
         AMBIT_AGENT_TOKENS: JSON.stringify(agentTokens),
         AMBIT_GRPC_HOST: FABRIC_GATEWAY,
         AMBIT_ADMIN_HOST: FABRIC_GATEWAY,
+        // One replica, electing as in a cluster, so the lab runs the election code: it takes the
+        // Lease at once, and `lab restart controller` (SIGTERM, then the new process) hands it over
+        // by the release. The name is the pod name a Deployment would give.
+        AMBIT_LEADER_ELECTION: 'true',
+        AMBIT_POD_NAME: 'ambit-controller-lab',
       },
     });
     await this.waitForRootCa(30_000);

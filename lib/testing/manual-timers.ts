@@ -6,6 +6,8 @@ export interface ManualTimers extends Timers {
   advance(ms: number): void;
   /** How many timers are waiting. */
   readonly pending: number;
+  /** When the earliest waiting timer is due, if any: lets a test stop there and let what it starts settle. */
+  readonly nextAt: number | undefined;
 }
 
 export function manualTimers(start = 0): ManualTimers {
@@ -31,6 +33,11 @@ export function manualTimers(start = 0): ManualTimers {
     },
     get pending() {
       return pending.size;
+    },
+    get nextAt() {
+      let min: number | undefined;
+      for (const p of pending.values()) if (min === undefined || p.at < min) min = p.at;
+      return min;
     },
   };
   return t;

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { ENV as CONTROLLER_ENV, PORTS as CONTROLLER_PORTS } from '../../controller/config.js';
+import { ENV as CONTROLLER_ENV, PORTS as CONTROLLER_PORTS, loadControllerConfig } from '../../controller/config.js';
 import { AMBIT_API_VERSION, validateResource } from '../../lib/crds/index.js';
 import { ROOT_CA_CONFIGMAP, ROOT_CA_KEY } from '../../lib/identity/index.js';
 import { ENV as AGENT_ENV, PORTS as AGENT_PORTS } from '../../node-agent/config.js';
@@ -23,12 +23,6 @@ const validators = crdValidators();
 const PENDING_CONTROLLER_ENV = new Set([
   'AMBIT_LOG_LEVEL', // lib/log.ts, read by every component
   'AMBIT_TRACING_ENDPOINT', // to pass on to waypoint Deployments (tracing, not implemented)
-  'AMBIT_LEADER_ELECTION', // leader election (issue 10), with the four below
-  'AMBIT_LEASE_NAME',
-  'AMBIT_LEASE_DURATION',
-  'AMBIT_LEASE_RENEW_DEADLINE',
-  'AMBIT_LEASE_RETRY_PERIOD',
-  'AMBIT_POD_NAME',
 ]);
 
 async function validateKubernetes(obj: K8sObject): Promise<string[]> {
@@ -115,6 +109,24 @@ describe('charts/ambit', () => {
     assert.equal(find(objs, 'PodDisruptionBudget', 'ambit-controller').spec.minAvailable, 1);
     const single = await render({ 'controller.replicas': '1' });
     assert.ok(!single.some((o) => o.kind === 'PodDisruptionBudget'), 'no budget that would block every drain');
+  });
+
+  it('has the controller replicas elect a leader over the Lease its Role lets it get, create and update', async () => {
+    const objs = await render({}, { namespace: 'mesh' });
+    const c = find(objs, 'Deployment', 'ambit-controller').spec.template.spec.containers[0];
+    // The downward API fills the fieldRefs; here, as kubelet would for one pod.
+    const fields: Record<string, string> = { 'metadata.namespace': 'mesh', 'metadata.name': 'ambit-controller-5c7b9-x2x4q' };
+    const env = Object.fromEntries(
+      (c.env as { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[]).map((e) => [e.name, e.value ?? fields[e.valueFrom?.fieldRef?.fieldPath ?? ''] ?? '']),
+    );
+    const election = loadControllerConfig(env).leaderElection;
+    assert.deepEqual(election, { namespace: 'mesh', leaseName: 'ambit-controller', identity: 'ambit-controller-5c7b9-x2x4q', leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 });
+    const role = find(objs, 'Role', 'ambit-controller');
+    const leaseRules = (role.rules as { apiGroups: string[]; resources: string[]; resourceNames?: string[]; verbs: string[] }[]).filter((r) => r.apiGroups.includes('coordination.k8s.io') && r.resources.includes('leases'));
+    assert.deepEqual(leaseRules.map((r) => [r.resourceNames ?? [], r.verbs]), [[['ambit-controller'], ['get', 'update']], [[], ['create']]]);
+
+    const off = find(await render({ 'controller.leaderElection.enabled': 'false' }), 'Deployment', 'ambit-controller').spec.template.spec.containers[0];
+    assert.equal(envOf(off).get(CONTROLLER_ENV.leaderElection), 'false');
   });
 
   it('gives the node agent what node-agent/config.ts reads, the capabilities it needs, and a surge rollout', async () => {
