@@ -90,7 +90,7 @@ function trafficPolicyWaypointCondition(view: EnforcementView, p: CompiledTraffi
   const base = { type: 'WaypointAccepted', observedGeneration: generation };
   const unserved = p.services.flatMap((s) => unservedService(view, p.namespace, s) ?? []);
   if (unserved.length === 0) {
-    return { ...base, status: 'True', reason: 'ResolvedWaypoint', message: `A running waypoint serves every target Service and applies ${list(p.waypointFields)} to each HTTP request (HTTP/1.1 and HTTP/2); connections that are not HTTP are carried as bytes, balanced per connection.` };
+    return { ...base, status: 'True', reason: 'ResolvedWaypoint', message: `A running waypoint serves every target Service and applies ${list(p.waypointFields)} to each HTTP request (HTTP/1.1 and HTTP/2); connections that are not HTTP are carried as bytes, balanced per connection. Rate limits, pool limits and outlier detection count per proxy worker thread.` };
   }
   const hash = p.loadBalancer.lbPolicy === 'CONSISTENT_HASH';
   const rest = p.waypointFields.filter((f) => f !== 'spec.loadBalancer.consistentHash');

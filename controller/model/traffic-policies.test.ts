@@ -151,7 +151,7 @@ describe('TrafficPolicy from the lab API server', () => {
 
     // Consistent hashing is L7: the status says node agents balance round robin until a waypoint exists.
     const w = cond('a-hash', 'WaypointAccepted')!;
-    assert.deepEqual([w.status, w.reason], ['False', 'WaypointUnavailable']);
+    assert.deepEqual([w.status, w.reason], ['False', 'NoWaypoint']);
     assert.match(w.message, /consistent hashing on header x-user needs a waypoint, so node agents balance connections round robin instead/);
 
     lab.store.delete('trafficpolicies', 'shop', 'least');
