@@ -11,6 +11,7 @@ import { RESOURCE_TYPES } from '../lib/xds/types.js';
 import { startAdminServer } from '../lib/admin.js';
 import { ControllerMetrics } from './admin/index.js';
 import { EitherAuthenticator, GuardedAuthenticator, StaticTokenAuthenticator, TokenReviewAuthenticator, kubeTokenReviewer, type Authenticator, type TokenReviewer } from './auth/index.js';
+import { Dashboard, apiServerTarget, type ProxyStatus } from './dashboard/index.js';
 import { BundlePublisher, CaService, configMapBundleSink, DirectoryCaStore, SecretCaStore, ServingCertificate, loadOrCreateCa, type BundleSink, type CaStore } from './ca/index.js';
 import type { ControllerConfig } from './config.js';
 import { MeshModel, StatusReconciler, kubeStatusPatcher, startModelSources, type StatusPatcher } from './model/index.js';
@@ -43,6 +44,7 @@ export interface RunningController {
   /** The certificate on 15010; undefined with the insecure development flag. */
   readonly serving: ServingCertificate | undefined;
   readonly metrics: ControllerMetrics;
+  readonly dashboard: Dashboard;
   readonly status: StatusReconciler | undefined;
   /** Runs the Waypoints' Deployments; undefined where status is not written (not the writer). */
   readonly waypoints: WaypointReconciler | undefined;
@@ -171,6 +173,26 @@ export async function startController(cfg: Readonly<ControllerConfig>, over: Con
     waypoints?.start().catch((err: unknown) => log.error({ err: String(err) }, 'bug: starting the waypoint reconciler failed'));
   });
 
+  const debugCa = () => ({
+    trustBundle: summarizeRoots(bundle.roots),
+    published: publisher.isPublished ? `${cfg.namespace}/${cfg.rootCaConfigMap}` : false,
+    serving: serving
+      ? (({ serial, notAfter, issuedAt, renewAt }) => ({ identity: cfg.serving.spiffeId, dnsNames: cfg.serving.dnsNames, serial, notAfter: iso(notAfter), issuedAt: iso(issuedAt), renewAt: iso(renewAt) }))(serving.current())
+      : 'PLAINTEXT (development flag)',
+  });
+  // Reads what the controller holds; its one write is sent as the operator, never with `kc`'s credentials.
+  const dashboard = new Dashboard({
+    model,
+    proxies: () => xds.agents() as ProxyStatus[],
+    ca: debugCa,
+    apiServer: apiServerTarget(kc),
+    scrapeIntervalMs: cfg.dashboardScrapeIntervalMs,
+    log: logger('controller', 'dashboard'),
+    ...(over.timers ? { timers: over.timers } : {}),
+    ...(over.now ? { now: over.now } : {}),
+  });
+  if (cfg.dashboardScrapeIntervalMs > 0) dashboard.start();
+
   const admin: HttpServer = await startAdminServer({
     title: 'Ambit controller',
     listenOn: { host: cfg.adminHost, port: cfg.adminPort },
@@ -186,14 +208,9 @@ export async function startController(cfg: Readonly<ControllerConfig>, over: Con
     json: {
       '/debug/agents': () => xds.agents(),
       '/debug/model': () => model.debug(),
-      '/debug/ca': () => ({
-        trustBundle: summarizeRoots(bundle.roots),
-        published: publisher.isPublished ? `${cfg.namespace}/${cfg.rootCaConfigMap}` : false,
-        serving: serving
-          ? (({ serial, notAfter, issuedAt, renewAt }) => ({ identity: cfg.serving.spiffeId, dnsNames: cfg.serving.dnsNames, serial, notAfter: iso(notAfter), issuedAt: iso(issuedAt), renewAt: iso(renewAt) }))(serving.current())
-          : 'PLAINTEXT (development flag)',
-      }),
+      '/debug/ca': debugCa,
     },
+    mounts: { '/ui/': (req, res) => dashboard.handle(req, res) },
     log,
   });
   const adminPort = (admin.address() as AddressInfo).port;
@@ -211,6 +228,7 @@ export async function startController(cfg: Readonly<ControllerConfig>, over: Con
     bundle,
     serving,
     metrics,
+    dashboard,
     status,
     waypoints,
     synced,
@@ -218,6 +236,7 @@ export async function startController(cfg: Readonly<ControllerConfig>, over: Con
       if (stopped) return;
       stopped = true;
       status?.stop();
+      dashboard.stop();
       await waypoints?.close();
       publisher.stop();
       serving?.close();

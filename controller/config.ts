@@ -54,6 +54,8 @@ export interface ControllerConfig {
   controllerAddress: string;
   /** The container image of waypoint proxies (run with args `["waypoint"]`). */
   waypointImage: string;
+  /** How often the dashboard reads the proxies' /metrics for the service graph; 0 turns the scraping (and the graph) off. */
+  dashboardScrapeIntervalMs: number;
 }
 
 export const ENV = {
@@ -85,6 +87,7 @@ export const ENV = {
   writeStatus: 'AMBIT_WRITE_STATUS',
   controllerAddress: 'AMBIT_CONTROLLER_ADDRESS',
   waypointImage: 'AMBIT_WAYPOINT_IMAGE',
+  dashboardScrapeInterval: 'AMBIT_DASHBOARD_SCRAPE_INTERVAL',
 } as const;
 
 export const PORTS = { grpc: 15010, admin: 15014 } as const;
@@ -102,6 +105,7 @@ export const DEFAULTS = {
   pushDebounce: '100ms',
   pushDebounceMax: '1s',
   waypointImage: `ghcr.io/ambit-mesh/ambit:${pkg.version}`,
+  dashboardScrapeInterval: '5s',
 } as const;
 
 const bad = (key: string, why: string): AmbitError => new AmbitError('AMBIT_ERR_CONFIG', `${key} ${why}`);
@@ -181,6 +185,9 @@ export function loadControllerConfig(env: NodeJS.ProcessEnv): Readonly<Controlle
   if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(controllerAddress)) throw bad(ENV.controllerAddress, `must be host:port, got ${JSON.stringify(controllerAddress)}`);
   const waypointImage = str(ENV.waypointImage) ?? DEFAULTS.waypointImage;
   if (/\s/.test(waypointImage)) throw bad(ENV.waypointImage, `must be an image reference, got ${JSON.stringify(waypointImage)}`);
+  const dashboardScrapeIntervalMs = duration(ENV.dashboardScrapeInterval, DEFAULTS.dashboardScrapeInterval);
+  // Rates need two scrapes inside the shortest window the graph offers (10 s).
+  if (dashboardScrapeIntervalMs !== 0 && (dashboardScrapeIntervalMs < 1000 || dashboardScrapeIntervalMs > 5000)) throw bad(ENV.dashboardScrapeInterval, 'must be 0s (off) or between 1s and 5s');
   const serving = Object.freeze({
     spiffeId: formatSpiffeId({ trustDomain: td, namespace, serviceAccount: dnsLabel(ENV.serviceAccount, DEFAULTS.serviceAccount) }),
     dnsNames: Object.freeze([`${service}.${namespace}.svc`, `${service}.${namespace}.svc.${clusterDomain}`, `${service}.${namespace}`]),
@@ -209,5 +216,6 @@ export function loadControllerConfig(env: NodeJS.ProcessEnv): Readonly<Controlle
     writeStatus: bool(ENV.writeStatus, true),
     controllerAddress,
     waypointImage,
+    dashboardScrapeIntervalMs,
   });
 }
