@@ -146,6 +146,8 @@ describe('service graph from the real metric classes', () => {
         a.sent.inc(tcp({ destination_service: 'db.shop.svc.cluster.local', destination_workload: 'db' }), 4000);
         a.opened.inc(tcp({ source_workload: 'legacy', source_principal: 'unknown', connection_security_policy: 'none', destination_service: 'db.shop.svc.cluster.local', destination_workload: 'db' }), 10);
         a.opened.inc(tcp({ source_workload: 'wp', source_principal: 'cluster.local/ns/shop/sa/wp' }), 30);
+        // the waypoint dialled the endpoint: no Service in the label, no edge of its own
+        a.opened.inc(tcp({ source_workload: 'wp', source_principal: 'cluster.local/ns/shop/sa/wp', destination_service: '10.0.1.5:8080' }), 30);
         // the source side of the same connections: not counted again
         a.opened.inc({ ...base, reporter: 'source' }, 99);
       }),

@@ -14,7 +14,8 @@ import { histogramQuantile, type SeriesRate } from './window.js';
  *   does), so no connection is counted twice. A connection from a waypoint
  *   is the waypoint's hop to a backend: drawn Service -> workload, not from
  *   the waypoint, since the waypoint is how the Service is served rather than
- *   a caller of its own.
+ *   a caller of its own (and left out when it names only the endpoint's
+ *   address, which is the HTTP edge's hop already).
  */
 
 export const REQUESTS = 'ambit_requests_total';
@@ -129,7 +130,8 @@ export function buildGraph(rates: readonly SeriesRate[], windowSeconds: number, 
     }
     if (l['reporter'] !== 'destination') continue;
     const viaWaypoint = ctx.isWaypointPrincipal(l['source_principal'] ?? '');
-    const hops = viaWaypoint ? (dest ? [edge(service, dest)] : []) : [edge(workloadNode(l['source_workload_namespace'], l['source_workload']), service), ...(dest ? [edge(service, dest)] : [])];
+    // A waypoint dials the chosen endpoint itself, so its hop names an address, not the Service: that hop is the HTTP edge's, or unknown.
+    const hops = viaWaypoint ? (dest && service.namespace !== undefined ? [edge(service, dest)] : []) : [edge(workloadNode(l['source_workload_namespace'], l['source_workload']), service), ...(dest ? [edge(service, dest)] : [])];
     for (const acc of hops) {
       acc.securities.add(l['connection_security_policy'] ?? 'none');
       if (name === TCP_OPENED) acc.edge.connectionsPerSecond += rate;

@@ -204,18 +204,15 @@ export class Dashboard {
           windows: WINDOWS_S,
           defaultWindow: DEFAULT_WINDOW_S,
         };
-      case 'graph': {
-        const w = Number(q.get('window') ?? DEFAULT_WINDOW_S);
-        if (!(WINDOWS_S as readonly number[]).includes(w)) throw new HttpError(400, `window must be one of ${WINDOWS_S.join(', ')} (seconds)`);
-        return this.graph(w);
-      }
+      case 'graph':
+        return this.graph(this.windowOf(q));
       case 'services':
         if (parts.length === 1) return services(model);
         if (parts.length === 3) {
           const detail = serviceDetail(model, parts[1]!, parts[2]!);
           if (!detail) throw new HttpError(404, `Service ${parts[1]}/${parts[2]} is not known to the controller`);
           const id = `service:${parts[1]}/${parts[2]}`;
-          const g = this.graph(DEFAULT_WINDOW_S);
+          const g = this.graph(this.windowOf(q));
           return { ...(detail as object), traffic: g.edges.filter((e) => e.source === id || e.target === id) };
         }
         break;
@@ -230,6 +227,12 @@ export class Dashboard {
         return this.certificates();
     }
     throw new HttpError(404, `no such dashboard API: /ui/api/${parts.join('/')}`);
+  }
+
+  private windowOf(q: URLSearchParams): number {
+    const w = Number(q.get('window') ?? DEFAULT_WINDOW_S);
+    if (!(WINDOWS_S as readonly number[]).includes(w)) throw new HttpError(400, `window must be one of ${WINDOWS_S.join(', ')} (seconds)`);
+    return w;
   }
 
   private async shiftWeights(req: IncomingMessage, res: ServerResponse, kind: string, namespace: string, name: string): Promise<void> {

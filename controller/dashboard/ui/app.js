@@ -144,7 +144,9 @@ function canary(route, rule, onDone) {
 }
 
 async function servicePage(namespace, name) {
-  const s = await api(`services/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}`);
+  const params = new URLSearchParams(location.hash.split('?')[1] ?? '');
+  const windowS = Number(params.get('window') ?? 30);
+  const s = await api(`services/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}?window=${windowS}`);
   const id = `service:${namespace}/${name}`;
   const out = s.traffic.filter((e) => e.source === id);
   const outTotal = out.reduce((a, e) => a + e.requestsPerSecond, 0);
@@ -169,7 +171,7 @@ async function servicePage(namespace, name) {
     h('h1', {}, `Service ${namespace}/${name}`),
     h('p', {}, `${s.hostname} · ${s.clusterIP || 'headless'} · ports ${s.ports.map((p) => p.port).join(', ')} · load balancer ${s.loadBalancer}`),
     h('p', {}, 'Waypoint: ', s.waypoint ? h('b', {}, `${s.waypoint.namespace}/${s.waypoint.name} (${s.waypoint.state})`) : h('span', { class: 'muted' }, 'none (L4 only, enforced by the node agents)')),
-    h('h2', {}, 'Observed split (last 60 s)'),
+    h('h2', {}, `Observed split (last ${windowS} s)`),
     out.length === 0
       ? h('p', { class: 'muted' }, 'No requests seen leaving this Service.')
       : table(
@@ -177,7 +179,7 @@ async function servicePage(namespace, name) {
           out.map((e) => h('tr', { class: 'split', 'data-target': e.target, 'data-rps': e.requestsPerSecond }, h('td', {}, e.target), h('td', { class: 'num' }, fmt.rate(e.requestsPerSecond)), h('td', { class: 'num share' }, outTotal ? `${((e.requestsPerSecond / outTotal) * 100).toFixed(0)}%` : '–'), h('td', { class: 'num' }, fmt.pct(e.errorRate)), h('td', { class: 'num' }, fmt.ms(e.p99Ms)), h('td', {}, e.security))),
         ),
     h('h2', {}, 'Routes'),
-    routeBlocks.length ? routeBlocks : h('p', { class: 'muted' }, 'No HTTPRoute or GRPCRoute attaches to this Service.'),
+    routeBlocks.length ? h('div', { class: 'routes' }, routeBlocks) : h('p', { class: 'muted' }, 'No HTTPRoute or GRPCRoute attaches to this Service.'),
     h('h2', {}, 'TrafficPolicy'),
     s.trafficPolicy ? h('div', {}, h('p', {}, h('b', {}, `${s.trafficPolicy.namespace}/${s.trafficPolicy.name}`), ` · applied by the waypoint: ${s.trafficPolicy.waypointFields.join(', ') || 'nothing'}`), h('pre', {}, JSON.stringify(s.trafficPolicy.l7, null, 2))) : h('p', { class: 'muted' }, 'None in force.'),
     h('h2', {}, 'Policies that can apply'),
@@ -185,7 +187,7 @@ async function servicePage(namespace, name) {
     h('h2', {}, 'Endpoints'),
     table(['pod', 'address', 'node', 'ready', 'identity'], s.endpoints.map((e) => h('tr', {}, h('td', {}, e.pod ?? '–'), h('td', {}, e.address), h('td', {}, e.node), h('td', { class: e.ready ? 'good' : 'bad' }, e.ready ? 'yes' : 'no'), h('td', {}, e.identity ?? '–')))),
     h('h2', {}, 'Traffic edges'),
-    s.traffic.length ? h('ul', {}, s.traffic.map((e) => h('li', {}, `${e.source} → ${e.target}: ${edgeLabel(e)} (${e.security})`))) : h('p', { class: 'muted' }, 'None in the last 60 s.'),
+    s.traffic.length ? h('ul', {}, s.traffic.map((e) => h('li', {}, `${e.source} → ${e.target}: ${edgeLabel(e)} (${e.security})`))) : h('p', { class: 'muted' }, `None in the last ${windowS} s.`),
   );
 }
 

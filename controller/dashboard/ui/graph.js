@@ -98,7 +98,7 @@ export function renderGraph(graph, onNode) {
     const lx = mid;
     const ly = (a.y + b.y) / 2 - 6;
     g.appendChild(el('text', { x: lx, y: ly, class: 'edge-label', 'text-anchor': 'middle' }, edgeLabel(e)));
-    g.appendChild(el('text', { x: lx, y: ly + 14, class: 'edge-security', 'text-anchor': 'middle' }, secure ? '🔒 mTLS' : e.security === 'mixed' ? 'mixed mTLS / plaintext' : 'plaintext'));
+    g.appendChild(el('text', { x: lx, y: ly + 14, class: 'edge-security', 'text-anchor': 'middle' }, secure ? 'mTLS' : e.security === 'mixed' ? 'mixed mTLS / plaintext' : 'plaintext'));
     g.appendChild(el('title', {}, `${e.source} → ${e.target}\n${edgeLabel(e)}\n${e.security}`));
     svg.appendChild(g);
   }
