@@ -43,6 +43,8 @@ COPY --from=build /src/dist dist
 COPY --from=build /src/bpf/build bpf/build
 # The gRPC service definitions are read at run time (lib/xds/proto.ts).
 COPY lib/xds/proto lib/xds/proto
+# The dashboard's pages (plain ES modules and CSS) are served from the source tree (controller/dashboard/server.ts).
+COPY controller/dashboard/ui controller/dashboard/ui
 COPY bin/ambit-component bin/ambit-component
 ENV NODE_ENV=production NODE_OPTIONS=--enable-source-maps
 # Non-root by default (the controller, waypoints, the hook); the node-agent DaemonSet runs

@@ -11,6 +11,7 @@ import { RESOURCE_TYPES } from '../lib/xds/types.js';
 import { startAdminServer } from '../lib/admin.js';
 import { ControllerMetrics } from './admin/index.js';
 import { EitherAuthenticator, GuardedAuthenticator, StaticTokenAuthenticator, TokenReviewAuthenticator, kubeTokenReviewer, type Authenticator, type TokenReviewer } from './auth/index.js';
+import { Dashboard, apiServerTarget, type ProxyStatus } from './dashboard/index.js';
 import { BundlePublisher, CaService, configMapBundleSink, DirectoryCaStore, SecretCaStore, ServingCertificate, loadOrCreateCa, type BundleSink, type CaStore } from './ca/index.js';
 import type { ControllerConfig } from './config.js';
 import { ALWAYS_LEADER, LeaderElector, kubeLeaseLock, type Leadership } from './leader/index.js';
@@ -47,6 +48,7 @@ export interface RunningController {
   /** Whether this replica may write now; the elector when replicas elect one. */
   readonly leadership: Leadership;
   readonly election: LeaderElector | undefined;
+  readonly dashboard: Dashboard;
   readonly status: StatusReconciler | undefined;
   /** Runs the Waypoints' Deployments; undefined where status is never written. */
   readonly waypoints: WaypointReconciler | undefined;
@@ -206,6 +208,26 @@ export async function startController(cfg: Readonly<ControllerConfig>, over: Con
     election?.start();
   });
 
+  const debugCa = () => ({
+    trustBundle: summarizeRoots(bundle.roots),
+    published: publisher.isPublished ? `${cfg.namespace}/${cfg.rootCaConfigMap}` : false,
+    serving: serving
+      ? (({ serial, notAfter, issuedAt, renewAt }) => ({ identity: cfg.serving.spiffeId, dnsNames: cfg.serving.dnsNames, serial, notAfter: iso(notAfter), issuedAt: iso(issuedAt), renewAt: iso(renewAt) }))(serving.current())
+      : 'PLAINTEXT (development flag)',
+  });
+  // Reads what the controller holds; its one write is sent as the operator, never with `kc`'s credentials.
+  const dashboard = new Dashboard({
+    model,
+    proxies: () => xds.agents() as ProxyStatus[],
+    ca: debugCa,
+    apiServer: apiServerTarget(kc),
+    scrapeIntervalMs: cfg.dashboardScrapeIntervalMs,
+    log: logger('controller', 'dashboard'),
+    ...(over.timers ? { timers: over.timers } : {}),
+    ...(over.now ? { now: over.now } : {}),
+  });
+  if (cfg.dashboardScrapeIntervalMs > 0) dashboard.start();
+
   const admin: HttpServer = await startAdminServer({
     title: 'Ambit controller',
     listenOn: { host: cfg.adminHost, port: cfg.adminPort },
@@ -223,14 +245,9 @@ export async function startController(cfg: Readonly<ControllerConfig>, over: Con
       '/debug/agents': () => xds.agents(),
       '/debug/model': () => model.debug(),
       '/debug/leader': () => (election ? { election: 'on', ...election.status() } : { election: 'off', leading: cfg.writeStatus }),
-      '/debug/ca': () => ({
-        trustBundle: summarizeRoots(bundle.roots),
-        published: publisher.isPublished ? `${cfg.namespace}/${cfg.rootCaConfigMap}` : false,
-        serving: serving
-          ? (({ serial, notAfter, issuedAt, renewAt }) => ({ identity: cfg.serving.spiffeId, dnsNames: cfg.serving.dnsNames, serial, notAfter: iso(notAfter), issuedAt: iso(issuedAt), renewAt: iso(renewAt) }))(serving.current())
-          : 'PLAINTEXT (development flag)',
-      }),
+      '/debug/ca': debugCa,
     },
+    mounts: { '/ui/': (req, res) => dashboard.handle(req, res) },
     log,
   });
   const adminPort = (admin.address() as AddressInfo).port;
@@ -258,6 +275,7 @@ export async function startController(cfg: Readonly<ControllerConfig>, over: Con
     metrics,
     leadership,
     election,
+    dashboard,
     status,
     waypoints,
     synced,
@@ -268,6 +286,7 @@ export async function startController(cfg: Readonly<ControllerConfig>, over: Con
       // so the next leader never writes beside this one.
       status?.stop();
       waypoints?.stop();
+      dashboard.stop();
       await Promise.all([status?.close(), waypoints?.close()]);
       await election?.stop({ release: opts.releaseLease !== false });
       publisher.stop();

@@ -76,6 +76,8 @@ export interface ControllerConfig {
    * checked as a waypoint reads them): handed to every waypoint Deployment; off when unset.
    */
   waypointTracing: TracingConfig;
+  /** How often the dashboard reads the proxies' /metrics for the service graph; 0 turns the scraping (and the graph) off. */
+  dashboardScrapeIntervalMs: number;
 }
 
 export const ENV = {
@@ -115,6 +117,7 @@ export const ENV = {
   waypointImage: 'AMBIT_WAYPOINT_IMAGE',
   tracingEndpoint: WAYPOINT_ENV.tracingEndpoint,
   tracingSamplePercent: WAYPOINT_ENV.tracingSamplePercent,
+  dashboardScrapeInterval: 'AMBIT_DASHBOARD_SCRAPE_INTERVAL',
 } as const;
 
 export const PORTS = { grpc: 15010, admin: 15014 } as const;
@@ -137,6 +140,7 @@ export const DEFAULTS = {
   leaseDuration: '15s',
   leaseRenewDeadline: '10s',
   leaseRetryPeriod: '2s',
+  dashboardScrapeInterval: '5s',
 } as const;
 
 const bad = (key: string, why: string): AmbitError => new AmbitError('AMBIT_ERR_CONFIG', `${key} ${why}`);
@@ -230,6 +234,9 @@ export function loadControllerConfig(env: NodeJS.ProcessEnv): Readonly<Controlle
     leaderElection = Object.freeze({ namespace, leaseName, identity: str(ENV.podName) ?? hostname(), ...timing });
   }
 
+  const dashboardScrapeIntervalMs = duration(ENV.dashboardScrapeInterval, DEFAULTS.dashboardScrapeInterval);
+  // Rates need two scrapes inside the shortest window the graph offers (10 s).
+  if (dashboardScrapeIntervalMs !== 0 && (dashboardScrapeIntervalMs < 1000 || dashboardScrapeIntervalMs > 5000)) throw bad(ENV.dashboardScrapeInterval, 'must be 0s (off) or between 1s and 5s');
   const serving = Object.freeze({
     spiffeId: formatSpiffeId({ trustDomain: td, namespace, serviceAccount: dnsLabel(ENV.serviceAccount, DEFAULTS.serviceAccount) }),
     dnsNames: Object.freeze([`${service}.${namespace}.svc`, `${service}.${namespace}.svc.${clusterDomain}`, `${service}.${namespace}`]),
@@ -260,5 +267,6 @@ export function loadControllerConfig(env: NodeJS.ProcessEnv): Readonly<Controlle
     controllerAddress,
     waypointImage,
     waypointTracing: Object.freeze(tracingConfig(env)),
+    dashboardScrapeIntervalMs,
   });
 }

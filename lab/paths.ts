@@ -15,6 +15,8 @@ export interface LabPaths {
   prefix: string;
   stateDir: string;
   controlSocket: string;
+  /** The bearer token the lab's API server accepts (the operator's credential, as kubeadm's admin.conf; root only). */
+  adminTokenFile: string;
   supervisorLog: string;
   manifestsFile: string;
   fabricNetns: string;
@@ -54,6 +56,7 @@ export function labPaths(lab = process.env.AMBIT_LAB ?? DEFAULT_LAB): LabPaths {
     prefix,
     stateDir,
     controlSocket: join(stateDir, 'control.sock'),
+    adminTokenFile: join(stateDir, 'admin-token'),
     supervisorLog: join(stateDir, 'supervisor.log'),
     manifestsFile: join(stateDir, 'initial-manifests.json'),
     fabricNetns: `${prefix}fabric`,

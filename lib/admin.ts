@@ -14,6 +14,12 @@ export interface AdminOptions {
   notReady(): string | undefined;
   /** Extra GET routes answered with JSON, e.g. `/config_dump`. */
   json: Record<string, () => unknown>;
+  /**
+   * Whole subtrees served by their own handler, any method (the controller's
+   * dashboard under `/ui/`): keyed by a prefix ending in `/`; the handler
+   * owns the response, and the bare prefix without its slash redirects there.
+   */
+  mounts?: Record<string, http.RequestListener>;
   log: Logger;
 }
 
@@ -25,7 +31,8 @@ export interface AdminOptions {
  * port apart (an agent and its successor during a rolling update).
  */
 export function startAdminServer(opts: AdminOptions): Promise<http.Server> {
-  const routes = ['/healthz', '/ready', '/metrics', ...Object.keys(opts.json)];
+  const mounts = Object.entries(opts.mounts ?? {});
+  const routes = ['/healthz', '/ready', '/metrics', ...Object.keys(opts.json), ...mounts.map(([prefix]) => prefix)];
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const send = (code: number, body: string, type = 'text/plain; charset=utf-8') => {
@@ -37,8 +44,15 @@ export function startAdminServer(opts: AdminOptions): Promise<http.Server> {
       opts.log.error({ err: String(err), path }, 'admin handler failed');
       send(500, `${String(err)}\n`);
     };
-    if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'method not allowed\n');
     try {
+      for (const [prefix, handle] of mounts) {
+        if (path.startsWith(prefix)) return handle(req, res);
+        if (path === prefix.slice(0, -1)) {
+          res.writeHead(308, { location: prefix });
+          return res.end();
+        }
+      }
+      if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'method not allowed\n');
       if (path === '/') return send(200, `${opts.title}\n${routes.join('\n')}\n`);
       if (path === '/healthz') return send(200, 'ok\n');
       if (path === '/ready') {

@@ -35,6 +35,7 @@ export const ErrorCodes = {
   AMBIT_ERR_LEADER_ELECTION: 'a controller replica could not read, take or renew its leader election Lease, or stopped leading because it could not renew in time; the replica that holds the Lease writes status and runs Waypoints',
   AMBIT_ERR_FASTPATH: 'the kernel refused the same-node fast path (sockmap), for the node or for one connection; those bytes are spliced in user space instead',
   AMBIT_ERR_TRACING_EXPORT: 'a waypoint could not export spans to the OTLP collector at AMBIT_TRACING_ENDPOINT; those spans are lost, requests are not affected',
+  AMBIT_ERR_DASHBOARD_SCRAPE: "the controller's dashboard could not read a node agent's or waypoint's /metrics on its admin port (15020); that proxy's traffic is missing from the service graph",
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

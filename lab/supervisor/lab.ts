@@ -154,6 +154,9 @@ export class Lab {
     };
     // For `ambit lab kubectl`, which runs kubectl inside the fabric namespace.
     writeFileSync(join(this.paths.stateDir, 'kubeconfig'), JSON.stringify(kubeconfig, null, 2), { mode: 0o600 });
+    // The token the fabric listener checks, for what an operator pastes into the controller's
+    // dashboard (15014 /ui/) to change routes as the lab's admin.
+    writeFileSync(this.paths.adminTokenFile, `${this.token}\n`, { mode: 0o600 });
   }
 
   /**

@@ -26,7 +26,8 @@ export interface Run {
 }
 
 export class LabHarness {
-  readonly name = `e2e${randomBytes(3).toString('hex')}`;
+  /** A fresh name per test file, so a test never touches a lab it did not boot; AMBIT_E2E_LAB names it when a machine's labs must be told apart. */
+  readonly name = process.env.AMBIT_E2E_LAB || `e2e${randomBytes(3).toString('hex')}`;
 
   ambit(args: string[], timeoutMs = 240_000): Promise<Run> {
     return new Promise((resolvePromise) => {

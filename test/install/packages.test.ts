@@ -105,11 +105,15 @@ function codeUses(file: string, text: string): Use[] {
   const add = (re: RegExp, sure: boolean) => {
     for (const m of text.matchAll(re)) uses.push({ command: m[1]!, file, sure });
   };
-  add(new RegExp(`\\b(?:spawn|spawnSync|execFile|execFileSync|run|runSync)\\(\\s*'(${WORD})'`, 'g'), true);
+  add(new RegExp(`\\b(?:spawn|spawnSync|execFile|execFileSync)\\(\\s*'(${WORD})'`, 'g'), true);
+  // The lab's own `run('ip', ...)` helpers spawn programs; tests name other things `run` (a check by its id, a span by its pod).
+  if (!file.endsWith('.test.ts')) add(new RegExp(`\\b(?:run|runSync)\\(\\s*'(${WORD})'`, 'g'), true);
   add(new RegExp(`--net=[^'\`"]*['\`"],\\s*'(${WORD})'`, 'g'), true);
   // argv arrays handed to something that runs them: `wrap: (argv) => ['nsenter', ...]`, `inLabNetns(lab, 'n', ['tcpdump', ...])`
   add(new RegExp(`(?:\\(argv\\)\\s*=>|inLabNetns\\([^[\\n]*|exec\\([^[\\n]*)\\s*\\[\\s*'(${WORD})'\\s*,`, 'g'), true);
   add(new RegExp(`command:\\s*\\[\\s*"?(${WORD})"?\\s*,`, 'g'), false);
+  // Programs named by absolute path (`executablePath: '/usr/bin/chromium'`, a wrapper script's exec line)
+  add(new RegExp(`['"\`\\s]/(?:usr/)?s?bin/(${WORD})['"\`\\s]`, 'g'), true);
   return uses;
 }
 
@@ -275,7 +279,7 @@ describe('everything used from the host is installed by scripts/setup.sh', () =>
     const uses = allUses();
     const byCommand = new Map<string, Use[]>();
     for (const u of uses) byCommand.set(u.command, [...(byCommand.get(u.command) ?? []), u]);
-    assert.ok(byCommand.has('nsenter') && byCommand.has('nft') && byCommand.has('tcpdump'), `the scan finds known uses: ${[...byCommand.keys()].join(' ')}`);
+    assert.ok(byCommand.has('nsenter') && byCommand.has('nft') && byCommand.has('tcpdump') && byCommand.has('chromium'), `the scan finds known uses: ${[...byCommand.keys()].join(' ')}`);
     const problems: string[] = [];
     const checked: string[] = [];
     for (const [command, list] of byCommand) {
