@@ -242,11 +242,16 @@ export class Lab {
     }
     const tokenFile = join(dir, 'token');
     writeFileSync(tokenFile, body.status.token, { mode: 0o600 });
+    // What the controller put in the container's env as plain values (tracing, say) reaches the
+    // proxy; the lab's own values replace the cluster addresses and the downward-API ones.
+    const container = ((pod.spec as { containers?: { env?: { name: string; value?: string }[] }[] } | undefined)?.containers ?? [])[0];
+    const declared = Object.fromEntries((container?.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value!]));
     return [
       {
         name: 'waypoint',
         argv: [process.execPath, '--enable-source-maps', ...extraNodeFlags(), join(this.paths.repoRoot, 'dist/waypoint/main.js')],
         env: {
+          ...declared,
           AMBIT_CONTROLLER_ADDRESS: `${FABRIC_GATEWAY}:${CONTROLLER_PORTS.grpc}`,
           AMBIT_CONTROLLER_TOKEN_FILE: tokenFile,
           AMBIT_ROOT_CA_FILE: this.paths.nodeRootCaFile(node.name),

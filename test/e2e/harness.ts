@@ -29,12 +29,15 @@ export class LabHarness {
   /** A fresh name per test file, so a test never touches a lab it did not boot; AMBIT_E2E_LAB names it when a machine's labs must be told apart. */
   readonly name = process.env.AMBIT_E2E_LAB || `e2e${randomBytes(3).toString('hex')}`;
 
+  /** `env`: set for every command, and so for the lab's own processes (`lab up` passes its environment on). */
+  constructor(private readonly env: Record<string, string> = {}) {}
+
   ambit(args: string[], timeoutMs = 240_000): Promise<Run> {
     return new Promise((resolvePromise) => {
       execFile(
         resolve(repoRoot, 'bin', 'ambit'),
         args,
-        { env: { ...process.env, AMBIT_LAB: this.name }, timeout: timeoutMs, maxBuffer: 16 << 20, cwd: repoRoot },
+        { env: { ...process.env, ...this.env, AMBIT_LAB: this.name }, timeout: timeoutMs, maxBuffer: 16 << 20, cwd: repoRoot },
         (err, stdout, stderr) => {
           const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
           resolvePromise({ code, stdout, stderr });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -45,7 +46,8 @@ const ECHO_PARENT = 'parentRefs: [{ group: "", kind: Service, name: echo, port: 
  * and logged once.
  */
 describe('waypoint L7', { timeout: 900_000 }, () => {
-  const lab = new LabHarness();
+  // The controller hands this to the waypoint's Deployment; the receiver runs in the lab (fixture).
+  const lab = new LabHarness({ AMBIT_TRACING_ENDPOINT: 'http://collector.otel:4318/v1/traces' });
   const client = 'l7t/client';
   /** Runs fixtures/requests.mjs in a pod. */
   const requests = async (url: string, opts: string[] = [], from = client): Promise<Tally> => {
@@ -320,6 +322,34 @@ spec:
     const script = `const s=require('net').connect(80,'echo.l7t',()=>s.write('GET /ws HTTP/1.1\\r\\nhost: echo\\r\\nconnection: upgrade\\r\\nupgrade: echo\\r\\n\\r\\n'));let b='';const t=setTimeout(()=>{console.log('timeout '+JSON.stringify(b));process.exit(1)},5000);s.on('data',d=>{b+=d;if(b.endsWith('\\r\\n\\r\\n'))s.write('ping');if(b.endsWith('ping')){console.log(b.split('\\r\\n')[0]+' '+b.slice(-4));clearTimeout(t);s.destroy()}})`;
     const r = await lab.ambit(['lab', 'exec', client, '--', 'node', '-e', script], 30_000);
     assert.equal(r.stdout.trim(), 'HTTP/1.1 101 Switching Protocols ping');
+  });
+
+  it('propagates W3C trace context and exports one span per request to the OTLP collector', async () => {
+    const traceId = randomBytes(16).toString('hex');
+    const parent = randomBytes(8).toString('hex');
+    const t = await requests('http://echo-v1.l7t/traced', ['--set-header', `traceparent:00-${traceId}-${parent}-01`, '--set-header', 'tracestate:vendor=x']);
+    const seen = (JSON.parse(t.bodies['200'] as string) as { headers: Record<string, string> }).headers;
+    const [, upTrace, upParent, upFlags] = seen['traceparent']!.split('-');
+    assert.deepEqual([upTrace, upFlags, seen['tracestate']], [traceId, '01', 'vendor=x'], 'the trace goes on, sampled, with its tracestate');
+    assert.notEqual(upParent, parent, "the backend's parent is the waypoint's span");
+    let span: { traceId: string; spanId: string; parentSpanId: string; name: string; attributes: Record<string, unknown> } | undefined;
+    assert.ok(
+      await eventually(async () => {
+        const r = await lab.ambit(['lab', 'logs', 'otel/collector']);
+        span = r.stdout
+          .split('\n')
+          .filter((l) => l.startsWith('{"span"'))
+          .map((l) => (JSON.parse(l) as { span: NonNullable<typeof span> }).span)
+          .find((s) => s.traceId === traceId);
+        return span !== undefined;
+      }, 60),
+      'the collector received the span',
+    );
+    assert.deepEqual([span!.spanId, span!.parentSpanId, span!.name], [upParent, parent, 'GET echo-v1.l7t.svc.cluster.local']);
+    assert.equal(span!.attributes['http.response.status_code'], 200);
+    // Without a traceparent, the waypoint starts the trace.
+    const fresh = await requests('http://echo-v1.l7t/untraced');
+    assert.match((JSON.parse(fresh.bodies['200'] as string) as { headers: Record<string, string> }).headers['traceparent']!, /^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/);
   });
 
   it('refuses an invalid route with a status that says why, and keeps the last good one', async () => {
