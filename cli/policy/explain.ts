@@ -98,7 +98,7 @@ function describeChoice(choice: ReturnType<RouteTable['select']>): Step['route']
   if (choice === NO_MATCH) return { name: null, reason: 'routes exist for this Service port and none matches: 404' };
   const rule = choice.rule;
   return {
-    name: `${choice.route.kind} ${ref(choice.route)}`,
+    name: `${choice.route.kind}Route ${ref(choice.route)}`,
     rule: choice.name,
     match: rule.matches.map(describeMatch).join(' | ') || 'any',
     backends: rule.backends.map((b) => `${b.ref ? `${b.ref.namespace}/${b.ref.name}${b.ref.port ? `:${b.ref.port}` : ''}` : '?'} weight ${b.weight}`),
