@@ -26,7 +26,8 @@ export interface Run {
 }
 
 export class LabHarness {
-  readonly name = `e2e${randomBytes(3).toString('hex')}`;
+  /** A fresh name per run, unless the caller names the lab (one to share a machine under, say). */
+  constructor(readonly name = `e2e${randomBytes(3).toString('hex')}`) {}
 
   ambit(args: string[], timeoutMs = 240_000): Promise<Run> {
     return new Promise((resolvePromise) => {
