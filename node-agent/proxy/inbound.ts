@@ -61,7 +61,7 @@ export class Inbound {
   }
 
   admit(peer: InboundPeer, destIp: string, destPort: number, transport: 'mtls' | 'plaintext'): Admission {
-    const { audited, ...a } = admitInbound(this.state, this.nodeName, peer, destIp, destPort, transport);
+    const { audited, policy: _decidedBy, ...a } = admitInbound(this.state, this.nodeName, peer, destIp, destPort, transport);
     if (audited.length) this.log.info({ audited, peer: peer.identity?.replace(/^spiffe:\/\//, ''), dst: `${destIp}:${destPort}` }, 'AUDIT policy matched');
     return a as Admission;
   }
@@ -180,9 +180,10 @@ export class Inbound {
  * peer may reach `destIp:destPort` (a meshed pod of `nodeName`; only its waypoint's proxies
  * when one guards it; the transport its mTLS mode admits; L4 authorization). A free function
  * of the state so that `ambit policy explain` runs this very code on a state rebuilt from
- * the agent's config dump. `audited`: the AUDIT policies that matched (the caller logs them).
+ * the agent's config dump. `audited`: the AUDIT policies that matched (the caller logs them);
+ * `policy`: the AuthorizationPolicy that decided, if one did.
  */
-export function admitInbound(state: MeshState, nodeName: string, peer: InboundPeer, destIp: string, destPort: number, transport: 'mtls' | 'plaintext'): Admission & { audited: string[] } {
+export function admitInbound(state: MeshState, nodeName: string, peer: InboundPeer, destIp: string, destPort: number, transport: 'mtls' | 'plaintext'): Admission & { audited: string[]; policy?: string } {
   if (!state.complete) return { ok: false, status: 503, reason: 'the node agent has no complete config from the controller yet', audited: [] };
   const w = state.workloadAt(destIp);
   if (!w || w.node !== nodeName) return { ok: false, status: 503, reason: `${destIp} is not a workload on node ${nodeName}`, audited: [] };
@@ -207,8 +208,9 @@ export function admitInbound(state: MeshState, nodeName: string, peer: InboundPe
     destinationIp: destIp,
     destinationPort: destPort,
   });
-  if (!decision.allowed) return { ok: false, status: 403, reason: denialReason(decision), audited: decision.audited };
-  return { ok: true, workload: w, audited: decision.audited };
+  const policy = decision.policy ? { policy: decision.policy } : {};
+  if (!decision.allowed) return { ok: false, status: 403, reason: denialReason(decision), audited: decision.audited, ...policy };
+  return { ok: true, workload: w, audited: decision.audited, ...policy };
 }
 
 /**
