@@ -11,6 +11,7 @@ import { podCommand, type PodSandbox } from '../lab/runtime.js';
 import { controlRequest } from '../lab/supervisor/control.js';
 import type { LabStatus } from '../lab/supervisor/lab.js';
 import { teardown } from '../lab/teardown.js';
+import { table } from './format.js';
 import { kubectlPath } from './kubectl.js';
 
 const UP_TIMEOUT_MS = 180_000;
@@ -243,11 +244,6 @@ async function kubectl(paths: LabPaths, args: string[]): Promise<number> {
     const child = spawn('nsenter', [`--net=/run/netns/${paths.fabricNetns}`, bin, '--kubeconfig', kubeconfig, ...args], { stdio: 'inherit' });
     child.on('exit', (code) => resolve(code ?? 1));
   });
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n';
 }
 
 export function renderStatus(st: LabStatus): string {

@@ -1,6 +1,12 @@
 import { AmbitError } from '../lib/errors.js';
 import { checkCommand } from './check/index.js';
+import { CONFIG_DUMP_USAGE, configDumpCommand } from './config-dump/index.js';
+import { EXIT } from './exit.js';
 import { labCommand } from './lab.js';
+import { UsageError } from './options.js';
+import { POLICY_USAGE, policyCommand } from './policy/index.js';
+import { STATUS_USAGE, statusCommand } from './status/index.js';
+import { WAYPOINT_USAGE, waypointCommand } from './waypoint/index.js';
 
 const USAGE = `usage: ambit <command>
 
@@ -17,14 +23,54 @@ commands:
   lab down                                 remove everything the lab made
   check [--pre] [-o json|yaml] [--kubeconfig F] [--context C] [-n NS]
                                            check a machine and cluster before installing (--pre),
-                                           or an installed mesh; 'ambit check --help' for more
+                                           or an installed mesh
+  status [-o json|yaml]                    the control plane, and every agent and waypoint: config
+                                           versions ACKed per type, certificate expiry
+  config-dump NODE | NAMESPACE/POD | waypoint NAMESPACE/NAME [-o json|yaml]
+                                           what one proxy holds (workloads, Services, policies,
+                                           routes, certificates)
+  policy explain SRC DST[:PORT] [--method M] [--path P] [--header K=V]
+                                           which PeerAuthentication, AuthorizationPolicies, route
+                                           and TrafficPolicy decide a call, and the verdict
+  waypoint apply|list|delete [-n NS] [--name NAME] [--for service|workload|all] [--enroll-namespace]
+                                           manage Waypoints (as istioctl waypoint)
+
+'ambit COMMAND --help' says more about each. status, config-dump, policy and waypoint (and check)
+use a kubeconfig (--kubeconfig, --context, $KUBECONFIG) or, without one, the lab that is up.
+
+exit codes (all but lab): 0 ok / healthy / allowed; 1 answered, and the answer is bad (a check
+failed, a proxy out of sync, the call denied); 2 bad usage; 3 no answer (unreachable, not found).
 
 environment: AMBIT_LAB=NAME selects a lab, so several can coexist. Unset, commands use the
 lab "ambit", or the only lab that is up when "ambit" is not.
 `;
 
+/** The commands that read the cluster: their usage is printed under a usage error. */
+const COMMANDS: Record<string, { run: (args: string[]) => Promise<number>; usage: string }> = {
+  status: { run: statusCommand, usage: STATUS_USAGE },
+  'config-dump': { run: configDumpCommand, usage: CONFIG_DUMP_USAGE },
+  policy: { run: policyCommand, usage: POLICY_USAGE },
+  waypoint: { run: waypointCommand, usage: WAYPOINT_USAGE },
+};
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  const cmd = command === undefined ? undefined : COMMANDS[command];
+  if (cmd) {
+    try {
+      return await cmd.run(rest);
+    } catch (err) {
+      if (err instanceof UsageError) {
+        process.stderr.write(`ambit ${command}: ${err.message}\n\n${cmd.usage}`);
+        return EXIT.usage;
+      }
+      if (err instanceof AmbitError) {
+        process.stderr.write(`ambit ${command}: ${err.message} [${err.code}]\n`);
+        return EXIT.unknown;
+      }
+      throw err;
+    }
+  }
   switch (command) {
     case 'lab':
       return labCommand(rest);
@@ -35,10 +81,10 @@ async function main(argv: string[]): Promise<number> {
     case '--help':
     case '-h':
       process.stdout.write(USAGE);
-      return command === undefined ? 2 : 0;
+      return command === undefined ? EXIT.usage : EXIT.ok;
     default:
       process.stderr.write(`ambit: unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
-      return 2;
+      return EXIT.usage;
   }
 }
 

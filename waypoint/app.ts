@@ -97,6 +97,9 @@ export async function startWaypoint(cfg: Readonly<WaypointConfig>): Promise<Runn
           .filter((s) => s.waypoint?.namespace === cfg.namespace && s.waypoint.name === cfg.name)
           .map((s) => `${s.namespace}/${s.name}`),
         dataPath: await workers.stats(),
+        // What the proxy holds, as the node agent's dump shows it: `ambit config-dump` and
+        // `ambit policy explain` read routes and policies from here, not from the controller.
+        model: state.dump(),
       }),
     },
     log,

@@ -1,7 +1,7 @@
 import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { API_SERVER } from './api-checks.js';
 import { notFromChart } from './control-plane-checks.js';
-import { apiStatus, CHART } from './kube.js';
+import { apiStatus, CHART } from '../cluster/kube.js';
 import type { Check } from './types.js';
 
 const GROUP = 'agents';

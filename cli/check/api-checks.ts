@@ -1,6 +1,6 @@
 import { ApisApi, CustomObjectsApi, VersionApi, type KubeConfig } from '@kubernetes/client-node';
 import { AMBIT_API_VERSION, AMBIT_GROUP, CRD_KINDS, GATEWAY_API_VERSION, GATEWAY_GROUP } from '../../lib/crds/index.js';
-import { apiStatus, describeError } from './kube.js';
+import { apiStatus, describeError } from '../cluster/kube.js';
 import type { Check, Outcome } from './types.js';
 
 /** Projected tokens bound to the pod, the oldest API the chart's objects use (Chart.yaml kubeVersion). */

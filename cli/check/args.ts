@@ -1,6 +1,7 @@
-import { parseArgs } from 'node:util';
-import { CHART } from './kube.js';
-import { OUTPUT_FORMATS, type OutputFormat } from './output.js';
+import { CHART } from '../cluster/kube.js';
+import { parse, targetOptions, type TargetOptions } from '../options.js';
+
+export { UsageError } from '../options.js';
 
 export const CHECK_USAGE = `usage: ambit check [--pre] [-o human|json|yaml] [--kubeconfig FILE] [--context NAME] [-n NAMESPACE]
 
@@ -19,44 +20,19 @@ Which cluster: --kubeconfig, --context or $KUBECONFIG name one; without them, a 
 Exit codes: 0 nothing failed (warnings allowed), 1 a check failed, 2 bad usage.
 `;
 
-export interface CheckOptions {
+export interface CheckOptions extends TargetOptions {
   pre: boolean;
-  output: OutputFormat;
-  kubeconfig: string | undefined;
-  context: string | undefined;
-  namespace: string;
 }
-
-/** Bad arguments: the command prints this and the usage, and exits 2. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
-
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 export function parseCheckArgs(args: string[]): CheckOptions | 'help' {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        pre: { type: 'boolean', default: false },
-        output: { type: 'string', short: 'o', default: 'human' },
-        kubeconfig: { type: 'string' },
-        context: { type: 'string' },
-        namespace: { type: 'string', short: 'n', default: CHART.namespace },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    }));
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
-  }
+  const { values } = parse(args, {
+    pre: { type: 'boolean', default: false },
+    output: { type: 'string', short: 'o', default: 'human' },
+    kubeconfig: { type: 'string' },
+    context: { type: 'string' },
+    namespace: { type: 'string', short: 'n', default: CHART.namespace },
+    help: { type: 'boolean', short: 'h', default: false },
+  });
   if (values.help) return 'help';
-  if (!(OUTPUT_FORMATS as readonly string[]).includes(values.output)) throw new UsageError(`-o must be one of ${OUTPUT_FORMATS.join(', ')}, got ${JSON.stringify(values.output)}`);
-  if (!DNS_LABEL.test(values.namespace)) throw new UsageError(`-n ${JSON.stringify(values.namespace)} is not a namespace name (a DNS label)`);
-  if (values.kubeconfig === '') throw new UsageError('--kubeconfig needs a file');
-  if (values.context === '') throw new UsageError('--context needs a name');
-  return { pre: values.pre, output: values.output as OutputFormat, kubeconfig: values.kubeconfig, context: values.context, namespace: values.namespace };
+  return { pre: values.pre, ...targetOptions({ ...values, 'mesh-namespace': values.namespace }, '-n') };
 }

@@ -7,7 +7,7 @@ import { ObjectStore, startApiServer, type ApiServer } from '../../lab/apiserver
 import { createRootCa } from '../../lib/identity/index.js';
 import { kubeConfig } from '../../lib/k8s/client.js';
 import { plan, runChecks } from './runner.js';
-import type { AdminEndpoint, AgentProcess, MeshProcesses } from './mesh-processes.js';
+import type { AdminEndpoint, AgentProcess, MeshProcesses } from '../cluster/mesh-processes.js';
 import type { CheckContext, CheckResult, Outcome, Target } from './types.js';
 
 const NS = 'ambit-system';
@@ -28,15 +28,18 @@ function fakeMesh(kind: 'lab' | 'chart', controllers: Record<string, Record<stri
         }),
       ),
     agents: async () => agents,
+    waypoints: async () => [],
     byHand: (path) => `curl ADMIN${path}`,
   };
 }
 
 const upToDate = (node: string) => ({ node, proxy: `node/${node}`, upToDate: true, types: { workload: { ackedVersion: '3', nacked: null } } });
 const healthyController = { '/ready': { status: 200, body: 'ready (pid 1)\n' }, '/debug/agents': { status: 200, body: [upToDate('node1'), upToDate('node2')] } };
+/** Agents whose admin port is never read by the checks. */
+const unread = (name: string) => ({ name, get: () => Promise.reject(new Error(`${name}: not read by the checks`)) });
 const healthyAgents: AgentProcess[] = [
-  { name: 'a1', node: 'node1', ready: true },
-  { name: 'a2', node: 'node2', ready: true },
+  { name: 'a1', node: 'node1', ready: true, admin: unread('a1') },
+  { name: 'a2', node: 'node2', ready: true, admin: unread('a2') },
 ];
 
 describe('ambit check: cluster checks against an in-test API server', () => {
@@ -100,7 +103,7 @@ describe('ambit check: cluster checks against an in-test API server', () => {
     const one = await post(ctx('lab', fakeMesh('lab', { controller: healthyController }, [healthyAgents[0]!])));
     assert.equal(one['agent-on-every-node']!.status, 'fail');
     assert.match(one['agent-on-every-node']!.message, /no agent on 1 of 2 nodes: node2/);
-    const slow = await post(ctx('lab', fakeMesh('lab', { controller: healthyController }, [healthyAgents[0]!, { name: 'a2', node: 'node2', ready: false, detail: 'not ready: no config yet' }])));
+    const slow = await post(ctx('lab', fakeMesh('lab', { controller: healthyController }, [healthyAgents[0]!, { name: 'a2', node: 'node2', ready: false, detail: 'not ready: no config yet', admin: unread('a2') }])));
     assert.match(slow['agent-on-every-node']!.message, /node2 \(a2: not ready: no config yet\)/);
   });
 

@@ -1,6 +1,6 @@
 import { AppsV1Api } from '@kubernetes/client-node';
 import { API_SERVER } from './api-checks.js';
-import { apiStatus, CHART, condition } from './kube.js';
+import { apiStatus, CHART, condition } from '../cluster/kube.js';
 import type { Check, CheckContext, Outcome } from './types.js';
 
 const GROUP = 'control-plane';

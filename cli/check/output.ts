@@ -1,11 +1,9 @@
-import { stringify } from 'yaml';
+import { EXIT } from '../exit.js';
+import { renderData, type OutputFormat } from '../format.js';
 import type { Report, Status } from './types.js';
 
-export const OUTPUT_FORMATS = ['human', 'json', 'yaml'] as const;
-export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
-
-/** The exit codes of `ambit check`; 2 (bad usage) is returned before any check runs. */
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+export { EXIT } from '../exit.js';
+export { OUTPUT_FORMATS, type OutputFormat } from '../format.js';
 
 export const exitCodeOf = (report: Report): number => (report.ok ? EXIT.ok : EXIT.failed);
 
@@ -23,8 +21,7 @@ const GROUP_TITLES: Record<string, string> = {
 };
 
 export function render(report: Report, format: OutputFormat, hostname: string): string {
-  if (format === 'json') return `${JSON.stringify(report, null, 2)}\n`;
-  if (format === 'yaml') return stringify(report);
+  if (format !== 'human') return renderData(report, format);
   const t = report.target;
   const lines = [
     `ambit check${report.mode === 'pre' ? ' --pre' : ''}: ${t.kind === 'lab' ? `lab ${t.name}` : `context ${t.name}`} (${t.server}), namespace ${report.namespace}`,

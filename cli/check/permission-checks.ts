@@ -1,7 +1,7 @@
 import { AuthorizationV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { AMBIT_GROUP } from '../../lib/crds/index.js';
 import { API_SERVER } from './api-checks.js';
-import { apiStatus } from './kube.js';
+import { apiStatus } from '../cluster/kube.js';
 import type { Check } from './types.js';
 
 /**

@@ -1,7 +1,7 @@
 import { AMBIT_CRDS_CHECK, API_SERVER_CHECK, GATEWAY_API_CHECK } from './api-checks.js';
 import { AGENT_CHECKS } from './agent-checks.js';
 import { CONTROL_PLANE_CHECKS } from './control-plane-checks.js';
-import { describeError } from './kube.js';
+import { describeError } from '../cluster/kube.js';
 import { NODE_CHECKS } from './node-checks.js';
 import { PERMISSIONS_CHECK } from './permission-checks.js';
 import { TRUST_CHECK } from './trust-checks.js';

@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { ROOT_CA_CONFIGMAP, ROOT_CA_KEY } from '../../lib/identity/index.js';
 import { API_SERVER } from './api-checks.js';
-import { apiStatus } from './kube.js';
+import { apiStatus } from '../cluster/kube.js';
 import type { Check, Outcome } from './types.js';
 
 /** A root this close to expiry needs a rotation planned now (docs/operations.md, Rotating the mesh root). */

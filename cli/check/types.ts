@@ -1,5 +1,8 @@
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { MeshProcesses } from './mesh-processes.js';
+import type { MeshProcesses } from '../cluster/mesh-processes.js';
+import type { Target } from '../cluster/target.js';
+
+export type { Target } from '../cluster/target.js';
 import type { NodeProbe } from './node-probe.js';
 
 /**
@@ -40,15 +43,6 @@ export interface CheckResult extends Outcome {
   id: string;
   group: string;
   scope: Scope;
-}
-
-/** Which cluster the checks ask, as the output names it. */
-export interface Target {
-  /** `lab`: a lab on this machine (its API server, its processes); `kubeconfig`: anything else. */
-  kind: 'lab' | 'kubeconfig';
-  /** The lab's name, or the kubeconfig context. */
-  name: string;
-  server: string;
 }
 
 export interface CheckContext {

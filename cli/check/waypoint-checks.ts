@@ -1,7 +1,7 @@
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { AMBIT_API_VERSION, AMBIT_GROUP } from '../../lib/crds/index.js';
 import { AMBIT_CRDS_CHECK } from './api-checks.js';
-import { condition, type Condition } from './kube.js';
+import { condition, type Condition } from '../cluster/kube.js';
 import type { Check } from './types.js';
 
 interface WaypointObject {

@@ -307,6 +307,8 @@ export class AgentConnection {
         [...this.types].map(([t, s]) => [
           t,
           {
+            // The version this proxy's view is at now: `ambit status` compares it with ackedVersion.
+            latestVersion: this.deps.views.version(this.view, t),
             ackedVersion: s.acked?.version ?? null,
             resources: s.acked?.hashes.size ?? null,
             inflight: s.inflight

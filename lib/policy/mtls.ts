@@ -7,6 +7,10 @@ export type EffectiveMode = Exclude<MtlsMode, 'UNSET'>;
 export interface WorkloadMtls {
   mode: EffectiveMode;
   ports: ReadonlyMap<number, EffectiveMode>;
+  /** The PeerAuthentication (`namespace/name`) that set `mode`; undefined: none did (the PERMISSIVE default). */
+  modeFrom: string | undefined;
+  /** Per port in `ports`, the PeerAuthentication that set it. */
+  portsFrom: ReadonlyMap<number, string>;
 }
 
 const RANK: Readonly<Record<PeerAuthentication['scope'], number>> = { WORKLOAD_SELECTOR: 0, NAMESPACE: 1, MESH: 2, TARGET_REFS: 3 };
@@ -24,12 +28,18 @@ export function workloadMtls(policies: Iterable<PeerAuthentication>, w: { namesp
   const covering = [...policies]
     .filter((p) => coversWorkload(p, w))
     .sort((a, b) => RANK[a.scope] - RANK[b.scope] || `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`));
-  const mode = covering.find((p) => p.mode !== 'UNSET')?.mode;
+  const decider = covering.find((p) => p.mode !== 'UNSET');
   const ports = new Map<number, EffectiveMode>();
+  const portsFrom = new Map<number, string>();
   for (const p of covering) {
-    for (const { port, mode: m } of p.portLevelMtls) if (m !== 'UNSET' && !ports.has(port)) ports.set(port, m);
+    for (const { port, mode: m } of p.portLevelMtls) {
+      if (m === 'UNSET' || ports.has(port)) continue;
+      ports.set(port, m);
+      portsFrom.set(port, `${p.namespace}/${p.name}`);
+    }
   }
-  return { mode: mode === 'STRICT' ? 'STRICT' : 'PERMISSIVE', ports };
+  // Who decided is kept beside the answer, so `ambit policy explain` names it without a second precedence rule.
+  return { mode: decider?.mode === 'STRICT' ? 'STRICT' : 'PERMISSIVE', ports, modeFrom: decider && `${decider.namespace}/${decider.name}`, portsFrom };
 }
 
 /** The mode on one of the workload's ports. */

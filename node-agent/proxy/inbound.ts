@@ -61,33 +61,9 @@ export class Inbound {
   }
 
   admit(peer: InboundPeer, destIp: string, destPort: number, transport: 'mtls' | 'plaintext'): Admission {
-    if (!this.state.complete) return { ok: false, status: 503, reason: 'the node agent has no complete config from the controller yet' };
-    const w = this.state.workloadAt(destIp);
-    if (!w || w.node !== this.nodeName) return { ok: false, status: 503, reason: `${destIp} is not a workload on node ${this.nodeName}` };
-    if (!w.meshed) return { ok: false, status: 503, reason: `${w.namespace}/${w.name} is not in the mesh` };
-    // Behind a waypoint, only the waypoint's proxies get in: a call to the pod's address must not skip its L7 rules.
-    const guard = this.state.guardingWaypoint(w);
-    if (guard) {
-      const proxies = waypointIdentity(w.identity, guard);
-      if (peer.identity !== proxies) {
-        return { ok: false, status: 403, reason: `${w.namespace}/${w.name} serves Services bound to waypoint ${guard.namespace}/${guard.name}: only its proxies (${proxies}) may connect to it directly` };
-      }
-    }
-    // The capture hands over plaintext for a pod with any PERMISSIVE port; the STRICT ones are refused here.
-    if (transport === 'plaintext' && modeOnPort(this.state.mtlsFor(w), destPort) === 'STRICT') {
-      return { ok: false, status: 401, reason: `PeerAuthentication STRICT: ${w.namespace}/${w.name} accepts only mutual TLS on port ${destPort}` };
-    }
-    const principal = peer.identity?.replace(/^spiffe:\/\//, '');
-    const decision = authorize(this.state.policiesFor(w, destPort), {
-      sourcePrincipal: principal,
-      sourceNamespace: principalNamespace(principal),
-      sourceIp: peer.sourceIp,
-      destinationIp: destIp,
-      destinationPort: destPort,
-    });
-    if (decision.audited.length) this.log.info({ audited: decision.audited, peer: principal, dst: `${destIp}:${destPort}` }, 'AUDIT policy matched');
-    if (!decision.allowed) return { ok: false, status: 403, reason: denialReason(decision) };
-    return { ok: true, workload: w };
+    const { audited, policy: _decidedBy, ...a } = admitInbound(this.state, this.nodeName, peer, destIp, destPort, transport);
+    if (audited.length) this.log.info({ audited, peer: peer.identity?.replace(/^spiffe:\/\//, ''), dst: `${destIp}:${destPort}` }, 'AUDIT policy matched');
+    return a as Admission;
   }
 
   /** The hooks of the HBONE server (15008): authorize each tunnel, connect it from the client's address, and report it. */
@@ -197,6 +173,44 @@ export class Inbound {
     });
     return listen(server, on, this.log, 'plaintext inbound (15006)');
   }
+}
+
+/**
+ * The destination agent's decision on one connection to a local pod, as a value: whether the
+ * peer may reach `destIp:destPort` (a meshed pod of `nodeName`; only its waypoint's proxies
+ * when one guards it; the transport its mTLS mode admits; L4 authorization). A free function
+ * of the state so that `ambit policy explain` runs this very code on a state rebuilt from
+ * the agent's config dump. `audited`: the AUDIT policies that matched (the caller logs them);
+ * `policy`: the AuthorizationPolicy that decided, if one did.
+ */
+export function admitInbound(state: MeshState, nodeName: string, peer: InboundPeer, destIp: string, destPort: number, transport: 'mtls' | 'plaintext'): Admission & { audited: string[]; policy?: string } {
+  if (!state.complete) return { ok: false, status: 503, reason: 'the node agent has no complete config from the controller yet', audited: [] };
+  const w = state.workloadAt(destIp);
+  if (!w || w.node !== nodeName) return { ok: false, status: 503, reason: `${destIp} is not a workload on node ${nodeName}`, audited: [] };
+  if (!w.meshed) return { ok: false, status: 503, reason: `${w.namespace}/${w.name} is not in the mesh`, audited: [] };
+  // Behind a waypoint, only the waypoint's proxies get in: a call to the pod's address must not skip its L7 rules.
+  const guard = state.guardingWaypoint(w);
+  if (guard) {
+    const proxies = waypointIdentity(w.identity, guard);
+    if (peer.identity !== proxies) {
+      return { ok: false, status: 403, reason: `${w.namespace}/${w.name} serves Services bound to waypoint ${guard.namespace}/${guard.name}: only its proxies (${proxies}) may connect to it directly`, audited: [] };
+    }
+  }
+  // The capture hands over plaintext for a pod with any PERMISSIVE port; the STRICT ones are refused here.
+  if (transport === 'plaintext' && modeOnPort(state.mtlsFor(w), destPort) === 'STRICT') {
+    return { ok: false, status: 401, reason: `PeerAuthentication STRICT: ${w.namespace}/${w.name} accepts only mutual TLS on port ${destPort}`, audited: [] };
+  }
+  const principal = peer.identity?.replace(/^spiffe:\/\//, '');
+  const decision = authorize(state.policiesFor(w, destPort), {
+    sourcePrincipal: principal,
+    sourceNamespace: principalNamespace(principal),
+    sourceIp: peer.sourceIp,
+    destinationIp: destIp,
+    destinationPort: destPort,
+  });
+  const policy = decision.policy ? { policy: decision.policy } : {};
+  if (!decision.allowed) return { ok: false, status: 403, reason: denialReason(decision), audited: decision.audited, ...policy };
+  return { ok: true, workload: w, audited: decision.audited, ...policy };
 }
 
 /**

@@ -65,11 +65,9 @@ async function handle(client: net.Socket, deps: OutboundDeps): Promise<void> {
     return;
   }
   const source = deps.state.workloadAt(peerIp);
-  // A Service bound to a waypoint that exists: the waypoint picks the endpoint and applies its rules.
-  const service = deps.state.serviceAt(orig.ip);
-  const waypoint = service?.waypoint ?? deps.state.workloadAt(orig.ip)?.waypoint;
-  if (waypoint && source?.meshed && deps.state.waypointService(waypoint)) {
-    await viaWaypoint(client, deps, { peerIp, peerPort, source, orig, service, waypoint });
+  const via = outboundWaypoint(deps.state, source, orig.ip);
+  if (via) {
+    await viaWaypoint(client, deps, { peerIp, peerPort, source: via.source, orig, service: via.service, waypoint: via.waypoint });
     return;
   }
   const resolved = deps.resolver.resolve(orig.ip, orig.port);
@@ -86,6 +84,18 @@ async function handle(client: net.Socket, deps: OutboundDeps): Promise<void> {
   } finally {
     release();
   }
+}
+
+/**
+ * The waypoint a captured connection goes through, if any: a meshed source calling a Service
+ * (or a pod) bound to a waypoint that exists; the waypoint then picks the endpoint and applies
+ * its rules. Exported for `ambit policy explain`, which asks the same question of an agent's
+ * config dump.
+ */
+export function outboundWaypoint(state: MeshState, source: Workload | undefined, destIp: string): { source: Workload; service: Service | undefined; waypoint: WaypointRef } | undefined {
+  const service = state.serviceAt(destIp);
+  const waypoint = service?.waypoint ?? state.workloadAt(destIp)?.waypoint;
+  return waypoint && source?.meshed && state.waypointService(waypoint) ? { source, service, waypoint } : undefined;
 }
 
 /** A captured connection: who opened it, what it addressed, where it goes. */

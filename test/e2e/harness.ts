@@ -26,11 +26,15 @@ export interface Run {
 }
 
 export class LabHarness {
-  /** A fresh name per test file, so a test never touches a lab it did not boot; AMBIT_E2E_LAB names it when a machine's labs must be told apart. */
-  readonly name = process.env.AMBIT_E2E_LAB || `e2e${randomBytes(3).toString('hex')}`;
+  /** A fresh name per test file, so a test never touches a lab it did not boot, unless the caller or AMBIT_E2E_LAB names it (one to share a machine under, say). */
+  readonly name: string;
+  /** Set for every command, and so for the lab's own processes (`lab up` passes its environment on). */
+  private readonly env: Record<string, string>;
 
-  /** `env`: set for every command, and so for the lab's own processes (`lab up` passes its environment on). */
-  constructor(private readonly env: Record<string, string> = {}) {}
+  constructor(opts: { name?: string; env?: Record<string, string> } = {}) {
+    this.name = opts.name ?? (process.env.AMBIT_E2E_LAB || `e2e${randomBytes(3).toString('hex')}`);
+    this.env = opts.env ?? {};
+  }
 
   ambit(args: string[], timeoutMs = 240_000): Promise<Run> {
     return new Promise((resolvePromise) => {

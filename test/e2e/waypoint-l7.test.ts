@@ -47,7 +47,7 @@ const ECHO_PARENT = 'parentRefs: [{ group: "", kind: Service, name: echo, port: 
  */
 describe('waypoint L7', { timeout: 900_000 }, () => {
   // The controller hands this to the waypoint's Deployment; the receiver runs in the lab (fixture).
-  const lab = new LabHarness({ AMBIT_TRACING_ENDPOINT: 'http://collector.otel:4318/v1/traces' });
+  const lab = new LabHarness({ env: { AMBIT_TRACING_ENDPOINT: 'http://collector.otel:4318/v1/traces' } });
   const client = 'l7t/client';
   /** Runs fixtures/requests.mjs in a pod. */
   const requests = async (url: string, opts: string[] = [], from = client): Promise<Tally> => {

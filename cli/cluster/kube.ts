@@ -1,5 +1,7 @@
 import { ApiException } from '@kubernetes/client-node';
 import { DEFAULTS, PORTS } from '../../controller/config.js';
+import { WAYPOINT_POD_LABEL } from '../../controller/model/index.js';
+import { PORTS as AGENT_PORTS } from '../../node-agent/config.js';
 
 /** The names the chart gives the mesh's own objects (charts/ambit/templates/_helpers.tpl). */
 export const CHART = Object.freeze({
@@ -9,6 +11,10 @@ export const CHART = Object.freeze({
   /** The selectors of the controller Deployment and the agent DaemonSet name the component only. */
   nameLabel: 'app.kubernetes.io/name',
   adminPort: PORTS.admin,
+  /** The admin port of node agents and waypoint proxies (SPEC, Ports). */
+  proxyAdminPort: AGENT_PORTS.admin,
+  /** The label the controller puts on each Waypoint's pods (`ambit.dev/waypoint=<name>`). */
+  waypointLabel: WAYPOINT_POD_LABEL,
 });
 
 /** HTTP status of a failed API call, if it got an answer at all. */

@@ -17,6 +17,8 @@ export interface MeshProcesses {
   controllers(): Promise<AdminEndpoint[]>;
   /** Every node agent, with the node it serves. */
   agents(): Promise<AgentProcess[]>;
+  /** Every waypoint proxy (each replica of each Waypoint); which Waypoint it serves, its /config_dump says. */
+  waypoints(): Promise<ProxyProcess[]>;
   /** How an operator reads an admin path by hand, for hints when this cannot. */
   byHand(path: string): string;
 }
@@ -34,6 +36,15 @@ export interface AgentProcess {
   ready: boolean;
   /** Why it is not ready, when known. */
   detail?: string;
+  /** Its admin port (15020): `/config_dump`. */
+  admin: AdminEndpoint;
+}
+
+/** A proxy whose admin port (15020) can be read. */
+export interface ProxyProcess {
+  name: string;
+  node: string | undefined;
+  admin: AdminEndpoint;
 }
 
 /**
@@ -47,27 +58,27 @@ export function chartProcesses(kc: KubeConfig, namespace: string): MeshProcesses
   const core = kc.makeApiClient(CoreV1Api);
   const pods = async (component: string): Promise<V1Pod[]> =>
     (await core.listNamespacedPod({ namespace, labelSelector: `${CHART.nameLabel}=${component}` })).items;
+  const proxied = (pod: V1Pod, port: number): AdminEndpoint => {
+    const name = pod.metadata?.name ?? '';
+    const ns = pod.metadata?.namespace ?? namespace;
+    return {
+      name,
+      get: async (path: string) => {
+        try {
+          const body: unknown = await core.connectGetNamespacedPodProxy({ name: `${name}:${port}`, namespace: ns, path });
+          return { status: 200, body: typeof body === 'string' ? body : JSON.stringify(body) };
+        } catch (err) {
+          const code = apiStatus(err);
+          if (code === undefined) throw err;
+          return { status: code, body: describeError(err) };
+        }
+      },
+    };
+  };
   return {
     kind: 'chart',
     controllers: async () =>
-      (await pods(CHART.controller))
-        .filter((p) => p.status?.phase === 'Running')
-        .map((p) => {
-          const name = p.metadata?.name ?? '';
-          return {
-            name,
-            get: async (path: string) => {
-              try {
-                const body: unknown = await core.connectGetNamespacedPodProxy({ name: `${name}:${CHART.adminPort}`, namespace, path });
-                return { status: 200, body: typeof body === 'string' ? body : JSON.stringify(body) };
-              } catch (err) {
-                const code = apiStatus(err);
-                if (code === undefined) throw err;
-                return { status: code, body: describeError(err) };
-              }
-            },
-          };
-        }),
+      (await pods(CHART.controller)).filter((p) => p.status?.phase === 'Running').map((p) => proxied(p, CHART.adminPort)),
     agents: async () =>
       (await pods(CHART.nodeAgent)).map((p) => {
         const ready = condition(p, 'Ready');
@@ -76,8 +87,14 @@ export function chartProcesses(kc: KubeConfig, namespace: string): MeshProcesses
           node: p.spec?.nodeName,
           ready: ready?.status === 'True',
           ...(ready?.status === 'True' ? {} : { detail: ready?.message ?? p.status?.phase ?? 'not ready' }),
+          admin: proxied(p, CHART.proxyAdminPort),
         };
       }),
+    // The controller labels each Waypoint's pods with its name, in the Waypoint's namespace.
+    waypoints: async () =>
+      (await core.listPodForAllNamespaces({ labelSelector: CHART.waypointLabel })).items
+        .filter((p) => p.status?.phase === 'Running')
+        .map((p) => ({ name: `${p.metadata?.namespace}/${p.metadata?.name}`, node: p.spec?.nodeName, admin: proxied(p, CHART.proxyAdminPort) })),
     byHand: (path) => `kubectl -n ${namespace} port-forward deploy/${CHART.controller} ${CHART.adminPort} & curl -s localhost:${CHART.adminPort}${path}`,
   };
 }
@@ -99,11 +116,16 @@ export function labProcesses(lab: string, fabricNetns: string, status: () => Pro
         (await status()).components
           .filter((c) => c.kind === 'node-agent')
           .map(async (c) => {
-            if (!c.running) return { name: c.name, node: c.node, ready: false, detail: 'process not running' };
+            const admin = { name: c.name, get: (path: string) => get(c.admin, path) };
+            if (!c.running) return { name: c.name, node: c.node, ready: false, detail: 'process not running', admin };
             const r = await get(c.admin, '/ready').catch((err: unknown) => ({ status: 0, body: describeError(err) }));
-            return r.status === 200 ? { name: c.name, node: c.node, ready: true } : { name: c.name, node: c.node, ready: false, detail: r.body.trim() };
+            return r.status === 200 ? { name: c.name, node: c.node, ready: true, admin } : { name: c.name, node: c.node, ready: false, detail: r.body.trim(), admin };
           }),
       ),
+    waypoints: async () =>
+      (await status()).components
+        .filter((c) => c.kind === 'waypoint' && c.running)
+        .map((c) => ({ name: c.name, node: c.node, admin: { name: c.name, get: (path: string) => get(c.admin, path) } })),
     byHand: (path) => `AMBIT_LAB=${lab} ambit lab status names the controller's ADMIN address; then ip netns exec ${fabricNetns} curl -s http://ADMIN${path}`,
   };
 }
