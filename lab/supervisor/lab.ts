@@ -6,7 +6,9 @@ import type { KubeObject } from '../../lib/k8s/types.js';
 import { ROOT_CA_CONFIGMAP, ROOT_CA_KEY } from '../../lib/identity/trust-file.js';
 import { logger } from '../../lib/log.js';
 import { isMeshed } from '../../lib/mesh/membership.js';
-import { startApiServer, ObjectStore } from '../apiserver/index.js';
+import { startApiServer, ObjectStore, TokenRegistry } from '../apiserver/index.js';
+import type { Kubelet } from '../chart/kubelet.js';
+import { apiServingCert, API_TLS_PORT, auditWriter, chartImages, chartKubelet, chartWorkloadsReady } from '../chart/mesh.js';
 import { Component, type ComponentSpec } from '../components.js';
 import { PORTS as CONTROLLER_PORTS } from '../../controller/config.js';
 import { ensureBpffs, ensureCgroup2, makeCgroup } from '../host/cgroup.js';
@@ -59,8 +61,12 @@ export interface LabStatus {
  */
 export class Lab {
   readonly store = new ObjectStore();
+  /** One registry for every listener: a token minted through one is valid on all. */
+  private readonly tokens = new TokenRegistry({ store: this.store });
   private readonly ipam = new Ipam();
   private readonly token = randomBytes(24).toString('hex');
+  /** Plays the kubelet for the Ambit image's pods when the mesh runs from the chart. */
+  private kubelet: Kubelet | undefined;
   private nodes: NodeNet[] = [];
   private pods!: PodManager;
   private readonly components: Component[] = [];
@@ -77,6 +83,8 @@ export class Lab {
   constructor(
     private readonly paths: LabPaths,
     private readonly nodeCount: number,
+    /** The rendered Helm chart (`lab up --chart`): the mesh runs from its objects instead of the lab's own processes. */
+    private readonly chart?: readonly KubeObject[],
   ) {}
 
   get apiUrl(): string {
@@ -90,7 +98,13 @@ export class Lab {
       const own = this.paths.systemCgroup(this.cgroup2, 'supervisor');
       makeCgroup(own);
       writeFileSync(join(own, 'cgroup.procs'), String(process.pid));
-      this.pods = new PodManager(this.paths, this.cgroup2, () => this.kick(), (pod, ip, node, dir) => this.waypointContainers(pod, ip, node, dir));
+      this.pods = new PodManager(
+        this.paths,
+        this.cgroup2,
+        () => this.kick(),
+        (pod, ip, node, dir) => this.meshImageContainers(pod, ip, node, dir),
+        (uid) => this.kubelet?.forget(uid),
+      );
 
       await createFabric(this.paths);
       this.nodes = Array.from({ length: this.nodeCount }, (_, i) => ({
@@ -103,6 +117,8 @@ export class Lab {
       for (const node of this.nodes) {
         await createNode(this.paths, node, this.nodes);
         makeCgroup(this.paths.nodeCgroup(this.cgroup2, node.name));
+        // As the agent's root hostPath sees it on a node: an empty bpffs folder of its own.
+        mkdirSync(this.paths.bpfPinDir(node.name), { recursive: true });
         this.store.create('nodes', {
           metadata: { name: node.name, labels: { 'kubernetes.io/hostname': node.name, 'kubernetes.io/os': 'linux' } },
           spec: { podCIDR: node.podCIDR, podCIDRs: [node.podCIDR] },
@@ -119,18 +135,30 @@ export class Lab {
           },
         });
       }
-      const api = await startApiServer({ store: this.store, host: FABRIC_GATEWAY, port: API_PORT, token: this.token });
+      // The lab's own tooling holds the admin token; service accounts' tokens are authorized by
+      // RBAC, and every decision on them is logged (the RBAC comparison test reads the log).
+      const auth = { adminToken: this.token, audit: auditWriter(this.paths.auditLog) };
+      const api = await startApiServer({ store: this.store, host: FABRIC_GATEWAY, port: API_PORT, tokens: this.tokens, auth });
       // kubectl will not send a bearer token over plain HTTP, so `lab kubectl`
       // gets a token-less listener on the fabric namespace's loopback, which
       // only root can reach (by entering the namespace).
-      const local = await startApiServer({ store: this.store, host: '127.0.0.1', port: API_PORT });
+      const local = await startApiServer({ store: this.store, host: '127.0.0.1', port: API_PORT, tokens: this.tokens });
+      const servers = [api, local];
+      if (this.chart) {
+        // In-cluster clients (the chart's controller) speak only HTTPS, verified against the
+        // ca.crt the kubelet mounts beside their token.
+        const tls = apiServingCert(join(this.paths.stateDir, 'apiserver'), FABRIC_GATEWAY);
+        servers.push(await startApiServer({ store: this.store, host: FABRIC_GATEWAY, port: API_TLS_PORT, tokens: this.tokens, auth, tls }));
+        this.kubelet = chartKubelet({ paths: this.paths, cgroup2: this.cgroup2, store: this.store, tokens: this.tokens, images: chartImages(this.chart), apiCaCert: tls.cert, apiHost: FABRIC_GATEWAY, nodeFlags: extraNodeFlags() });
+      }
       this.closeApi = async () => {
-        await Promise.all([api.close(), local.close()]);
+        await Promise.all(servers.map((s) => s.close()));
       };
       this.writeKubeconfig();
       this.store.subscribe(() => this.kick());
       this.store.create('namespaces', { metadata: { name: MESH_NAMESPACE } });
-      await this.startMesh();
+      if (this.chart) await this.installChart(this.chart);
+      else await this.startMesh();
       await this.apply(initial);
       await this.settle(60_000);
       this.phase = 'ready';
@@ -207,6 +235,38 @@ export class Lab {
   }
 
   /**
+   * `lab up --chart`: creates the rendered objects as `helm install` would (CRDs and
+   * namespaced objects alike; the Ambit kinds are built into the lab's API server, so the CRD
+   * objects are stored for `kubectl get crd`), then waits until the controller Deployment and
+   * the agent DaemonSet have ready pods, which the lab's Deployment and DaemonSet controllers
+   * make and its kubelet runs from their pod templates.
+   */
+  private async installChart(objects: readonly KubeObject[]): Promise<void> {
+    for (const obj of objects) this.store.apply(obj as KubeObject);
+    await this.idle();
+    const deadline = Date.now() + 90_000;
+    for (;;) {
+      const { ready, waiting } = chartWorkloadsReady(this.store, MESH_NAMESPACE);
+      if (ready) break;
+      if (Date.now() > deadline) throw new AmbitError('AMBIT_ERR_LAB_STATE', `the chart's workloads did not become ready within 90s: ${waiting.join('; ')} (see 'ambit lab logs ${MESH_NAMESPACE}/POD')`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    log.info({ objects: objects.length }, 'mesh running from the chart');
+  }
+
+  /** The pods the lab runs as the Ambit image: the chart's (through the kubelet) or a Waypoint's. */
+  private async meshImageContainers(pod: KubeObject, ip: string, node: NodeNet, dir: string): Promise<ContainerSpec[] | undefined> {
+    if (this.kubelet?.handles(pod) && !pod.metadata.labels?.[WAYPOINT_POD_LABEL]) {
+      const ns = pod.metadata.namespace ?? 'default';
+      const sa = this.store.tryGet('serviceaccounts', ns, (pod.spec as { serviceAccountName?: string } | undefined)?.serviceAccountName || 'default');
+      // The pod as the kubelet sees it once bound: its node and addresses are known.
+      const bound = { ...pod, spec: { ...(pod.spec ?? {}), nodeName: node.name }, status: { ...(pod.status ?? {}), hostIP: node.ip, podIP: ip } } as KubeObject;
+      return this.kubelet.containers(bound, node.name, dir, sa);
+    }
+    return this.waypointContainers(pod, ip, node, dir);
+  }
+
+  /**
    * Plays the waypoint image and the kubelet's volumes for a pod the controller made for a
    * Waypoint (labelled `ambit.dev/waypoint`): the proxy from this checkout, with a service
    * account token bound to the pod (TokenRequest, as a projected volume would hold), the trust
@@ -239,7 +299,8 @@ export class Lab {
         name: 'waypoint',
         argv: [process.execPath, '--enable-source-maps', ...extraNodeFlags(), join(this.paths.repoRoot, 'dist/waypoint/main.js')],
         env: {
-          AMBIT_CONTROLLER_ADDRESS: `${FABRIC_GATEWAY}:${CONTROLLER_PORTS.grpc}`,
+          // From the chart, the controller is a pod behind its Service, as in a cluster.
+          AMBIT_CONTROLLER_ADDRESS: this.chart ? `ambit-controller.${MESH_NAMESPACE}.svc:${CONTROLLER_PORTS.grpc}` : `${FABRIC_GATEWAY}:${CONTROLLER_PORTS.grpc}`,
           AMBIT_CONTROLLER_TOKEN_FILE: tokenFile,
           AMBIT_ROOT_CA_FILE: this.paths.nodeRootCaFile(node.name),
           AMBIT_WAYPOINT_NAME: waypoint,
@@ -366,6 +427,7 @@ export class Lab {
     await this.syncKubeProxy();
     this.syncHosts();
     this.projectRootCa();
+    this.kubelet?.refresh();
   }
 
   private serviceRules(): ServiceRule[] {
@@ -475,7 +537,7 @@ export class Lab {
         const spec = (s.spec ?? {}) as { clusterIP?: string; ports?: unknown[] };
         return { namespace: s.metadata.namespace ?? 'default', name: s.metadata.name, clusterIP: spec.clusterIP, ports: spec.ports ?? [] };
       }),
-      components: [...this.components.map((c) => c.status()), ...this.waypointComponents()],
+      components: [...this.components.map((c) => c.status()), ...this.chartComponents(), ...this.waypointComponents()],
     };
   }
 
@@ -513,6 +575,24 @@ export class Lab {
     }
   }
 
+  /** The controller's and agents' pods when the mesh runs from the chart, listed as the components they are. */
+  private chartComponents(): ReturnType<Component['status']>[] {
+    if (!this.chart) return [];
+    const kinds: Record<string, { kind: 'controller' | 'node-agent'; port: number }> = {
+      'ambit-controller': { kind: 'controller', port: CONTROLLER_PORTS.admin },
+      'ambit-node-agent': { kind: 'node-agent', port: 15020 },
+    };
+    return this.pods
+      .all()
+      .filter((p) => p.namespace === MESH_NAMESPACE)
+      .flatMap((p) => {
+        const which = kinds[this.store.tryGet('pods', p.namespace, p.name)?.metadata.labels?.['app.kubernetes.io/name'] ?? ''];
+        if (!which) return [];
+        const c = p.containers[0];
+        return [{ kind: which.kind, name: `${which.kind}-${p.name}`, node: p.node.name, pid: c?.pid, admin: `${p.ip}:${which.port}`, running: c?.running ?? false, restarts: c?.restartCount ?? 0, rollouts: 0, log: p.sandbox.logFile }];
+      });
+  }
+
   /** The waypoint proxies running as pods, listed with the mesh's own processes. */
   private waypointComponents(): ReturnType<Component['status']>[] {
     return this.pods
@@ -531,6 +611,10 @@ export class Lab {
    */
   async restart(target: { kind: string; node?: string; name?: string }): Promise<{ component: string; oldPid: number | undefined; newPid: number | undefined }> {
     if (target.kind === 'waypoint') return this.restartWaypoint(target.name ?? '');
+    if (this.chart) {
+      const what = target.kind === 'node-agent' ? 'daemonset/ambit-node-agent' : 'deployment/ambit-controller';
+      throw new AmbitError('AMBIT_ERR_LAB_STATE', `lab ${this.paths.lab} runs the mesh from the chart: roll it as in a cluster, 'ambit lab kubectl -n ${MESH_NAMESPACE} rollout restart ${what}'`);
+    }
     const c = this.components.find((x) => x.spec.kind === target.kind && (target.kind !== 'node-agent' || x.spec.node === target.node));
     if (!c) {
       const known = this.components.map((x) => (x.spec.kind === 'node-agent' ? `node-agent ${x.spec.node}` : x.spec.kind)).join(', ');
