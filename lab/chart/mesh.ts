@@ -32,6 +32,19 @@ export function chartImages(objects: readonly KubeObject[]): Set<string> {
 }
 
 /**
+ * The audience the chart's agents present their projected token for (the controller's
+ * TokenReview asks for it); the lab mints Waypoint pods' tokens for it too.
+ */
+export function controllerTokenAudience(objects: readonly KubeObject[]): string | undefined {
+  for (const o of objects) {
+    if (o.kind !== 'DaemonSet') continue;
+    const volumes = ((o.spec as { template?: { spec?: { volumes?: { projected?: { sources?: { serviceAccountToken?: { audience?: string } }[] } }[] } } } | undefined)?.template?.spec?.volumes ?? []);
+    for (const v of volumes) for (const s of v.projected?.sources ?? []) if (s.serviceAccountToken?.audience) return s.serviceAccountToken.audience;
+  }
+  return undefined;
+}
+
+/**
  * A self-signed serving certificate for the API server's TLS listener, made once per lab with
  * openssl: in-cluster clients (client-node's loadFromCluster) only speak HTTPS and verify the
  * server against the ca.crt of their token volume, which is this certificate.

@@ -8,7 +8,7 @@ import { logger } from '../../lib/log.js';
 import { isMeshed } from '../../lib/mesh/membership.js';
 import { startApiServer, ObjectStore, TokenRegistry } from '../apiserver/index.js';
 import type { Kubelet } from '../chart/kubelet.js';
-import { apiServingCert, API_TLS_PORT, auditWriter, chartImages, chartKubelet, chartWorkloadsReady } from '../chart/mesh.js';
+import { apiServingCert, API_TLS_PORT, auditWriter, chartImages, chartKubelet, chartWorkloadsReady, controllerTokenAudience } from '../chart/mesh.js';
 import { Component, type ComponentSpec } from '../components.js';
 import { PORTS as CONTROLLER_PORTS } from '../../controller/config.js';
 import { ensureBpffs, ensureCgroup2, makeCgroup } from '../host/cgroup.js';
@@ -279,13 +279,15 @@ export class Lab {
     const namespace = pod.metadata.namespace ?? 'default';
     const spec = (pod.spec ?? {}) as { serviceAccountName?: string };
     const serviceAccount = spec.serviceAccountName || 'default';
+    const audience = this.chart ? controllerTokenAudience(this.chart) : undefined;
     const res = await fetch(`${this.apiUrl}/api/v1/namespaces/${namespace}/serviceaccounts/${serviceAccount}/token`, {
       method: 'POST',
       headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
       body: JSON.stringify({
         apiVersion: 'authentication.k8s.io/v1',
         kind: 'TokenRequest',
-        spec: { expirationSeconds: WAYPOINT_TOKEN_SECONDS, boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name, uid: pod.metadata.uid } },
+        // From the chart the controller reviews tokens for its own audience, as the agents' projected ones are.
+        spec: { ...(audience ? { audiences: [audience] } : {}), expirationSeconds: WAYPOINT_TOKEN_SECONDS, boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name, uid: pod.metadata.uid } },
       }),
     });
     const body = (await res.json()) as { status?: { token?: string }; message?: string };

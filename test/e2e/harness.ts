@@ -26,7 +26,8 @@ export interface Run {
 }
 
 export class LabHarness {
-  readonly name = `e2e${randomBytes(3).toString('hex')}`;
+  /** AMBIT_E2E_LAB picks the name (engineers sharing a machine keep to their own); else a fresh one. */
+  readonly name = process.env.AMBIT_E2E_LAB || `e2e${randomBytes(3).toString('hex')}`;
 
   ambit(args: string[], timeoutMs = 240_000): Promise<Run> {
     return new Promise((resolvePromise) => {
