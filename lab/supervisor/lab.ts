@@ -9,7 +9,7 @@ import { isMeshed } from '../../lib/mesh/membership.js';
 import { startApiServer, ObjectStore, TokenRegistry } from '../apiserver/index.js';
 import type { Kubelet } from '../chart/kubelet.js';
 import { apiServingCert, API_TLS_PORT, auditWriter, chartImages, chartKubelet, chartWorkloadsReady, controllerTokenAudience } from '../chart/mesh.js';
-import { Component, type ComponentSpec } from '../components.js';
+import { Component, readyFrom, type ComponentSpec } from '../components.js';
 import { PORTS as CONTROLLER_PORTS } from '../../controller/config.js';
 import { ensureBpffs, ensureCgroup2, makeCgroup } from '../host/cgroup.js';
 import { applyRules, type ServiceRule } from '../host/kubeproxy.js';
@@ -75,6 +75,8 @@ export class Lab {
   private error: string | undefined;
   private cgroup2 = '';
   private dirty = false;
+  /** While set, store changes mark the loop dirty without starting it (see atomically). */
+  private holding = false;
   private loop: Promise<void> | undefined;
   private appliedRules = new Map<string, string>();
   /** The trust bundle last written to the nodes' root-ca files. */
@@ -394,7 +396,22 @@ export class Lab {
 
   private kick(): void {
     this.dirty = true;
+    if (this.holding) return;
     this.loop ??= this.runLoop().finally(() => (this.loop = undefined));
+  }
+
+  /**
+   * Runs several store writes as one change: the store notifies synchronously, and a loop
+   * pass started between them would act on the half-done state.
+   */
+  private atomically(writes: () => void): void {
+    this.holding = true;
+    try {
+      writes();
+    } finally {
+      this.holding = false;
+      this.kick();
+    }
   }
 
   /** Resolves once the loop has nothing left to do. */
@@ -555,26 +572,68 @@ export class Lab {
     if (deployment?.metadata.labels?.[WAYPOINT_POD_LABEL] !== name) {
       throw new AmbitError('AMBIT_ERR_LAB_STATE', `no waypoint ${namespace}/${name} in lab ${this.paths.lab} (the controller runs a Waypoint as a Deployment of that name); see 'ambit lab status'`);
     }
-    const proxies = () => this.pods.all().filter((p) => p.namespace === namespace && this.store.tryGet('pods', namespace, p.name)?.metadata.labels?.[WAYPOINT_POD_LABEL] === name);
-    const old = proxies();
+    return this.rollDeployment(namespace, name, (labels) => labels[WAYPOINT_POD_LABEL] === name, `waypoint ${namespace}/${name}`);
+  }
+
+  /**
+   * `kubectl rollout restart` of a Deployment: a new pod template, so the lab's Deployment
+   * controller rolls it by its strategy. Resolves once only new, ready pods run.
+   */
+  private async rollDeployment(namespace: string, name: string, owns: (labels: Record<string, string>) => boolean, component: string): Promise<{ component: string; oldPid: number | undefined; newPid: number | undefined }> {
+    const mine = () => this.pods.all().filter((p) => p.namespace === namespace && owns(this.store.tryGet('pods', namespace, p.name)?.metadata.labels ?? {}));
+    const old = mine();
     const oldUids = new Set(old.map((p) => p.uid));
     const annotations = { 'ambit.dev/restartedAt': new Date().toISOString() };
     this.store.patch('deployments', namespace, name, { spec: { template: { metadata: { annotations } } } }, 'merge');
     this.kick();
     const deadline = Date.now() + READY_TIMEOUT_MS;
     for (;;) {
-      const now = proxies();
+      const now = mine();
       const fresh = now.filter((p) => {
         const stored = this.store.tryGet('pods', namespace, p.name);
         return !oldUids.has(p.uid) && stored !== undefined && isPodReady(stored);
       });
       if (fresh.length > 0 && now.every((p) => !oldUids.has(p.uid))) {
-        log.info({ waypoint: `${namespace}/${name}` }, 'waypoint restarted');
-        return { component: `waypoint ${namespace}/${name}`, oldPid: old[0]?.containers[0]?.pid, newPid: fresh[0]?.containers[0]?.pid };
+        log.info({ component }, 'rolled');
+        return { component, oldPid: old[0]?.containers[0]?.pid, newPid: fresh[0]?.containers[0]?.pid };
       }
-      if (Date.now() > deadline) throw new AmbitError('AMBIT_ERR_LAB_STATE', `waypoint ${namespace}/${name} did not roll within ${READY_TIMEOUT_MS / 1000}s; see 'ambit lab status'`);
+      if (Date.now() > deadline) throw new AmbitError('AMBIT_ERR_LAB_STATE', `${component} did not roll within ${READY_TIMEOUT_MS / 1000}s; see 'ambit lab status'`);
       await new Promise((r) => setTimeout(r, 200));
     }
+  }
+
+  /**
+   * `lab restart node-agent NODE` when the agents run from the chart: that node's share of a
+   * DaemonSet rolling update with maxSurge 1. A replacement pod (same template, not yet owned,
+   * so the DaemonSet controller leaves it be) starts beside the old one; once the new process
+   * itself answers ready, the DaemonSet adopts it and the old pod is deleted (SIGTERM, then
+   * its grace period), in one step so the controller never sees the node without its pod.
+   */
+  private async restartChartAgent(node: string): Promise<{ component: string; oldPid: number | undefined; newPid: number | undefined }> {
+    const owned = (p: KubeObject) => p.metadata.ownerReferences?.some((o) => o.kind === 'DaemonSet') && (p.spec as { nodeName?: string } | undefined)?.nodeName === node;
+    const old = this.store.list('pods', { namespace: MESH_NAMESPACE }).items.find((p) => owned(p) && p.metadata.labels?.['app.kubernetes.io/name'] === 'ambit-node-agent');
+    if (!old) throw new AmbitError('AMBIT_ERR_LAB_STATE', `no node agent pod on ${node} in lab ${this.paths.lab}; see 'ambit lab status'`);
+    const oldPid = this.pods.find(MESH_NAMESPACE, old.metadata.name)?.containers[0]?.pid;
+    const name = `${old.metadata.name.replace(/-[^-]+$/, '')}-${randomBytes(3).toString('hex').slice(0, 5)}`;
+    this.store.create('pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: MESH_NAMESPACE, labels: old.metadata.labels ?? {}, ...(old.metadata.annotations ? { annotations: old.metadata.annotations } : {}) }, spec: old.spec });
+    this.kick();
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    let newPid: number | undefined;
+    const admin = `${this.nodes.find((n) => n.name === node)?.ip}:15020`;
+    while (!(newPid = this.pods.find(MESH_NAMESPACE, name)?.containers[0]?.pid) || !(await readyFrom(admin, newPid, 1000))) {
+      if (Date.now() > deadline) {
+        this.store.delete('pods', MESH_NAMESPACE, name);
+        throw new AmbitError('AMBIT_ERR_LAB_STATE', `the new node agent on ${node} (pod ${MESH_NAMESPACE}/${name}) did not become ready within ${READY_TIMEOUT_MS / 1000}s; the old one keeps running (see 'ambit lab logs ${MESH_NAMESPACE}/${name}')`);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    this.atomically(() => {
+      this.store.patch('pods', MESH_NAMESPACE, name, { metadata: { ownerReferences: old.metadata.ownerReferences } }, 'merge');
+      this.store.delete('pods', MESH_NAMESPACE, old.metadata.name);
+    });
+    await this.idle();
+    log.info({ node, oldPid, newPid }, 'node agent rolled');
+    return { component: `node-agent ${node}`, oldPid, newPid };
   }
 
   /** The controller's and agents' pods when the mesh runs from the chart, listed as the components they are. */
@@ -613,9 +672,9 @@ export class Lab {
    */
   async restart(target: { kind: string; node?: string; name?: string }): Promise<{ component: string; oldPid: number | undefined; newPid: number | undefined }> {
     if (target.kind === 'waypoint') return this.restartWaypoint(target.name ?? '');
-    if (this.chart) {
-      const what = target.kind === 'node-agent' ? 'daemonset/ambit-node-agent' : 'deployment/ambit-controller';
-      throw new AmbitError('AMBIT_ERR_LAB_STATE', `lab ${this.paths.lab} runs the mesh from the chart: roll it as in a cluster, 'ambit lab kubectl -n ${MESH_NAMESPACE} rollout restart ${what}'`);
+    if (this.chart && target.kind === 'node-agent') return this.restartChartAgent(target.node ?? '');
+    if (this.chart && target.kind === 'controller') {
+      return this.rollDeployment(MESH_NAMESPACE, 'ambit-controller', (labels) => labels['app.kubernetes.io/name'] === 'ambit-controller', 'controller');
     }
     const c = this.components.find((x) => x.spec.kind === target.kind && (target.kind !== 'node-agent' || x.spec.node === target.node));
     if (!c) {
