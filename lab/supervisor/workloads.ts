@@ -70,7 +70,7 @@ function reconcileDeployments(v: WorkloadView): void {
       if (plan.strategy === 'Recreate' || !older || rolledOut) v.store.delete('pods', pod.metadata.namespace, pod.metadata.name);
     }
     const replicas = plan.keep.length + plan.create.length;
-    const status = { replicas, readyReplicas: newReady, availableReplicas: newReady, updatedReplicas: replicas, observedGeneration: deploy.metadata['generation'] };
+    const status = { replicas, readyReplicas: newReady, availableReplicas: newReady, updatedReplicas: replicas, observedGeneration: deploy.metadata['generation'], conditions: [availableCondition(deploy, newReady)] };
     if (JSON.stringify(deploy['status'] ?? {}) !== JSON.stringify({ ...(deploy['status'] as object), ...status })) {
       v.store.patch('deployments', deploy.metadata.namespace, deploy.metadata.name, { status }, 'merge', { subresource: 'status' });
     }
@@ -87,6 +87,22 @@ function reconcileDeployments(v: WorkloadView): void {
       }
     }
   }
+}
+
+/**
+ * The Deployment's Available condition, as the deployment controller sets it: available once
+ * at least `replicas - maxUnavailable` pods are (maxUnavailable rounded down from a percentage,
+ * 25% by default). `ambit check` and `kubectl rollout status` read it.
+ */
+function availableCondition(deploy: KubeObject, available: number): { type: string; status: string; reason: string; message: string } {
+  const spec = (deploy.spec ?? {}) as { replicas?: number; strategy?: { type?: string; rollingUpdate?: { maxUnavailable?: number | string } } };
+  const want = spec.replicas ?? 1;
+  const raw = spec.strategy?.type === 'Recreate' ? 0 : (spec.strategy?.rollingUpdate?.maxUnavailable ?? '25%');
+  const maxUnavailable = typeof raw === 'string' && raw.endsWith('%') ? Math.floor((want * Number(raw.slice(0, -1))) / 100) : Number(raw);
+  const ok = available >= want - maxUnavailable;
+  return ok
+    ? { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: 'Deployment has minimum availability.' }
+    : { type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable', message: 'Deployment does not have minimum availability.' };
 }
 
 /** The DaemonSet controller: one pod per node, rolled as the strategy says (workloads/daemonset.ts). */
