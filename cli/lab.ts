@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { AmbitError } from '../lib/errors.js';
 import type { KubeObject } from '../lib/k8s/types.js';
 import { describeOrigin, loadManifests, manifestOrigin } from '../lab/manifests/index.js';
+import { renderChart } from '../lab/chart/render.js';
 import { addNetns } from '../lab/host/netns.js';
 import { DEFAULT_LAB, isLabName, LABS_DIR, labPaths, type LabPaths } from '../lab/paths.js';
 import { podCommand, type PodSandbox } from '../lab/runtime.js';
@@ -83,11 +84,30 @@ async function isUp(paths: LabPaths): Promise<boolean> {
   );
 }
 
+/** `--set a.b=c` values, as helm takes them. */
+function parseSets(sets: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const s of sets) {
+    const eq = s.indexOf('=');
+    if (eq <= 0) throw new AmbitError('AMBIT_ERR_CONFIG', `--set takes KEY=VALUE, got ${JSON.stringify(s)}`);
+    out[s.slice(0, eq)] = s.slice(eq + 1);
+  }
+  return out;
+}
+
 async function up(paths: LabPaths, args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { file: { type: 'string', short: 'f', multiple: true }, nodes: { type: 'string', default: '2' } },
+    options: {
+      file: { type: 'string', short: 'f', multiple: true },
+      nodes: { type: 'string', default: '2' },
+      // The mesh from a Helm chart: its values files and --set values (`-f` is taken by manifests).
+      chart: { type: 'string' },
+      values: { type: 'string', multiple: true },
+      set: { type: 'string', multiple: true },
+    },
   });
+  if (!values.chart && (values.values || values.set)) throw new AmbitError('AMBIT_ERR_CONFIG', '--values and --set go with --chart DIR');
   const nodes = Number(values.nodes);
   if (!Number.isInteger(nodes) || nodes < 1 || nodes > 16) {
     throw new AmbitError('AMBIT_ERR_CONFIG', `--nodes must be a whole number from 1 to 16, got ${JSON.stringify(values.nodes)}`);
@@ -99,10 +119,13 @@ async function up(paths: LabPaths, args: string[]): Promise<number> {
   // Manifests are checked before anything is built, so a bad file leaves nothing behind.
   const objects = await loadManifests(values.file ?? []);
   checkNodeNames(objects, nodes);
+  // So is the chart: helm's error, if any, comes before the lab is built.
+  const chart = values.chart ? await renderChart({ chartDir: values.chart, valuesFiles: values.values ?? [], set: parseSets(values.set ?? []), repoRoot: paths.repoRoot }) : undefined;
   const started = Date.now();
   await teardown(paths); // whatever a crashed earlier lab of this name left
   mkdirSync(paths.stateDir, { recursive: true });
   writeFileSync(paths.manifestsFile, JSON.stringify(objects));
+  if (chart) writeFileSync(paths.chartFile, JSON.stringify(chart));
   try {
     await addNetns(paths.fabricNetns);
     const out = openSync(paths.supervisorLog, 'a');
@@ -119,6 +142,7 @@ async function up(paths: LabPaths, args: string[]): Promise<number> {
         String(nodes),
         '--manifests',
         paths.manifestsFile,
+        ...(chart ? ['--chart', paths.chartFile] : []),
       ],
       { detached: true, stdio: ['ignore', out, out], env: process.env },
     );

@@ -12,6 +12,9 @@ const USAGE = `usage: ambit <command>
 
 commands:
   lab up [-f FILE_OR_DIR]... [--nodes N]   boot the lab cluster (default 2 nodes)
+      [--chart DIR [--values FILE]... [--set K=V]...]
+                                           ... with the mesh run from the rendered Helm chart,
+                                           its RBAC enforced on the components' tokens
   lab apply -f FILE_OR_DIR...              create or update objects
   lab delete -f FILE_OR_DIR...             delete objects
   lab exec NAMESPACE/POD -- CMD [ARGS...]  run a command inside a pod

@@ -148,7 +148,7 @@ export class Component {
  * `pid`: two processes share the admin port during a surge, and the kernel
  * spreads connections over both, so only the body tells them apart.
  */
-async function readyFrom(admin: string, pid: number, timeoutMs: number): Promise<boolean> {
+export async function readyFrom(admin: string, pid: number, timeoutMs: number): Promise<boolean> {
   const [host, port] = [admin.slice(0, admin.lastIndexOf(':')), Number(admin.slice(admin.lastIndexOf(':') + 1))];
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {

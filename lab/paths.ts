@@ -23,12 +23,19 @@ export interface LabPaths {
   /** Filled in once the cgroup-v2 mount is known. */
   cgroupRoot: (cgroup2: string) => string;
   nodeNetns: (node: string) => string;
+  /** A node's own cgroup-v2 root (what /sys/fs/cgroup is on that node). */
+  nodeHostCgroup: (cgroup2: string, node: string) => string;
+  /** Where the node's kubelet puts pods: `kubepods` below its root, the cgroupfs driver's layout. */
   nodeCgroup: (cgroup2: string, node: string) => string;
   systemCgroup: (cgroup2: string, component: string) => string;
   podNetns: (uid: string) => string;
   podDir: (namespace: string, pod: string) => string;
   podLog: (namespace: string, pod: string) => string;
   componentLog: (component: string) => string;
+  /** Every decision on a service account's API request, one JSON object a line. */
+  auditLog: string;
+  /** The rendered chart `lab up --chart` hands the supervisor. */
+  chartFile: string;
   /** The node agent's mount of ConfigMap ambit-root-ca (the supervisor projects it, as kubelet would). */
   nodeRootCaFile: (node: string) => string;
   bpfPinDir: (node: string) => string;
@@ -62,12 +69,15 @@ export function labPaths(lab = process.env.AMBIT_LAB ?? DEFAULT_LAB): LabPaths {
     fabricNetns: `${prefix}fabric`,
     cgroupRoot: (cg2) => join(cg2, `${prefix}lab`),
     nodeNetns: (node) => `${prefix}${node}`,
-    nodeCgroup: (cg2, node) => join(cg2, `${prefix}lab`, 'nodes', node),
+    nodeHostCgroup: (cg2, node) => join(cg2, `${prefix}lab`, 'nodes', node),
+    nodeCgroup: (cg2, node) => join(cg2, `${prefix}lab`, 'nodes', node, 'kubepods'),
     systemCgroup: (cg2, component) => join(cg2, `${prefix}lab`, 'system', component),
     podNetns: (uid) => `${prefix}pod-${shortHash(uid)}`,
     podDir: (ns, pod) => join(stateDir, 'pods', `${ns}_${pod}`),
     podLog: (ns, pod) => join(stateDir, 'pods', `${ns}_${pod}`, 'output.log'),
     componentLog: (component) => join(stateDir, 'components', `${component}.log`),
+    auditLog: join(stateDir, 'apiserver-audit.jsonl'),
+    chartFile: join(stateDir, 'chart-objects.json'),
     nodeRootCaFile: (node) => join(stateDir, 'nodes', node, 'root-ca', ROOT_CA_KEY),
     bpfPinDir: (node) => `/sys/fs/bpf/${prefix}${node}`,
     repoRoot: resolve(fileURLToPath(import.meta.url), '..', '..', '..'),

@@ -36,6 +36,27 @@ export function podCommand(pod: PodSandbox, argv: string[]): string[] {
   ];
 }
 
+/** A folder shown at `target` inside one container's private mount namespace (a volumeMount). */
+export interface BindMount {
+  source: string;
+  target: string;
+  readOnly: boolean;
+}
+
+/**
+ * Prefixes a container's argv so that, inside the private mount namespace podCommand gives
+ * it, each source folder is bind-mounted at its target (read-only where asked) before the
+ * command runs: the process finds its volumes at the paths its pod spec names. The mount
+ * points are created on the host if missing (empty folders; the mounts stay private).
+ */
+export function withMounts(mounts: readonly BindMount[], argv: readonly string[]): string[] {
+  if (mounts.length === 0) return [...argv];
+  const script =
+    'while [ "$1" != -- ]; do mkdir -p "$2" && mount --bind "$1" "$2" || exit 126; ' +
+    'if [ "$3" = ro ]; then mount -o remount,bind,ro "$2" || exit 126; fi; shift 3; done; shift; exec "$@"';
+  return ['sh', '-c', script, 'ambit-mounts', ...mounts.flatMap((m) => [m.source, m.target, m.readOnly ? 'ro' : 'rw']), '--', ...argv];
+}
+
 export interface PodSandbox {
   netns: string;
   cgroup: string;

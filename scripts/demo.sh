@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# The demo: sets up this machine, boots a two-node lab with examples/, and
+# The demo: sets up this machine, boots a two-node lab with examples/ and the mesh
+# installed from its Helm chart (charts/ambit, rendered by real helm: the controller
+# Deployment and agent DaemonSet run from it, under the chart's RBAC), and
 # shows the secure mesh: two identities, a call that is mutual TLS on the
 # wire, a call a policy denies, and where the metrics and logs are. Leaves the
 # lab running; `bin/ambit lab down` removes it.
@@ -27,8 +29,8 @@ if bin/ambit lab status >/dev/null 2>&1; then
   bin/ambit lab down
 fi
 
-bold "Booting the lab (2 nodes) with examples/demo.yaml"
-bin/ambit lab up -f examples/demo.yaml
+bold "Booting the lab (2 nodes) with the mesh from charts/ambit and examples/demo.yaml"
+bin/ambit lab up --chart charts/ambit -f examples/demo.yaml
 
 bold "demo/client (identity cluster.local/ns/demo/sa/client) calls http://web.demo/ four times"
 for _ in 1 2 3 4; do call demo/client http://web.demo/; done
@@ -45,7 +47,7 @@ echo "response body visible in the capture: $(grep -q served_by "$cap" && echo y
 rm -f "$cap"
 
 bold "What the node agent on node2 logged for it (reporter=destination)"
-log2=$(status_json | field 's.components.find(c=>c.node==="node2").log')
+log2=$(status_json | field 's.components.find(c=>c.kind==="node-agent"&&c.node==="node2").log')
 grep '"reporter":"destination"' "$log2" | grep 'sa/client' | tail -1
 
 bold "legacy/client (outside the mesh) calls the same Service"
@@ -59,6 +61,9 @@ echo "demo/client:"; call demo/client http://web.demo/
 echo "demo/other (identity cluster.local/ns/demo/sa/default):"; call demo/other http://web.demo/
 echo "legacy/client (no identity):"; call legacy/client http://web.demo/
 
+# The controller is a pod behind its Service; the Service's address is stable, and a node's
+# namespace has the kube-proxy rules that reach it.
+controller_ip=$(status_json | field 's.services.find(x=>x.namespace==="ambit-system"&&x.name==="ambit-controller").clusterIP')
 # Every line below is a command that works as printed, from this folder, in a fresh shell.
 bold "Where to look next"
 cat <<TXT
@@ -66,7 +71,7 @@ cat <<TXT
   ${as_lab}bin/ambit lab exec demo/client -- sh                           # a shell in the client pod
   nsenter --net=$fabric curl -s 10.200.0.10:15020/metrics       # node1 agent metrics (ambit_tcp_*)
   nsenter --net=$fabric curl -s 10.200.0.10:15020/config_dump   # model, certificates, tunnels
-  nsenter --net=$fabric curl -s 10.200.0.1:15014/debug/agents   # the controller's view of its agents
+  nsenter --net=/run/netns/${prefix}node1 curl -s $controller_ip:15014/debug/agents   # the controller's view of its agents
   ${as_lab}bin/ambit lab kubectl get authorizationpolicies -A             # the lab's API, with a real kubectl
   ${as_lab}bin/ambit lab restart node-agent node2                         # roll node2's agent: the new one first, no connection refused
   ${as_lab}bin/ambit lab down                                             # remove the lab

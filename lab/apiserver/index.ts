@@ -7,7 +7,9 @@
 export { ObjectStore } from './store.js';
 export type { ListOptions, ListResult, ResourceRef, SelectOptions, StoreListener, StoreOptions, WatchListener, WatchOptions } from './store.js';
 export { startApiServer } from './server.js';
-export type { ApiServer, ApiServerOptions } from './server.js';
+export type { ApiServer, ApiServerOptions, AuditEntry } from './server.js';
+export { TokenRegistry } from './tokens.js';
+export { authorize, type PolicyRule, type RequestAttributes, type User } from './rbac.js';
 export { RESOURCES, apiVersionOf, findByKind, findByPath, resolveResource } from './resources.js';
 export type { ResourceType } from './resources.js';
 export { fieldValue, labelSelectorFromObject, parseFieldSelector, parseLabelSelector } from './selectors.js';

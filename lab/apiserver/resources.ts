@@ -40,6 +40,14 @@ const DEFS: readonly Def[] = [
   ['apps', 'v1', 'ReplicaSet', 'replicasets', true, ['rs'], true],
   ['apps', 'v1', 'DaemonSet', 'daemonsets', true, ['ds'], true],
   ['coordination.k8s.io', 'v1', 'Lease', 'leases', true, [], false],
+  // What a Helm chart installs beside its workloads (`lab up --chart`): RBAC, which the
+  // server enforces for service-account tokens, and objects the lab only stores.
+  ['rbac.authorization.k8s.io', 'v1', 'ClusterRole', 'clusterroles', false, [], false],
+  ['rbac.authorization.k8s.io', 'v1', 'ClusterRoleBinding', 'clusterrolebindings', false, [], false],
+  ['rbac.authorization.k8s.io', 'v1', 'Role', 'roles', true, [], false],
+  ['rbac.authorization.k8s.io', 'v1', 'RoleBinding', 'rolebindings', true, [], false],
+  ['policy', 'v1', 'PodDisruptionBudget', 'poddisruptionbudgets', true, ['pdb'], true],
+  ['apiextensions.k8s.io', 'v1', 'CustomResourceDefinition', 'customresourcedefinitions', false, ['crd', 'crds'], true],
   ['ambit.dev', 'v1alpha1', 'Waypoint', 'waypoints', true, ['wp'], true],
   ['ambit.dev', 'v1alpha1', 'AuthorizationPolicy', 'authorizationpolicies', true, ['ap'], true],
   ['ambit.dev', 'v1alpha1', 'PeerAuthentication', 'peerauthentications', true, ['pa'], true],

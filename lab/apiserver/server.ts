@@ -13,6 +13,8 @@ import { parseDiscoveryPath, parseResourcePath, parseTokenPath, pathSegments, ty
 import { ApiError, isApiError } from './status.js';
 import type { ObjectStore } from './store.js';
 import { toTable, wantsTable, type IncludeObject } from './table.js';
+import { authorize, storeRbacSource, type RbacSource, type RequestAttributes, type User } from './rbac.js';
+import { resourceAttributes, tokenAttributes } from './request-info.js';
 import { TokenRegistry } from './tokens.js';
 import type { KubeObject } from './types.js';
 import { serveWatch, type WatchStreamConfig } from './watch-stream.js';
@@ -41,6 +43,27 @@ export interface ApiServerOptions {
   maxBodyBytes?: number;
   /** Clock for Table ages and service account token lifetimes; injectable for tests. */
   now?: () => Date;
+  /** The token registry, shared by every listener over the same store (a token minted through one is valid on all). */
+  tokens?: TokenRegistry;
+  /**
+   * Authentication and RBAC, as kube-apiserver: the admin token (the lab's own tooling) may do
+   * anything; a service-account token minted by `tokens` for the API server's audience is
+   * authorized by the stored Roles, ClusterRoles and bindings, and refused with 403 otherwise;
+   * any other request gets 401. Replaces `token`.
+   */
+  auth?: { adminToken?: string; audit?: (entry: AuditEntry) => void };
+}
+
+/** One request of a service-account user, decided: what `lab up --chart` logs per component. */
+export interface AuditEntry {
+  time: string;
+  user: string;
+  /** Absent for non-resource requests (discovery, /version, /openapi). */
+  request?: RequestAttributes;
+  path: string;
+  allowed: boolean;
+  /** The binding and role that allowed it, or the 403 message. */
+  reason: string;
 }
 
 export interface ApiServer {
@@ -96,8 +119,38 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     maxBufferedBytes: 16 * 1024 * 1024,
   };
   const watches = new Set<ActiveWatch>();
-  const tokens = new TokenRegistry({ store, now });
+  const tokens = opts.tokens ?? new TokenRegistry({ store, now });
+  const rbac: RbacSource = storeRbacSource((plural, namespace) => store.list(plural, namespace === undefined ? {} : { namespace }).items);
   let address = '';
+
+  /** Who is calling: undefined for the admin (the lab's tooling), else a service account; throws 401. */
+  const identify = (req: IncomingMessage): User | undefined => {
+    const auth = opts.auth;
+    if (!auth) {
+      if (opts.token !== undefined && !authorized(req, opts.token)) throw new ApiError('Unauthorized', 'Unauthorized: a valid bearer token is required');
+      return undefined;
+    }
+    if (auth.adminToken !== undefined && authorized(req, auth.adminToken)) return undefined;
+    const header = req.headers.authorization ?? '';
+    const bearer = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
+    const result = bearer ? tokens.authenticate(bearer) : undefined;
+    if (!result?.ok) {
+      log.debug({ url: req.url, err: result?.error ?? 'no bearer token' }, 'request not authenticated');
+      throw new ApiError('Unauthorized', 'Unauthorized');
+    }
+    return { username: result.user.username, groups: result.user.groups };
+  };
+
+  /** RBAC for a service account's resource request; every decision goes to the audit hook. */
+  const check = (user: User | undefined, request: RequestAttributes, path: string): void => {
+    if (!user) return;
+    const d = authorize(rbac, user, request);
+    opts.auth?.audit?.({ time: now().toISOString(), user: user.username, request, path, allowed: d.allowed, reason: d.allowed ? d.by : d.reason });
+    if (!d.allowed) {
+      log.info({ user: user.username, ...request }, 'request forbidden by RBAC');
+      throw new ApiError('Forbidden', d.reason, { ...(request.name ? { name: request.name } : {}), group: request.apiGroup, kind: request.resource });
+    }
+  };
 
   const list = (route: ResourceRoute, q: URLSearchParams, accept: string | undefined, res: ServerResponse): void => {
     const r = route.resource;
@@ -229,11 +282,15 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       res.end('ok');
       return;
     }
-    if (opts.token !== undefined && !UNAUTHENTICATED.has(path) && !authorized(req, opts.token)) {
-      throw new ApiError('Unauthorized', 'Unauthorized: a valid bearer token is required');
-    }
+    const user = UNAUTHENTICATED.has(path) ? undefined : identify(req);
+    // Discovery, /version and /openapi: every authenticated user may read them (the
+    // system:discovery and system:public-info-viewer ClusterRoles of every cluster).
+    const publicRead = (): void => {
+      if (user) opts.auth?.audit?.({ time: now().toISOString(), user: user.username, path, allowed: true, reason: 'discovery (system:discovery)' });
+    };
     if (path === '/version') return sendJson(res, 200, versionInfo());
     if (path === '/openapi/v3' || path.startsWith('/openapi/v3/')) {
+      publicRead();
       const doc = path === '/openapi/v3' ? openApiIndex() : openApiGroupVersion(path.slice('/openapi/v3/'.length));
       if (doc === undefined) throw new ApiError('NotFound', 'the server could not find the requested resource');
       return sendJson(res, 200, doc);
@@ -242,15 +299,20 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     if (!segs) throw new ApiError('BadRequest', `the request path ${JSON.stringify(url.pathname)} is not valid percent-encoding`);
     const disco = req.method === 'GET' ? parseDiscoveryPath(segs) : undefined;
     if (disco) {
+      publicRead();
       const doc =
         disco.kind === 'api' ? apiVersions(address) : disco.kind === 'apis' ? apiGroupList() : disco.kind === 'group' ? apiGroup(disco.group) : apiResourceList(disco.group, disco.version);
       if (doc === undefined) throw new ApiError('NotFound', 'the server could not find the requested resource');
       return sendJson(res, 200, doc);
     }
     const tokenRoute = parseTokenPath(segs);
-    if (tokenRoute) return serveToken(tokenRoute, req, res, url.searchParams);
+    if (tokenRoute) {
+      check(user, tokenAttributes(tokenRoute), path);
+      return serveToken(tokenRoute, req, res, url.searchParams);
+    }
     const route = parseResourcePath(segs);
     if (!route) throw new ApiError('NotFound', `the server could not find the requested resource (${req.method} ${url.pathname})`);
+    check(user, resourceAttributes(req.method ?? 'GET', route, url.searchParams), path);
     await serveResource(route, req, res, url.searchParams);
   };
 

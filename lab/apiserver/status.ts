@@ -9,6 +9,7 @@ import { AmbitError } from '../../lib/errors.js';
 export type StatusReason =
   | 'BadRequest'
   | 'Unauthorized'
+  | 'Forbidden'
   | 'NotFound'
   | 'MethodNotAllowed'
   | 'AlreadyExists'
@@ -22,6 +23,7 @@ export type StatusReason =
 const HTTP_CODE: Record<StatusReason, number> = {
   BadRequest: 400,
   Unauthorized: 401,
+  Forbidden: 403,
   NotFound: 404,
   MethodNotAllowed: 405,
   AlreadyExists: 409,

@@ -170,6 +170,16 @@ export class TokenRegistry {
     };
   }
 
+  /**
+   * The bearer-token authenticator of a request to the API server itself: the token must be
+   * for the API server's audience (a token minted for the controller's audience is not), live,
+   * and its service account and bound pod must still exist.
+   */
+  authenticate(token: string): { ok: true; user: UserInfo } | { ok: false; error: string } {
+    const status = this.check(token, [API_AUDIENCE]);
+    return 'error' in status ? { ok: false, error: status.error } : { ok: true, user: status.user };
+  }
+
   /** The checks of kube-apiserver's service account authenticator, in its order. */
   private check(token: string, requested: readonly string[]): TokenReviewStatus {
     const now = this.now().getTime();

@@ -6,8 +6,10 @@ import type { KubeObject } from '../../lib/k8s/types.js';
 import { ROOT_CA_CONFIGMAP, ROOT_CA_KEY } from '../../lib/identity/trust-file.js';
 import { logger } from '../../lib/log.js';
 import { isMeshed } from '../../lib/mesh/membership.js';
-import { startApiServer, ObjectStore } from '../apiserver/index.js';
-import { Component, type ComponentSpec } from '../components.js';
+import { startApiServer, ObjectStore, TokenRegistry } from '../apiserver/index.js';
+import type { Kubelet } from '../chart/kubelet.js';
+import { apiServingCert, API_TLS_PORT, auditWriter, chartImages, chartKubelet, chartWorkloadsReady, controllerTokenAudience } from '../chart/mesh.js';
+import { Component, readyFrom, type ComponentSpec } from '../components.js';
 import { PORTS as CONTROLLER_PORTS } from '../../controller/config.js';
 import { ensureBpffs, ensureCgroup2, makeCgroup } from '../host/cgroup.js';
 import { applyRules, type ServiceRule } from '../host/kubeproxy.js';
@@ -59,8 +61,12 @@ export interface LabStatus {
  */
 export class Lab {
   readonly store = new ObjectStore();
+  /** One registry for every listener: a token minted through one is valid on all. */
+  private readonly tokens = new TokenRegistry({ store: this.store });
   private readonly ipam = new Ipam();
   private readonly token = randomBytes(24).toString('hex');
+  /** Plays the kubelet for the Ambit image's pods when the mesh runs from the chart. */
+  private kubelet: Kubelet | undefined;
   private nodes: NodeNet[] = [];
   private pods!: PodManager;
   private readonly components: Component[] = [];
@@ -69,6 +75,8 @@ export class Lab {
   private error: string | undefined;
   private cgroup2 = '';
   private dirty = false;
+  /** While set, store changes mark the loop dirty without starting it (see atomically). */
+  private holding = false;
   private loop: Promise<void> | undefined;
   private appliedRules = new Map<string, string>();
   /** The trust bundle last written to the nodes' root-ca files. */
@@ -77,6 +85,8 @@ export class Lab {
   constructor(
     private readonly paths: LabPaths,
     private readonly nodeCount: number,
+    /** The rendered Helm chart (`lab up --chart`): the mesh runs from its objects instead of the lab's own processes. */
+    private readonly chart?: readonly KubeObject[],
   ) {}
 
   get apiUrl(): string {
@@ -90,7 +100,13 @@ export class Lab {
       const own = this.paths.systemCgroup(this.cgroup2, 'supervisor');
       makeCgroup(own);
       writeFileSync(join(own, 'cgroup.procs'), String(process.pid));
-      this.pods = new PodManager(this.paths, this.cgroup2, () => this.kick(), (pod, ip, node, dir) => this.waypointContainers(pod, ip, node, dir));
+      this.pods = new PodManager(
+        this.paths,
+        this.cgroup2,
+        () => this.kick(),
+        (pod, ip, node, dir) => this.meshImageContainers(pod, ip, node, dir),
+        (uid) => this.kubelet?.forget(uid),
+      );
 
       await createFabric(this.paths);
       this.nodes = Array.from({ length: this.nodeCount }, (_, i) => ({
@@ -103,6 +119,8 @@ export class Lab {
       for (const node of this.nodes) {
         await createNode(this.paths, node, this.nodes);
         makeCgroup(this.paths.nodeCgroup(this.cgroup2, node.name));
+        // As the agent's root hostPath sees it on a node: an empty bpffs folder of its own.
+        mkdirSync(this.paths.bpfPinDir(node.name), { recursive: true });
         this.store.create('nodes', {
           metadata: { name: node.name, labels: { 'kubernetes.io/hostname': node.name, 'kubernetes.io/os': 'linux' } },
           spec: { podCIDR: node.podCIDR, podCIDRs: [node.podCIDR] },
@@ -119,18 +137,30 @@ export class Lab {
           },
         });
       }
-      const api = await startApiServer({ store: this.store, host: FABRIC_GATEWAY, port: API_PORT, token: this.token });
+      // The lab's own tooling holds the admin token; service accounts' tokens are authorized by
+      // RBAC, and every decision on them is logged (the RBAC comparison test reads the log).
+      const auth = { adminToken: this.token, audit: auditWriter(this.paths.auditLog) };
+      const api = await startApiServer({ store: this.store, host: FABRIC_GATEWAY, port: API_PORT, tokens: this.tokens, auth });
       // kubectl will not send a bearer token over plain HTTP, so `lab kubectl`
       // gets a token-less listener on the fabric namespace's loopback, which
       // only root can reach (by entering the namespace).
-      const local = await startApiServer({ store: this.store, host: '127.0.0.1', port: API_PORT });
+      const local = await startApiServer({ store: this.store, host: '127.0.0.1', port: API_PORT, tokens: this.tokens });
+      const servers = [api, local];
+      if (this.chart) {
+        // In-cluster clients (the chart's controller) speak only HTTPS, verified against the
+        // ca.crt the kubelet mounts beside their token.
+        const tls = apiServingCert(join(this.paths.stateDir, 'apiserver'), FABRIC_GATEWAY);
+        servers.push(await startApiServer({ store: this.store, host: FABRIC_GATEWAY, port: API_TLS_PORT, tokens: this.tokens, auth, tls }));
+        this.kubelet = chartKubelet({ paths: this.paths, cgroup2: this.cgroup2, store: this.store, tokens: this.tokens, images: chartImages(this.chart), apiCaCert: tls.cert, apiHost: FABRIC_GATEWAY, nodeFlags: extraNodeFlags() });
+      }
       this.closeApi = async () => {
-        await Promise.all([api.close(), local.close()]);
+        await Promise.all(servers.map((s) => s.close()));
       };
       this.writeKubeconfig();
       this.store.subscribe(() => this.kick());
       this.store.create('namespaces', { metadata: { name: MESH_NAMESPACE } });
-      await this.startMesh();
+      if (this.chart) await this.installChart(this.chart);
+      else await this.startMesh();
       await this.apply(initial);
       await this.settle(60_000);
       this.phase = 'ready';
@@ -215,6 +245,38 @@ export class Lab {
   }
 
   /**
+   * `lab up --chart`: creates the rendered objects as `helm install` would (CRDs and
+   * namespaced objects alike; the Ambit kinds are built into the lab's API server, so the CRD
+   * objects are stored for `kubectl get crd`), then waits until the controller Deployment and
+   * the agent DaemonSet have ready pods, which the lab's Deployment and DaemonSet controllers
+   * make and its kubelet runs from their pod templates.
+   */
+  private async installChart(objects: readonly KubeObject[]): Promise<void> {
+    for (const obj of objects) this.store.apply(obj as KubeObject);
+    await this.idle();
+    const deadline = Date.now() + 90_000;
+    for (;;) {
+      const { ready, waiting } = chartWorkloadsReady(this.store, MESH_NAMESPACE);
+      if (ready) break;
+      if (Date.now() > deadline) throw new AmbitError('AMBIT_ERR_LAB_STATE', `the chart's workloads did not become ready within 90s: ${waiting.join('; ')} (see 'ambit lab logs ${MESH_NAMESPACE}/POD')`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    log.info({ objects: objects.length }, 'mesh running from the chart');
+  }
+
+  /** The pods the lab runs as the Ambit image: the chart's (through the kubelet) or a Waypoint's. */
+  private async meshImageContainers(pod: KubeObject, ip: string, node: NodeNet, dir: string): Promise<ContainerSpec[] | undefined> {
+    if (this.kubelet?.handles(pod) && !pod.metadata.labels?.[WAYPOINT_POD_LABEL]) {
+      const ns = pod.metadata.namespace ?? 'default';
+      const sa = this.store.tryGet('serviceaccounts', ns, (pod.spec as { serviceAccountName?: string } | undefined)?.serviceAccountName || 'default');
+      // The pod as the kubelet sees it once bound: its node and addresses are known.
+      const bound = { ...pod, spec: { ...(pod.spec ?? {}), nodeName: node.name }, status: { ...(pod.status ?? {}), hostIP: node.ip, podIP: ip } } as KubeObject;
+      return this.kubelet.containers(bound, node.name, dir, sa);
+    }
+    return this.waypointContainers(pod, ip, node, dir);
+  }
+
+  /**
    * Plays the waypoint image and the kubelet's volumes for a pod the controller made for a
    * Waypoint (labelled `ambit.dev/waypoint`): the proxy from this checkout, with a service
    * account token bound to the pod (TokenRequest, as a projected volume would hold), the trust
@@ -227,13 +289,15 @@ export class Lab {
     const namespace = pod.metadata.namespace ?? 'default';
     const spec = (pod.spec ?? {}) as { serviceAccountName?: string };
     const serviceAccount = spec.serviceAccountName || 'default';
+    const audience = this.chart ? controllerTokenAudience(this.chart) : undefined;
     const res = await fetch(`${this.apiUrl}/api/v1/namespaces/${namespace}/serviceaccounts/${serviceAccount}/token`, {
       method: 'POST',
       headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
       body: JSON.stringify({
         apiVersion: 'authentication.k8s.io/v1',
         kind: 'TokenRequest',
-        spec: { expirationSeconds: WAYPOINT_TOKEN_SECONDS, boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name, uid: pod.metadata.uid } },
+        // From the chart the controller reviews tokens for its own audience, as the agents' projected ones are.
+        spec: { ...(audience ? { audiences: [audience] } : {}), expirationSeconds: WAYPOINT_TOKEN_SECONDS, boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name, uid: pod.metadata.uid } },
       }),
     });
     const body = (await res.json()) as { status?: { token?: string }; message?: string };
@@ -252,7 +316,8 @@ export class Lab {
         argv: [process.execPath, '--enable-source-maps', ...extraNodeFlags(), join(this.paths.repoRoot, 'dist/waypoint/main.js')],
         env: {
           ...declared,
-          AMBIT_CONTROLLER_ADDRESS: `${FABRIC_GATEWAY}:${CONTROLLER_PORTS.grpc}`,
+          // From the chart, the controller is a pod behind its Service, as in a cluster.
+          AMBIT_CONTROLLER_ADDRESS: this.chart ? `ambit-controller.${MESH_NAMESPACE}.svc:${CONTROLLER_PORTS.grpc}` : `${FABRIC_GATEWAY}:${CONTROLLER_PORTS.grpc}`,
           AMBIT_CONTROLLER_TOKEN_FILE: tokenFile,
           AMBIT_ROOT_CA_FILE: this.paths.nodeRootCaFile(node.name),
           AMBIT_WAYPOINT_NAME: waypoint,
@@ -344,7 +409,22 @@ export class Lab {
 
   private kick(): void {
     this.dirty = true;
+    if (this.holding) return;
     this.loop ??= this.runLoop().finally(() => (this.loop = undefined));
+  }
+
+  /**
+   * Runs several store writes as one change: the store notifies synchronously, and a loop
+   * pass started between them would act on the half-done state.
+   */
+  private atomically(writes: () => void): void {
+    this.holding = true;
+    try {
+      writes();
+    } finally {
+      this.holding = false;
+      this.kick();
+    }
   }
 
   /** Resolves once the loop has nothing left to do. */
@@ -379,6 +459,7 @@ export class Lab {
     await this.syncKubeProxy();
     this.syncHosts();
     this.projectRootCa();
+    this.kubelet?.refresh();
   }
 
   private serviceRules(): ServiceRule[] {
@@ -488,7 +569,7 @@ export class Lab {
         const spec = (s.spec ?? {}) as { clusterIP?: string; ports?: unknown[] };
         return { namespace: s.metadata.namespace ?? 'default', name: s.metadata.name, clusterIP: spec.clusterIP, ports: spec.ports ?? [] };
       }),
-      components: [...this.components.map((c) => c.status()), ...this.waypointComponents()],
+      components: [...this.components.map((c) => c.status()), ...this.chartComponents(), ...this.waypointComponents()],
     };
   }
 
@@ -504,26 +585,86 @@ export class Lab {
     if (deployment?.metadata.labels?.[WAYPOINT_POD_LABEL] !== name) {
       throw new AmbitError('AMBIT_ERR_LAB_STATE', `no waypoint ${namespace}/${name} in lab ${this.paths.lab} (the controller runs a Waypoint as a Deployment of that name); see 'ambit lab status'`);
     }
-    const proxies = () => this.pods.all().filter((p) => p.namespace === namespace && this.store.tryGet('pods', namespace, p.name)?.metadata.labels?.[WAYPOINT_POD_LABEL] === name);
-    const old = proxies();
+    return this.rollDeployment(namespace, name, (labels) => labels[WAYPOINT_POD_LABEL] === name, `waypoint ${namespace}/${name}`);
+  }
+
+  /**
+   * `kubectl rollout restart` of a Deployment: a new pod template, so the lab's Deployment
+   * controller rolls it by its strategy. Resolves once only new, ready pods run.
+   */
+  private async rollDeployment(namespace: string, name: string, owns: (labels: Record<string, string>) => boolean, component: string): Promise<{ component: string; oldPid: number | undefined; newPid: number | undefined }> {
+    const mine = () => this.pods.all().filter((p) => p.namespace === namespace && owns(this.store.tryGet('pods', namespace, p.name)?.metadata.labels ?? {}));
+    const old = mine();
     const oldUids = new Set(old.map((p) => p.uid));
     const annotations = { 'ambit.dev/restartedAt': new Date().toISOString() };
     this.store.patch('deployments', namespace, name, { spec: { template: { metadata: { annotations } } } }, 'merge');
     this.kick();
     const deadline = Date.now() + READY_TIMEOUT_MS;
     for (;;) {
-      const now = proxies();
+      const now = mine();
       const fresh = now.filter((p) => {
         const stored = this.store.tryGet('pods', namespace, p.name);
         return !oldUids.has(p.uid) && stored !== undefined && isPodReady(stored);
       });
       if (fresh.length > 0 && now.every((p) => !oldUids.has(p.uid))) {
-        log.info({ waypoint: `${namespace}/${name}` }, 'waypoint restarted');
-        return { component: `waypoint ${namespace}/${name}`, oldPid: old[0]?.containers[0]?.pid, newPid: fresh[0]?.containers[0]?.pid };
+        log.info({ component }, 'rolled');
+        return { component, oldPid: old[0]?.containers[0]?.pid, newPid: fresh[0]?.containers[0]?.pid };
       }
-      if (Date.now() > deadline) throw new AmbitError('AMBIT_ERR_LAB_STATE', `waypoint ${namespace}/${name} did not roll within ${READY_TIMEOUT_MS / 1000}s; see 'ambit lab status'`);
+      if (Date.now() > deadline) throw new AmbitError('AMBIT_ERR_LAB_STATE', `${component} did not roll within ${READY_TIMEOUT_MS / 1000}s; see 'ambit lab status'`);
       await new Promise((r) => setTimeout(r, 200));
     }
+  }
+
+  /**
+   * `lab restart node-agent NODE` when the agents run from the chart: that node's share of a
+   * DaemonSet rolling update with maxSurge 1. A replacement pod (same template, not yet owned,
+   * so the DaemonSet controller leaves it be) starts beside the old one; once the new process
+   * itself answers ready, the DaemonSet adopts it and the old pod is deleted (SIGTERM, then
+   * its grace period), in one step so the controller never sees the node without its pod.
+   */
+  private async restartChartAgent(node: string): Promise<{ component: string; oldPid: number | undefined; newPid: number | undefined }> {
+    const owned = (p: KubeObject) => p.metadata.ownerReferences?.some((o) => o.kind === 'DaemonSet') && (p.spec as { nodeName?: string } | undefined)?.nodeName === node;
+    const old = this.store.list('pods', { namespace: MESH_NAMESPACE }).items.find((p) => owned(p) && p.metadata.labels?.['app.kubernetes.io/name'] === 'ambit-node-agent');
+    if (!old) throw new AmbitError('AMBIT_ERR_LAB_STATE', `no node agent pod on ${node} in lab ${this.paths.lab}; see 'ambit lab status'`);
+    const oldPid = this.pods.find(MESH_NAMESPACE, old.metadata.name)?.containers[0]?.pid;
+    const name = `${old.metadata.name.replace(/-[^-]+$/, '')}-${randomBytes(3).toString('hex').slice(0, 5)}`;
+    this.store.create('pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: MESH_NAMESPACE, labels: old.metadata.labels ?? {}, ...(old.metadata.annotations ? { annotations: old.metadata.annotations } : {}) }, spec: old.spec });
+    this.kick();
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    let newPid: number | undefined;
+    const admin = `${this.nodes.find((n) => n.name === node)?.ip}:15020`;
+    while (!(newPid = this.pods.find(MESH_NAMESPACE, name)?.containers[0]?.pid) || !(await readyFrom(admin, newPid, 1000))) {
+      if (Date.now() > deadline) {
+        this.store.delete('pods', MESH_NAMESPACE, name);
+        throw new AmbitError('AMBIT_ERR_LAB_STATE', `the new node agent on ${node} (pod ${MESH_NAMESPACE}/${name}) did not become ready within ${READY_TIMEOUT_MS / 1000}s; the old one keeps running (see 'ambit lab logs ${MESH_NAMESPACE}/${name}')`);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    this.atomically(() => {
+      this.store.patch('pods', MESH_NAMESPACE, name, { metadata: { ownerReferences: old.metadata.ownerReferences } }, 'merge');
+      this.store.delete('pods', MESH_NAMESPACE, old.metadata.name);
+    });
+    await this.idle();
+    log.info({ node, oldPid, newPid }, 'node agent rolled');
+    return { component: `node-agent ${node}`, oldPid, newPid };
+  }
+
+  /** The controller's and agents' pods when the mesh runs from the chart, listed as the components they are. */
+  private chartComponents(): ReturnType<Component['status']>[] {
+    if (!this.chart) return [];
+    const kinds: Record<string, { kind: 'controller' | 'node-agent'; port: number }> = {
+      'ambit-controller': { kind: 'controller', port: CONTROLLER_PORTS.admin },
+      'ambit-node-agent': { kind: 'node-agent', port: 15020 },
+    };
+    return this.pods
+      .all()
+      .filter((p) => p.namespace === MESH_NAMESPACE)
+      .flatMap((p) => {
+        const which = kinds[this.store.tryGet('pods', p.namespace, p.name)?.metadata.labels?.['app.kubernetes.io/name'] ?? ''];
+        if (!which) return [];
+        const c = p.containers[0];
+        return [{ kind: which.kind, name: `${which.kind}-${p.name}`, node: p.node.name, pid: c?.pid, admin: `${p.ip}:${which.port}`, running: c?.running ?? false, restarts: c?.restartCount ?? 0, rollouts: 0, log: p.sandbox.logFile }];
+      });
   }
 
   /** The waypoint proxies running as pods, listed with the mesh's own processes. */
@@ -544,6 +685,10 @@ export class Lab {
    */
   async restart(target: { kind: string; node?: string; name?: string }): Promise<{ component: string; oldPid: number | undefined; newPid: number | undefined }> {
     if (target.kind === 'waypoint') return this.restartWaypoint(target.name ?? '');
+    if (this.chart && target.kind === 'node-agent') return this.restartChartAgent(target.node ?? '');
+    if (this.chart && target.kind === 'controller') {
+      return this.rollDeployment(MESH_NAMESPACE, 'ambit-controller', (labels) => labels['app.kubernetes.io/name'] === 'ambit-controller', 'controller');
+    }
     const c = this.components.find((x) => x.spec.kind === target.kind && (target.kind !== 'node-agent' || x.spec.node === target.node));
     if (!c) {
       const known = this.components.map((x) => (x.spec.kind === 'node-agent' ? `node-agent ${x.spec.node}` : x.spec.kind)).join(', ');

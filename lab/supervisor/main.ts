@@ -12,10 +12,12 @@ import { Lab } from './lab.js';
  */
 const log = logger('lab', 'supervisor');
 const { values } = parseArgs({
-  options: { lab: { type: 'string' }, nodes: { type: 'string', default: '2' }, manifests: { type: 'string' } },
+  options: { lab: { type: 'string' }, nodes: { type: 'string', default: '2' }, manifests: { type: 'string' }, chart: { type: 'string' } },
 });
 const paths = labPaths(values.lab);
-const lab = new Lab(paths, Number(values.nodes));
+// --chart FILE: the objects `lab up --chart` rendered with helm; the mesh runs from them.
+const chart: KubeObject[] | undefined = values.chart ? JSON.parse(readFileSync(values.chart, 'utf8')) : undefined;
+const lab = new Lab(paths, Number(values.nodes), chart);
 const initial: KubeObject[] = values.manifests ? JSON.parse(readFileSync(values.manifests, 'utf8')) : [];
 
 const control = await startControlServer(paths.controlSocket, [

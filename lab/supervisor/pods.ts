@@ -18,6 +18,8 @@ export interface RunningPod {
   name: string;
   node: NodeNet;
   ip: string;
+  /** In the node's network namespace, with the node's IP (nothing of its own to release). */
+  hostNetwork: boolean;
   sandbox: PodSandbox;
   processes: ProcessGroup;
   containers: ContainerState[];
@@ -32,6 +34,7 @@ export interface RunningPod {
 
 interface PodSpecLike {
   nodeName?: string;
+  hostNetwork?: boolean;
   terminationGracePeriodSeconds?: number;
   restartPolicy?: RestartPolicy;
   containers?: {
@@ -66,6 +69,8 @@ export class PodManager {
     private readonly cgroup2: string,
     private readonly onContainersChanged: () => void,
     private readonly meshImage: MeshImageContainers = async () => undefined,
+    /** Told when a pod's sandbox is gone (the kubelet stops following its volumes). */
+    private readonly onStopped: (uid: string) => void = () => {},
   ) {}
 
   get(uid: string): RunningPod | undefined {
@@ -85,7 +90,10 @@ export class PodManager {
     const namespace = pod.metadata.namespace ?? 'default';
     const name = pod.metadata.name;
     const spec = (pod.spec ?? {}) as PodSpecLike;
-    const netns = this.paths.podNetns(uid);
+    // A hostNetwork pod (the node agent) shares its node's network namespace: no sandbox
+    // network of its own to make or remove, and its IP is the node's.
+    const hostNetwork = spec.hostNetwork === true;
+    const netns = hostNetwork ? node.netns : this.paths.podNetns(uid);
     const cgroup = join(this.paths.nodeCgroup(this.cgroup2, node.name), podCgroupName(uid));
     const files = sandboxFiles(this.paths.podDir(namespace, name));
     const sandbox: PodSandbox = { netns, cgroup, hostname: name, ...files };
@@ -94,17 +102,20 @@ export class PodManager {
     writeFileSync(files.hostsFile, hosts);
     writeFileSync(files.resolvFile, renderResolvConf(namespace));
     makeCgroup(cgroup);
-    try {
-      await createPodNetwork({ netns, ip, node });
-    } catch (err) {
-      await removeCgroupTree(cgroup);
-      throw err;
-    }
+    // The containers first: a pod whose ConfigMap or token cannot be had yet stays pending
+    // without a network to undo.
     const mesh = await this.meshImage(pod, ip, node, files.dir).catch(async (err: unknown) => {
-      await deletePodNetwork(netns);
       await removeCgroupTree(cgroup);
       throw err;
     });
+    if (!hostNetwork) {
+      try {
+        await createPodNetwork({ netns, ip, node });
+      } catch (err) {
+        await removeCgroupTree(cgroup);
+        throw err;
+      }
+    }
     const containers: ContainerSpec[] = mesh ?? (spec.containers ?? []).map((c) => ({
       name: c.name,
       argv: [...(c.command ?? []), ...(c.args ?? [])],
@@ -117,7 +128,7 @@ export class PodManager {
       this.onContainersChanged();
     });
     const probes = httpProbes(spec, ip);
-    const entry: RunningPod = { uid, namespace, name, node, ip, sandbox, processes, containers: [], hosts, probesPass: probes.length > 0 ? false : undefined, stopProbes: () => {}, graceMs: (spec.terminationGracePeriodSeconds ?? LAB_GRACE_SECONDS) * 1000 };
+    const entry: RunningPod = { uid, namespace, name, node, ip, hostNetwork, sandbox, processes, containers: [], hosts, probesPass: probes.length > 0 ? false : undefined, stopProbes: () => {}, graceMs: (spec.terminationGracePeriodSeconds ?? LAB_GRACE_SECONDS) * 1000 };
     this.running.set(uid, entry);
     entry.processes.start();
     entry.stopProbes = this.runProbes(entry, probes);
@@ -132,7 +143,8 @@ export class PodManager {
     pod.stopProbes();
     await pod.processes.stop(pod.graceMs);
     await removeCgroupTree(pod.sandbox.cgroup);
-    await deletePodNetwork(pod.sandbox.netns);
+    if (!pod.hostNetwork) await deletePodNetwork(pod.sandbox.netns);
+    this.onStopped(uid);
     rmSync(pod.sandbox.dir, { recursive: true, force: true });
     log.info({ pod: `${pod.namespace}/${pod.name}` }, 'pod stopped');
   }

@@ -4,6 +4,8 @@ import { logger } from '../../lib/log.js';
 import type { Ipam } from '../ipam.js';
 import { computeAllEndpoints, isPodReady, MANAGED_BY, MANAGED_BY_LABEL, planDeployment, POD_TEMPLATE_HASH_LABEL, schedulePod } from '../workloads.js';
 import type { NodeNet } from '../topology.js';
+import { PodConfigError } from '../chart/kubelet.js';
+import { planDaemonSet } from '../workloads/daemonset.js';
 import type { PodManager, RunningPod } from './pods.js';
 
 const log = logger('lab', 'workloads');
@@ -21,7 +23,7 @@ type PodStatus = {
   phase?: string;
   podIP?: string;
   hostIP?: string;
-  conditions?: { type: string; status: string }[];
+  conditions?: { type: string; status: string; reason?: string; message?: string }[];
   containerStatuses?: unknown[];
 };
 
@@ -31,6 +33,7 @@ type PodStatus = {
  */
 export async function reconcileWorkloads(v: WorkloadView): Promise<void> {
   reconcileDeployments(v);
+  reconcileDaemonSets(v);
   assignClusterIps(v);
   await reconcilePods(v);
   reconcileEndpoints(v);
@@ -67,7 +70,7 @@ function reconcileDeployments(v: WorkloadView): void {
       if (plan.strategy === 'Recreate' || !older || rolledOut) v.store.delete('pods', pod.metadata.namespace, pod.metadata.name);
     }
     const replicas = plan.keep.length + plan.create.length;
-    const status = { replicas, readyReplicas: newReady, availableReplicas: newReady, updatedReplicas: replicas, observedGeneration: deploy.metadata['generation'] };
+    const status = { replicas, readyReplicas: newReady, availableReplicas: newReady, updatedReplicas: replicas, observedGeneration: deploy.metadata['generation'], conditions: [availableCondition(deploy, newReady)] };
     if (JSON.stringify(deploy['status'] ?? {}) !== JSON.stringify({ ...(deploy['status'] as object), ...status })) {
       v.store.patch('deployments', deploy.metadata.namespace, deploy.metadata.name, { status }, 'merge', { subresource: 'status' });
     }
@@ -83,6 +86,43 @@ function reconcileDeployments(v: WorkloadView): void {
         v.store.delete('pods', pod.metadata.namespace, pod.metadata.name);
       }
     }
+  }
+}
+
+/**
+ * The Deployment's Available condition, as the deployment controller sets it: available once
+ * at least `replicas - maxUnavailable` pods are (maxUnavailable rounded down from a percentage,
+ * 25% by default). `ambit check` and `kubectl rollout status` read it.
+ */
+function availableCondition(deploy: KubeObject, available: number): { type: string; status: string; reason: string; message: string } {
+  const spec = (deploy.spec ?? {}) as { replicas?: number; strategy?: { type?: string; rollingUpdate?: { maxUnavailable?: number | string } } };
+  const want = spec.replicas ?? 1;
+  const raw = spec.strategy?.type === 'Recreate' ? 0 : (spec.strategy?.rollingUpdate?.maxUnavailable ?? '25%');
+  const maxUnavailable = typeof raw === 'string' && raw.endsWith('%') ? Math.floor((want * Number(raw.slice(0, -1))) / 100) : Number(raw);
+  const ok = available >= want - maxUnavailable;
+  return ok
+    ? { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: 'Deployment has minimum availability.' }
+    : { type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable', message: 'Deployment does not have minimum availability.' };
+}
+
+/** The DaemonSet controller: one pod per node, rolled as the strategy says (workloads/daemonset.ts). */
+function reconcileDaemonSets(v: WorkloadView): void {
+  const pods = objects(v, 'pods');
+  const nodes = objects(v, 'nodes').map((n) => ({ name: n.metadata.name, labels: n.metadata.labels ?? {} }));
+  for (const ds of objects(v, 'daemonsets')) {
+    const plan = planDaemonSet(ds, pods, nodes);
+    for (const pod of plan.create) v.store.create('pods', pod);
+    for (const pod of plan.delete) v.store.delete('pods', pod.metadata.namespace, pod.metadata.name);
+    const status = plan.status;
+    if (JSON.stringify(ds['status'] ?? {}) !== JSON.stringify({ ...(ds['status'] as object), ...status })) {
+      v.store.patch('daemonsets', ds.metadata.namespace, ds.metadata.name, { status }, 'merge', { subresource: 'status' });
+    }
+  }
+  // Pods whose DaemonSet is gone go with it (garbage collection).
+  const live = new Set(objects(v, 'daemonsets').map((d) => d.metadata.uid));
+  for (const pod of pods) {
+    const owner = pod.metadata.ownerReferences?.find((o) => o.kind === 'DaemonSet');
+    if (owner && !live.has(owner.uid)) v.store.delete('pods', pod.metadata.namespace, pod.metadata.name);
   }
 }
 
@@ -143,7 +183,8 @@ async function reconcilePods(v: WorkloadView): Promise<void> {
       continue;
     }
     const owner = `Pod ${pod.metadata.namespace}/${pod.metadata.name}`;
-    const ip = v.ipam.allocatePodIp(v.nodes.indexOf(node), owner);
+    const hostNetwork = (pod.spec as { hostNetwork?: boolean } | undefined)?.hostNetwork === true;
+    const ip = hostNetwork ? node.ip : v.ipam.allocatePodIp(v.nodes.indexOf(node), owner);
     if (!nodeName) v.store.patch('pods', pod.metadata.namespace, pod.metadata.name, { spec: { nodeName: node.name } }, 'merge');
     setStatus(v, pod, { phase: 'Pending', podIP: ip, hostIP: node.ip });
     try {
@@ -151,15 +192,22 @@ async function reconcilePods(v: WorkloadView): Promise<void> {
       const started = await v.pods.start(pod, node, ip, hosts);
       syncPodStatus(v, pod, started);
     } catch (err) {
-      v.ipam.releasePodIp(ip);
-      setStatus(v, pod, { phase: 'Failed', podIP: ip, hostIP: node.ip });
-      log.error({ pod: owner, err: err instanceof Error ? err.message : String(err) }, 'pod sandbox failed');
+      if (!hostNetwork) v.ipam.releasePodIp(ip);
+      const message = err instanceof Error ? err.message : String(err);
+      if (err instanceof PodConfigError) {
+        // As CreateContainerConfigError: pending, retried whenever the store changes.
+        setStatus(v, pod, { phase: 'Pending', hostIP: node.ip, conditions: [{ type: 'ContainersReady', status: 'False', reason: 'CreateContainerConfigError', message }] });
+        log.debug({ pod: owner, err: message }, 'pod waits for its configuration');
+      } else {
+        setStatus(v, pod, { phase: 'Failed', podIP: ip, hostIP: node.ip });
+        log.error({ pod: owner, err: message }, 'pod sandbox failed');
+      }
     }
   }
   for (const p of v.pods.all()) {
     if (wanted.has(p.uid)) continue;
     await v.pods.stop(p.uid);
-    v.ipam.releasePodIp(p.ip);
+    if (!p.hostNetwork) v.ipam.releasePodIp(p.ip);
   }
 }
 

@@ -117,7 +117,7 @@ describe('lab and eBPF redirection', { timeout: 600_000 }, () => {
 
   it('re-adopts its pinned programs after an agent restart, without a second attachment', async () => {
     const agent = st.components.find((c) => c.kind === 'node-agent' && c.node === 'node1')!;
-    const cgroupDir = join(execFileSync('findmnt', ['-n', '-o', 'TARGET', '-t', 'cgroup2']).toString().trim().split('\n')[0]!, `ambit-${lab.name}-lab`, 'nodes', 'node1');
+    const cgroupDir = join(execFileSync('findmnt', ['-n', '-o', 'TARGET', '-t', 'cgroup2']).toString().trim().split('\n')[0]!, `ambit-${lab.name}-lab`, 'nodes', 'node1', 'kubepods'); // the node's pod cgroup, as the cgroupfs driver names it
     const progs = () => execFileSync('bpftool', ['cgroup', 'show', cgroupDir]).toString().trim().split('\n').filter((l) => /connect4|sock_ops|getpeername4/.test(l));
     assert.equal(progs().length, 3, progs().join('\n'));
     process.kill(agent.pid!, 'SIGKILL');

@@ -1,0 +1,69 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { helmPath } from '../../cli/kubectl.js';
+import { AmbitError } from '../../lib/errors.js';
+import type { KubeObject } from '../../lib/k8s/types.js';
+
+/** The release the lab installs: the chart's documented `helm install ambit charts/ambit -n ambit-system`. */
+export const LAB_RELEASE = { name: 'ambit', namespace: 'ambit-system' } as const;
+
+/**
+ * Values the lab sets over the chart's defaults, each because the lab differs from a cluster:
+ * - `controller.replicas=1`: one replica keeps the lab's cores for its workloads; it still
+ *   elects itself over the chart's Lease, so the election's calls go through the chart's RBAC
+ *   (two replicas handing over are tested in-process, controller/leader/).
+ * - `nodeAgent.podCgroup=kubepods`: the lab's nodes lay pods out as the kubelet's cgroupfs
+ *   driver does (`<node cgroup root>/kubepods/pod<uid>`), not systemd's kubepods.slice.
+ * - `nodeAgent.enableListenerMigration=false`: the lab runs no init containers; the
+ *   agent then only warns that tcp_migrate_req is off, as on an old kernel.
+ * The image is ignored (the lab runs this checkout's build for the Ambit image), and the
+ * trust domain stays the lab's (cluster.local) unless `-f` values say otherwise.
+ */
+export const LAB_VALUES: Readonly<Record<string, string>> = Object.freeze({
+  'controller.replicas': '1',
+  'nodeAgent.podCgroup': 'kubepods',
+  'nodeAgent.enableListenerMigration': 'false',
+});
+
+export interface RenderOptions {
+  chartDir: string;
+  /** Extra values files (`lab up --chart DIR --values FILE`), applied after the lab's. */
+  valuesFiles?: readonly string[];
+  /** Extra `--set` values, last. */
+  set?: Readonly<Record<string, string>>;
+  repoRoot: string;
+}
+
+/**
+ * `helm template` with the real helm binary, CRDs included and hooks left out (they run on
+ * install, upgrade and uninstall, which the lab does not play). Returns the rendered objects
+ * in the order helm printed them.
+ */
+export async function renderChart(opts: RenderOptions): Promise<KubeObject[]> {
+  const chartDir = resolve(opts.chartDir);
+  if (!existsSync(join(chartDir, 'Chart.yaml'))) throw new AmbitError('AMBIT_ERR_CONFIG', `--chart ${opts.chartDir}: no Chart.yaml there`);
+  const args = ['template', LAB_RELEASE.name, chartDir, '--namespace', LAB_RELEASE.namespace, '--include-crds', '--no-hooks'];
+  for (const [k, v] of Object.entries(LAB_VALUES)) args.push('--set', `${k}=${v}`);
+  for (const f of opts.valuesFiles ?? []) args.push('--values', resolve(f));
+  for (const [k, v] of Object.entries(opts.set ?? {})) args.push('--set', `${k}=${v}`);
+  const cache = join(opts.repoRoot, '.cache', 'helm');
+  mkdirSync(cache, { recursive: true });
+  const stdout = await new Promise<string>((done, fail) => {
+    execFile(
+      helmPath(opts.repoRoot),
+      args,
+      // A private home: no repositories, plugins or kubeconfig of whoever runs the lab.
+      { timeout: 60_000, maxBuffer: 16 << 20, env: { PATH: process.env.PATH ?? '', HOME: '/nonexistent', HELM_CACHE_HOME: cache, HELM_CONFIG_HOME: cache, HELM_DATA_HOME: cache, KUBECONFIG: '/dev/null' } },
+      (err, out, stderr) => (err ? fail(new AmbitError('AMBIT_ERR_CONFIG', `helm template ${opts.chartDir} failed: ${stderr.trim() || err.message}`)) : done(out)),
+    );
+  });
+  const objects: KubeObject[] = [];
+  for (const doc of parseAllDocuments(stdout)) {
+    if (doc.errors.length > 0) throw new AmbitError('AMBIT_ERR_CONFIG', `helm rendered invalid YAML: ${doc.errors.map((e) => e.message).join('; ')}`);
+    const obj = doc.toJS() as KubeObject | null;
+    if (obj) objects.push(obj);
+  }
+  return objects;
+}
