@@ -135,7 +135,7 @@ describe('dashboard in a browser', { timeout: 600_000 }, () => {
     await open('#/services/dash/echo');
     await setSlider(page, 80);
     await page.click('button.apply-weights');
-    await page.waitForSelector('.write-result.bad', { timeout: 15_000 });
+    await page.waitForSelector('.write-result.bad', { timeout: 45_000 });
     assert.match(await page.$eval('.write-result', (r) => r.textContent ?? ''), /401/);
     assert.deepEqual(await weights(), [90, 10]);
     await page.click('#forget-token');
@@ -150,7 +150,7 @@ describe('dashboard in a browser', { timeout: 600_000 }, () => {
     assert.equal(await page.$eval('#mode', (m) => m.textContent), 'writes as token holder');
     await setSlider(page, 80);
     await page.click('button.apply-weights');
-    await page.waitForSelector('.write-result.good', { timeout: 15_000 });
+    await page.waitForSelector('.write-result.good', { timeout: 45_000 });
     assert.deepEqual(await weights(), [20, 80]);
     // The waypoint gets the route within a push; the 10 s window then holds only the new split.
     await sleep(13_000);
