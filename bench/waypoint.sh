@@ -43,6 +43,8 @@ http {
   }
   server {
     listen $gw1:18081 http2;
+    # nginx closes an HTTP/2 connection after 1000 requests by default, and h2load does not reconnect.
+    keepalive_requests 10000000;
     location / { proxy_pass http://api; proxy_http_version 1.1; proxy_set_header Connection ""; }
   }
 }
