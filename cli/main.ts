@@ -1,12 +1,7 @@
 import { AmbitError } from '../lib/errors.js';
-import { checkCommand } from './check/index.js';
-import { CONFIG_DUMP_USAGE, configDumpCommand } from './config-dump/index.js';
 import { EXIT } from './exit.js';
 import { labCommand } from './lab.js';
 import { UsageError } from './options.js';
-import { POLICY_USAGE, policyCommand } from './policy/index.js';
-import { STATUS_USAGE, statusCommand } from './status/index.js';
-import { WAYPOINT_USAGE, waypointCommand } from './waypoint/index.js';
 
 const USAGE = `usage: ambit <command>
 
@@ -48,18 +43,28 @@ environment: AMBIT_LAB=NAME selects a lab, so several can coexist. Unset, comman
 lab "ambit", or the only lab that is up when "ambit" is not.
 `;
 
-/** The commands that read the cluster: their usage is printed under a usage error. */
-const COMMANDS: Record<string, { run: (args: string[]) => Promise<number>; usage: string }> = {
-  status: { run: statusCommand, usage: STATUS_USAGE },
-  'config-dump': { run: configDumpCommand, usage: CONFIG_DUMP_USAGE },
-  policy: { run: policyCommand, usage: POLICY_USAGE },
-  waypoint: { run: waypointCommand, usage: WAYPOINT_USAGE },
+interface Command {
+  run: (args: string[]) => Promise<number>;
+  usage: string;
+}
+
+/**
+ * The commands that read the cluster: their usage is printed under a usage error. Each is
+ * loaded when it runs: with the Kubernetes client behind them, loading them all cost every
+ * `ambit lab` call about a second (scripts and the tests run it hundreds of times).
+ */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  status: async () => import('./status/index.js').then((m) => ({ run: m.statusCommand, usage: m.STATUS_USAGE })),
+  'config-dump': async () => import('./config-dump/index.js').then((m) => ({ run: m.configDumpCommand, usage: m.CONFIG_DUMP_USAGE })),
+  policy: async () => import('./policy/index.js').then((m) => ({ run: m.policyCommand, usage: m.POLICY_USAGE })),
+  waypoint: async () => import('./waypoint/index.js').then((m) => ({ run: m.waypointCommand, usage: m.WAYPOINT_USAGE })),
 };
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  const cmd = command === undefined ? undefined : COMMANDS[command];
-  if (cmd) {
+  const load = command === undefined ? undefined : COMMANDS[command];
+  if (load) {
+    const cmd = await load();
     try {
       return await cmd.run(rest);
     } catch (err) {
@@ -78,7 +83,7 @@ async function main(argv: string[]): Promise<number> {
     case 'lab':
       return labCommand(rest);
     case 'check':
-      return checkCommand(rest);
+      return (await import('./check/index.js')).checkCommand(rest);
     case undefined:
     case 'help':
     case '--help':
