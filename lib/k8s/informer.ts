@@ -44,12 +44,19 @@ export function startInformer<T extends KubernetesObject>(opts: InformerOptions<
   lw.on('connect', () => {
     backoff.reset();
   });
-  lw.on('error', (err) => {
-    if (stopped) return;
+  /** Set while a restart is scheduled: an error event and a failed start() may both report one failure. */
+  let restarting = false;
+  const restart = (err: unknown) => {
+    if (stopped || restarting) return;
+    restarting = true;
     const delay = backoff.next();
     opts.log.warn({ path: opts.path, err: String(err), retryInMs: delay }, 'watch failed, restarting');
-    setTimer(() => void begin(), delay);
-  });
+    setTimer(() => {
+      restarting = false;
+      void begin();
+    }, delay);
+  };
+  lw.on('error', restart);
 
   const begin = async () => {
     if (stopped) return;
@@ -60,7 +67,9 @@ export function startInformer<T extends KubernetesObject>(opts: InformerOptions<
       await lw.start();
       if (lw.latestResourceVersion()) markSynced();
     } catch (err) {
-      opts.log.debug({ path: opts.path, err: String(err) }, 'informer start failed');
+      // A start that throws reports nothing through the error callback: without this the
+      // informer would stay stopped for good.
+      restart(err);
     }
   };
   void begin();
