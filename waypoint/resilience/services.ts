@@ -39,6 +39,12 @@ const keyOf = (v: unknown) => JSON.stringify(v ?? null);
  */
 export class Resilience {
   private readonly services = new Map<string, ServiceState>();
+  /**
+   * Each endpoint list's keys, made once per list: the resolver hands out the same array until
+   * the config changes, and the outlier detector and the ring hash reuse their work only while
+   * their input is the same array.
+   */
+  private readonly keyed = new WeakMap<readonly Target[], { byKey: ReadonlyMap<string, Target>; keys: readonly string[] }>();
 
   constructor(private readonly endpoints: EndpointSource) {}
 
@@ -94,10 +100,15 @@ export class Resilience {
     const all = this.endpoints(service, port);
     if (all.length === 0) return { error: `no ready endpoint of ${service.namespace}/${service.name} for port ${port}` };
     const s = this.state(service);
-    const byKey = new Map(all.map((t) => [`${t.ip}:${t.port}`, t]));
-    let keys: readonly string[] = [...byKey.keys()];
-    if (s.outlier) keys = s.outlier.available(keys);
-    const fresh = keys.filter((k) => !tried.has(k));
+    let keyed = this.keyed.get(all);
+    if (!keyed) {
+      const byKey = new Map(all.map((t) => [`${t.ip}:${t.port}`, t]));
+      this.keyed.set(all, (keyed = { byKey, keys: [...byKey.keys()] }));
+    }
+    const { byKey } = keyed;
+    const keys = s.outlier ? s.outlier.available(keyed.keys) : keyed.keys;
+    // A retry prefers endpoints not tried yet; a first try takes the list as it is.
+    const fresh = tried.size === 0 ? keys : keys.filter((k) => !tried.has(k));
     const hashHeader = service.lbHashHeader ? headers[service.lbHashHeader.toLowerCase()] : undefined;
     const hashKey = hashHeader === undefined ? undefined : Array.isArray(hashHeader) ? hashHeader.join(',') : String(hashHeader);
     const key = s.picker.pick(fresh.length > 0 ? fresh : keys, hashKey);
