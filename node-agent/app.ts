@@ -144,7 +144,7 @@ export async function startAgent(cfg: Readonly<AgentConfig>): Promise<RunningAge
           node: cfg.nodeName,
           pid: process.pid,
           memoryMiB: Object.fromEntries(Object.entries(process.memoryUsage()).map(([k, v]) => [k, Math.round(v / 1048576)])),
-          redirect: { ip: cfg.redirectIp, port: cfg.outboundPort, cgroupRoot: cfg.podCgroupRoot, pinDir: cfg.bpfPinDir },
+          redirect: { ip: cfg.redirectIp, port: cfg.outboundPort, cgroupRoot: cfg.podCgroupRoot, cgroupRootSource: cfg.podCgroupSource, pinDir: cfg.bpfPinDir },
           enrolled: reconciler.enrolled(),
           bpfStats: redirector.stats(),
           fastPath: combineStatus(fastPath.status(), dataPath.workers.map((w) => (w as { fastPath: FastPathStatus }).fastPath)),
@@ -159,7 +159,7 @@ export async function startAgent(cfg: Readonly<AgentConfig>): Promise<RunningAge
     log,
   });
   log.info(
-    { node: cfg.nodeName, workers: cfg.workers, fileLimit, outbound: `${cfg.redirectIp}:${cfg.outboundPort}`, hbone: `${cfg.nodeIp}:${cfg.hbonePort}`, controller: cfg.controllerAddress, channel: controller.describe },
+    { node: cfg.nodeName, podCgroupRoot: cfg.podCgroupRoot, podCgroupSource: cfg.podCgroupSource, workers: cfg.workers, fileLimit, outbound: `${cfg.redirectIp}:${cfg.outboundPort}`, hbone: `${cfg.nodeIp}:${cfg.hbonePort}`, controller: cfg.controllerAddress, channel: controller.describe },
     'node agent started',
   );
 

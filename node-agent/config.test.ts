@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadAgentConfig } from './config.js';
 
 describe('agent config', () => {
@@ -31,6 +34,19 @@ describe('agent config', () => {
     const named = loadAgentConfig({ ...base, AMBIT_CONTROLLER_ADDRESS: 'ctl.mesh.svc:15010', AMBIT_INSECURE_CONTROL_PLANE: 'true' }, '/repo');
     assert.equal(named.controllerServerName, 'ctl.mesh.svc');
     assert.equal(named.insecureControlPlane, true);
+  });
+
+  it('takes the pod cgroup root as set, or detects it below the cgroup mount by its own pod', () => {
+    assert.equal(loadAgentConfig(base, '/repo').podCgroupSource, 'set by AMBIT_POD_CGROUP_ROOT');
+    const mount = mkdtempSync(join(tmpdir(), 'ambit-cfg-cg-'));
+    try {
+      mkdirSync(join(mount, 'kubepods.slice', 'kubepods-besteffort.slice', 'kubepods-besteffort-poda_1.slice'), { recursive: true });
+      const cfg = loadAgentConfig({ ...base, AMBIT_POD_CGROUP_ROOT: '', AMBIT_CGROUP_MOUNT: mount, AMBIT_POD_UID: 'a-1' }, '/repo');
+      assert.equal(cfg.podCgroupRoot, join(mount, 'kubepods.slice'));
+      assert.match(cfg.podCgroupSource, /^detected: the kubelet's systemd driver layout/);
+    } finally {
+      rmSync(mount, { recursive: true, force: true });
+    }
   });
 
   it('names the missing or malformed setting', () => {

@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import { parseDuration } from '../lib/crds/duration.js';
 import { resolve } from 'node:path';
 import { AmbitError } from '../lib/errors.js';
+import { detectPodCgroupRoot } from './enrollment/cgroups.js';
 import { LINK_ENV, loadControllerLinkConfig, type ControllerLinkConfig } from '../lib/xds/link-config.js';
 
 /**
@@ -15,6 +16,8 @@ export interface AgentConfig extends ControllerLinkConfig {
   nodeName: string;
   /** The cgroup-v2 folder all of this node's pods live below (the programs attach here). */
   podCgroupRoot: string;
+  /** How podCgroupRoot was chosen (set, or detected from the kubelet's layout), for the start-up line. */
+  podCgroupSource: string;
   /** bpffs folder this agent pins its maps and links in. */
   bpfPinDir: string;
   bpfObjectDir: string;
@@ -55,6 +58,8 @@ export interface AgentConfig extends ControllerLinkConfig {
 export const ENV = {
   nodeName: 'AMBIT_NODE_NAME',
   podCgroupRoot: 'AMBIT_POD_CGROUP_ROOT',
+  cgroupMount: 'AMBIT_CGROUP_MOUNT',
+  podUid: 'AMBIT_POD_UID',
   bpfPinDir: 'AMBIT_BPF_PIN_DIR',
   bpfObjectDir: 'AMBIT_BPF_OBJECT_DIR',
   redirectIp: 'AMBIT_REDIRECT_IP',
@@ -109,6 +114,19 @@ const WORKER_SEMI_SPACE_MB = 64;
 
 export const PORTS = { outbound: 15001, inbound: 15006, hbone: 15008, admin: 15020 } as const;
 
+/**
+ * The pod root as set (AMBIT_POD_CGROUP_ROOT), or else detected below the
+ * node's cgroup-v2 mount from the kubelet's layout (cgroupfs or systemd
+ * driver), guided by the agent's own pod UID.
+ */
+function podCgroupRoot(env: NodeJS.ProcessEnv): Pick<AgentConfig, 'podCgroupRoot' | 'podCgroupSource'> {
+  const set = env[ENV.podCgroupRoot];
+  if (set) return { podCgroupRoot: set, podCgroupSource: `set by ${ENV.podCgroupRoot}` };
+  const mount = env[ENV.cgroupMount] || '/sys/fs/cgroup';
+  const found = detectPodCgroupRoot(mount, env[ENV.podUid] || undefined);
+  return { podCgroupRoot: found.path, podCgroupSource: `detected: the kubelet's ${found.driver} driver layout, from ${found.how}` };
+}
+
 export function loadAgentConfig(env: NodeJS.ProcessEnv, repoRoot: string): Readonly<AgentConfig> {
   const required = (key: string): string => {
     const v = env[key];
@@ -133,7 +151,7 @@ export function loadAgentConfig(env: NodeJS.ProcessEnv, repoRoot: string): Reado
   return Object.freeze({
     ...loadControllerLinkConfig(env),
     nodeName: required(ENV.nodeName),
-    podCgroupRoot: required(ENV.podCgroupRoot),
+    ...podCgroupRoot(env),
     bpfPinDir: env[ENV.bpfPinDir] ?? '/sys/fs/bpf/ambit',
     bpfObjectDir: env[ENV.bpfObjectDir] ?? resolve(repoRoot, 'bpf', 'build'),
     redirectIp: ip(ENV.redirectIp),

@@ -71,7 +71,10 @@ describe('the lab kubelet on the rendered chart', () => {
     assert.equal(c.env.AMBIT_NODE_IP, '10.200.0.10');
     assert.equal(c.env.AMBIT_TRUST_DOMAIN, 'lab.test');
     assert.equal(c.env.AMBIT_CONTROLLER_TOKEN_FILE, '/var/run/secrets/ambit/tokens/controller-token');
-    assert.equal(c.env.AMBIT_POD_CGROUP_ROOT, '/run/ambit/cgroup/kubepods');
+    // The agent finds the pod root in the node's hierarchy by its own pod, as on a cluster.
+    assert.equal(c.env.AMBIT_POD_CGROUP_ROOT, undefined);
+    assert.equal(c.env.AMBIT_CGROUP_MOUNT, '/run/ambit/cgroup');
+    assert.equal(c.env.AMBIT_POD_UID, 'uid-ambit-node-agent-a');
     const { mounts, command } = split(c.argv);
     assert.deepEqual(command, ['node', '/repo/bin/ambit-component', 'node-agent']);
     const at = (target: string) => mounts.find((m) => m.target === target);

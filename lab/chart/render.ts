@@ -14,8 +14,6 @@ export const LAB_RELEASE = { name: 'ambit', namespace: 'ambit-system' } as const
  * - `controller.replicas=1`: one replica keeps the lab's cores for its workloads; it still
  *   elects itself over the chart's Lease, so the election's calls go through the chart's RBAC
  *   (two replicas handing over are tested in-process, controller/leader/).
- * - `nodeAgent.podCgroup=kubepods`: the lab's nodes lay pods out as the kubelet's cgroupfs
- *   driver does (`<node cgroup root>/kubepods/pod<uid>`), not systemd's kubepods.slice.
  * - `nodeAgent.enableListenerMigration=false`: the lab runs no init containers; the
  *   agent then only warns that tcp_migrate_req is off, as on an old kernel.
  * The image is ignored (the lab runs this checkout's build for the Ambit image), and the
@@ -23,7 +21,6 @@ export const LAB_RELEASE = { name: 'ambit', namespace: 'ambit-system' } as const
  */
 export const LAB_VALUES: Readonly<Record<string, string>> = Object.freeze({
   'controller.replicas': '1',
-  'nodeAgent.podCgroup': 'kubepods',
   'nodeAgent.enableListenerMigration': 'false',
 });
 

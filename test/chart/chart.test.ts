@@ -147,7 +147,7 @@ describe('charts/ambit', () => {
     const known = new Set<string>([...Object.values(AGENT_ENV), 'AMBIT_LOG_LEVEL']);
     assert.deepEqual([...envOf(c).keys()].filter((k) => !known.has(k)), []);
     const env = envOf(c);
-    for (const required of [AGENT_ENV.nodeName, AGENT_ENV.podCgroupRoot, AGENT_ENV.redirectIp, AGENT_ENV.nodeIp]) assert.ok(env.has(required), required);
+    for (const required of [AGENT_ENV.nodeName, AGENT_ENV.cgroupMount, AGENT_ENV.podUid, AGENT_ENV.redirectIp, AGENT_ENV.nodeIp]) assert.ok(env.has(required), required);
     assert.equal(env.get(AGENT_ENV.controllerAddress), 'ambit-controller.mesh.svc:15010');
     assert.equal(env.get(AGENT_ENV.controllerIdentity), 'spiffe://example.org/ns/mesh/sa/ambit-controller');
     assert.equal(env.get(AGENT_ENV.detachOnExit), 'false', 'a restart keeps the programs for the next agent');
@@ -163,9 +163,13 @@ describe('charts/ambit', () => {
     assert.equal(token.audience, controllerEnv.get(CONTROLLER_ENV.agentTokenAudiences));
     assert.equal(volume('bpffs').hostPath.path, '/sys/fs/bpf');
     assert.equal(volume('cgroup').hostPath.path, '/sys/fs/cgroup');
-    assert.ok(env.get(AGENT_ENV.podCgroupRoot)!.startsWith(`${mountOf('cgroup')}/`));
+    // The pod root is found by the agent (auto) unless a value names it, below the same mount.
+    assert.equal(env.get(AGENT_ENV.cgroupMount), mountOf('cgroup'));
+    assert.equal(env.has(AGENT_ENV.podCgroupRoot), false);
     assert.ok(env.get(AGENT_ENV.bpfPinDir)!.startsWith(`${mountOf('bpffs')}/`));
 
+    const named = envOf(find(await render({ 'nodeAgent.podCgroup': 'kubelet.slice/kubelet-kubepods.slice' }), 'DaemonSet', 'ambit-node-agent').spec.template.spec.containers[0]);
+    assert.equal(named.get(AGENT_ENV.podCgroupRoot), `${mountOf('cgroup')}/kubelet.slice/kubelet-kubepods.slice`);
     const old = find(await render({ 'nodeAgent.sysAdminForOldKernels': 'true' }), 'DaemonSet', 'ambit-node-agent');
     assert.ok(old.spec.template.spec.containers[0].securityContext.capabilities.add.includes('SYS_ADMIN'));
   });

@@ -158,7 +158,7 @@ describe('lab up --chart', { timeout: 600_000 }, () => {
     assert.ok(component('controller').pid && component('node-agent', 'node1').pid && component('node-agent', 'node2').pid);
   });
 
-  it("gives the processes the chart's env (values, downward API) and its volumes at their mount paths", () => {
+  it("gives the processes the chart's env (values, downward API) and its volumes at their mount paths", async () => {
     const ctl = environ(component('controller').pid);
     assert.equal(ctl.AMBIT_CERT_TTL, '12h'); // from the values file
     assert.equal(ctl.AMBIT_NAMESPACE, 'ambit-system'); // fieldRef metadata.namespace
@@ -175,6 +175,12 @@ describe('lab up --chart', { timeout: 600_000 }, () => {
     assert.ok(readFileSync(inside(agentPid, agent.AMBIT_CONTROLLER_TOKEN_FILE!), 'utf8').length > 20);
     // automountServiceAccountToken: false: the agent holds no API token
     assert.throws(() => readFileSync(inside(agentPid, '/var/run/secrets/kubernetes.io/serviceaccount/token')));
+    // nodeAgent.podCgroup auto: the agent found the kubelet's pod root in the node's hierarchy
+    // from its own pod (fieldRef metadata.uid), and attached there.
+    assert.equal(agent.AMBIT_POD_CGROUP_ROOT, undefined);
+    const { redirect } = JSON.parse(await adminGet(lab, component('node-agent', 'node2').admin, '/config_dump')) as { redirect: { cgroupRoot: string; cgroupRootSource: string } };
+    assert.equal(redirect.cgroupRoot, `${agent.AMBIT_CGROUP_MOUNT}/kubepods`);
+    assert.match(redirect.cgroupRootSource, new RegExp(`^detected: the kubelet's cgroupfs driver layout, from the agent's own pod cgroup kubepods/pod${agent.AMBIT_POD_UID}$`));
   });
 
   it('carries meshed traffic in mutual TLS between the chart-run agents', async () => {
