@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments, stringify } from 'yaml';
 import { helmPath } from '../../cli/kubectl.js';
 import { AmbitError } from '../../lib/errors.js';
 import type { KubeObject } from '../../lib/k8s/types.js';
@@ -11,17 +11,20 @@ export const LAB_RELEASE = { name: 'ambit', namespace: 'ambit-system' } as const
 
 /**
  * Values the lab sets over the chart's defaults, each because the lab differs from a cluster:
- * - `controller.replicas=1`: one replica keeps the lab's cores for its workloads; it still
+ * - `controller.replicas: 1`: one replica keeps the lab's cores for its workloads; it still
  *   elects itself over the chart's Lease, so the election's calls go through the chart's RBAC
- *   (two replicas handing over are tested in-process, controller/leader/).
- * - `nodeAgent.enableListenerMigration=false`: the lab runs no init containers; the
+ *   (`--set controller.replicas=2` runs the chart's two; test/e2e/chart.test.ts hands over
+ *   between them).
+ * - `nodeAgent.enableListenerMigration: false`: the lab runs no init containers; the
  *   agent then only warns that tcp_migrate_req is off, as on an old kernel.
+ * They go to helm as the first values file, so a user's `--values` and `--set` win over them
+ * (helm lets every `--set` win over every file).
  * The image is ignored (the lab runs this checkout's build for the Ambit image), and the
  * trust domain stays the lab's (cluster.local) unless `-f` values say otherwise.
  */
-export const LAB_VALUES: Readonly<Record<string, string>> = Object.freeze({
-  'controller.replicas': '1',
-  'nodeAgent.enableListenerMigration': 'false',
+export const LAB_VALUES = Object.freeze({
+  controller: { replicas: 1 },
+  nodeAgent: { enableListenerMigration: false },
 });
 
 export interface RenderOptions {
@@ -42,11 +45,13 @@ export async function renderChart(opts: RenderOptions): Promise<KubeObject[]> {
   const chartDir = resolve(opts.chartDir);
   if (!existsSync(join(chartDir, 'Chart.yaml'))) throw new AmbitError('AMBIT_ERR_CONFIG', `--chart ${opts.chartDir}: no Chart.yaml there`);
   const args = ['template', LAB_RELEASE.name, chartDir, '--namespace', LAB_RELEASE.namespace, '--include-crds', '--no-hooks'];
-  for (const [k, v] of Object.entries(LAB_VALUES)) args.push('--set', `${k}=${v}`);
-  for (const f of opts.valuesFiles ?? []) args.push('--values', resolve(f));
-  for (const [k, v] of Object.entries(opts.set ?? {})) args.push('--set', `${k}=${v}`);
   const cache = join(opts.repoRoot, '.cache', 'helm');
   mkdirSync(cache, { recursive: true });
+  const labValues = join(cache, `lab-values-${process.pid}.yaml`);
+  writeFileSync(labValues, stringify(LAB_VALUES));
+  args.push('--values', labValues);
+  for (const f of opts.valuesFiles ?? []) args.push('--values', resolve(f));
+  for (const [k, v] of Object.entries(opts.set ?? {})) args.push('--set', `${k}=${v}`);
   const stdout = await new Promise<string>((done, fail) => {
     execFile(
       helmPath(opts.repoRoot),
@@ -55,7 +60,7 @@ export async function renderChart(opts: RenderOptions): Promise<KubeObject[]> {
       { timeout: 60_000, maxBuffer: 16 << 20, env: { PATH: process.env.PATH ?? '', HOME: '/nonexistent', HELM_CACHE_HOME: cache, HELM_CONFIG_HOME: cache, HELM_DATA_HOME: cache, KUBECONFIG: '/dev/null' } },
       (err, out, stderr) => (err ? fail(new AmbitError('AMBIT_ERR_CONFIG', `helm template ${opts.chartDir} failed: ${stderr.trim() || err.message}`)) : done(out)),
     );
-  });
+  }).finally(() => rmSync(labValues, { force: true }));
   const objects: KubeObject[] = [];
   for (const doc of parseAllDocuments(stdout)) {
     if (doc.errors.length > 0) throw new AmbitError('AMBIT_ERR_CONFIG', `helm rendered invalid YAML: ${doc.errors.map((e) => e.message).join('; ')}`);

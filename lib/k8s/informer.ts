@@ -15,7 +15,17 @@ export interface InformerOptions<T extends KubernetesObject> {
   log: Logger;
   backoff?: Backoff;
   setTimer?: (fn: () => void, ms: number) => unknown;
+  now?: () => number;
 }
+
+/**
+ * A failure this long after the previous one starts the backoff over: the
+ * informer ran in between. (client-go's reflector does the same with its
+ * backoff manager.) Not reset on a new attempt: the library reports "connect"
+ * before each list or watch, even one the server then refuses, so a reset
+ * there kept a refused informer (a 403 on its watch) retrying every ~100 ms.
+ */
+export const INFORMER_BACKOFF_RESET_MS = 60_000;
 
 export interface Informer<T extends KubernetesObject> {
   /** Resolves once the first list has been delivered. */
@@ -41,14 +51,15 @@ export function startInformer<T extends KubernetesObject>(opts: InformerOptions<
   lw.on('add', (o) => opts.onChange('add', o));
   lw.on('update', (o) => opts.onChange('update', o));
   lw.on('delete', (o) => opts.onChange('delete', o));
-  lw.on('connect', () => {
-    backoff.reset();
-  });
+  const now = opts.now ?? Date.now;
   /** Set while a restart is scheduled: an error event and a failed start() may both report one failure. */
   let restarting = false;
+  let lastFailure = -Infinity;
   const restart = (err: unknown) => {
     if (stopped || restarting) return;
     restarting = true;
+    if (now() - lastFailure >= INFORMER_BACKOFF_RESET_MS) backoff.reset();
+    lastFailure = now();
     const delay = backoff.next();
     opts.log.warn({ path: opts.path, err: String(err), retryInMs: delay }, 'watch failed, restarting');
     setTimer(() => {

@@ -138,7 +138,9 @@ describe('lab up --chart', { timeout: 600_000 }, () => {
     requireRoot();
     copy = mkdtempSync(join(tmpdir(), 'ambit-chart-'));
     // A values file, as a user's -f to helm: its values must reach the processes.
-    writeFileSync(join(copy, 'values.yaml'), 'controller:\n  certTtl: 12h\nnodeAgent:\n  workers: 1\n');
+    // Two controller replicas, as the chart's default (the lab's own default is one): the
+    // handover below kills the leader.
+    writeFileSync(join(copy, 'values.yaml'), 'controller:\n  certTtl: 12h\n  replicas: 2\nnodeAgent:\n  workers: 1\n');
     await lab.must(['lab', 'up', '--chart', 'charts/ambit', '--values', join(copy, 'values.yaml'), '-f', fixture('basic.yaml'), '--nodes', '2']);
     st = await lab.status();
     chart = JSON.parse(readFileSync(join(stateDir(), 'chart-objects.json'), 'utf8')) as KubeObject[];
@@ -151,7 +153,7 @@ describe('lab up --chart', { timeout: 600_000 }, () => {
 
   it('runs the controller Deployment and one agent per node from the rendered chart', () => {
     const mesh = st.pods.filter((p) => p.namespace === 'ambit-system');
-    assert.equal(mesh.filter((p) => p.name.startsWith('ambit-controller-')).length, 1);
+    assert.equal(mesh.filter((p) => p.name.startsWith('ambit-controller-')).length, 2);
     assert.deepEqual(mesh.filter((p) => p.name.startsWith('ambit-node-agent-')).map((p) => p.node).sort(), ['node1', 'node2']);
     // hostNetwork: the agent's pod has its node's address
     for (const p of mesh.filter((x) => x.name.startsWith('ambit-node-agent-'))) assert.equal(p.ip, st.nodes.find((n) => n.name === p.node)!.ip);
@@ -221,6 +223,52 @@ describe('lab up --chart', { timeout: 600_000 }, () => {
     assert.deepEqual(usedAnyway, [], 'these allow-listed rules are now used: take them off UNUSED_BY_DESIGN');
   });
 
+  it('hands the Lease to the other replica within a lease duration when the leader freezes; that one writes status, the old one steps down', async () => {
+    type LeaderView = { leading: boolean; identity: string; leader: string };
+    const view = async (c: LabStatusJson['components'][number]) => JSON.parse(await adminGet(lab, c.admin, '/debug/leader')) as LeaderView;
+    const holder = async () => (JSON.parse(await lab.must(['lab', 'kubectl', '-n', 'ambit-system', 'get', 'lease', 'ambit-controller', '-o', 'json'])) as { spec: { holderIdentity: string; leaseTransitions?: number } }).spec;
+    st = await lab.status();
+    const replicas = st.components.filter((c) => c.kind === 'controller');
+    assert.equal(replicas.length, 2);
+    const views = await Promise.all(replicas.map(async (c) => ({ c, v: await view(c) })));
+    const leader = views.find((x) => x.v.leading);
+    const follower = views.find((x) => !x.v.leading);
+    assert.ok(leader && follower, `one leader and one follower: ${JSON.stringify(views.map((x) => x.v))}`);
+    const before = await holder();
+    assert.equal(before.holderIdentity, leader.v.identity);
+
+    // SIGSTOP: the leader neither renews nor says goodbye, as on a partitioned or hung node.
+    process.kill(leader.c.pid!, 'SIGSTOP');
+    const frozeAt = Date.now();
+    try {
+      await applyText(lab, 'apiVersion: ambit.dev/v1alpha1\nkind: AuthorizationPolicy\nmetadata: { name: after-handover, namespace: mesh }\nspec: { selector: { matchLabels: { app: server } }, action: ALLOW, rules: [{ from: [{ source: { namespaces: [mesh] } }] }] }\n');
+      // The chart's lease is 15 s and its retry period 2 s: the follower takes over at most a
+      // lease duration after the leader's last renewal plus one jittered retry (2.4 s); 10 s
+      // more for a loaded machine, so a follower that waited for nothing still fails this.
+      let took = -1;
+      assert.ok(await eventually(async () => {
+        if ((await holder()).holderIdentity !== follower.v.identity) return false;
+        took = Date.now() - frozeAt;
+        return true;
+      }, 110, 250), 'the follower never took the Lease');
+      assert.ok(took <= 15_000 + 2_400 + 10_000, `the follower took the Lease ${took} ms after the leader froze`);
+      assert.equal((await holder()).leaseTransitions, (before.leaseTransitions ?? 0) + 1);
+      assert.equal((await view(follower.c)).leading, true);
+      // The new leader writes the status the frozen one never wrote.
+      assert.ok(await eventually(async () => {
+        const out = await lab.must(['lab', 'kubectl', '-n', 'mesh', 'get', 'authorizationpolicy', 'after-handover', '-o', 'json']);
+        const conditions = (JSON.parse(out) as { status?: { conditions?: { type: string; status: string }[] } }).status?.conditions ?? [];
+        return conditions.some((c) => c.type === 'Accepted' && c.status === 'True');
+      }, 80, 250), 'the new leader did not write the policy status');
+    } finally {
+      process.kill(leader.c.pid!, 'SIGCONT');
+    }
+    // Thawed, the old leader finds the Lease held by another and steps down; it does not take it back.
+    assert.ok(await eventually(async () => !(await view(leader.c)).leading, 60, 250), 'the old leader still thinks it leads');
+    assert.equal((await holder()).holderIdentity, follower.v.identity);
+    assert.equal((await view(leader.c)).leader, follower.v.identity);
+  });
+
   it('fails a component exactly as a cluster would when its ClusterRole lacks a verb', async () => {
     // A test copy of the chart with `watch` taken out of the controller's first rule (namespaces, pods, nodes).
     cpSync(join(repoRoot, 'charts', 'ambit'), join(copy, 'chart'), { recursive: true });
@@ -253,6 +301,13 @@ describe('lab up --chart', { timeout: 600_000 }, () => {
     writeFileSync(join(copy, 'role.json'), JSON.stringify(original));
     await lab.must(['lab', 'kubectl', 'apply', '-f', join(copy, 'role.json')]);
     const healed = new Date().toISOString();
-    assert.ok(await eventually(async () => audit().some((e) => e.time >= healed && e.user === CONTROLLER_SA && e.allowed && e.request?.verb === 'watch' && e.request.resource === 'pods'), 240), 'the controller\'s watch was not allowed again');
+    const rewatched = await eventually(async () => audit().some((e) => e.time >= healed && e.user === CONTROLLER_SA && e.allowed && e.request?.verb === 'watch' && e.request.resource === 'pods'), 240);
+    if (!rewatched) {
+      // What the controllers and the API server did after the heal, for whoever reads the failure.
+      st = await lab.status();
+      const logs = st.components.filter((c) => c.kind === 'controller').map((c) => `${c.log} (pid ${c.pid}):\n${readFileSync(c.log, 'utf8').split('\n').filter((l) => l.includes('"level":40') || l.includes('"level":50')).slice(-15).join('\n')}`);
+      const calls = audit().filter((e) => e.time >= healed && e.user === CONTROLLER_SA).slice(-30).map((e) => JSON.stringify(e));
+      assert.fail(`the controller's watch of pods was not allowed again within 60 s\n${logs.join('\n')}\ncalls after the heal:\n${calls.join('\n')}`);
+    }
   });
 });
