@@ -223,7 +223,7 @@ describe('lab up --chart', { timeout: 600_000 }, () => {
     assert.deepEqual(usedAnyway, [], 'these allow-listed rules are now used: take them off UNUSED_BY_DESIGN');
   });
 
-  it('hands the Lease to the other replica within a lease duration when the leader freezes; that one writes status, the old one steps down', async () => {
+  it('hands the Lease to the other replica within a lease duration when the leader freezes; that one writes status, the old one steps down', async (t) => {
     type LeaderView = { leading: boolean; identity: string; leader: string };
     const view = async (c: LabStatusJson['components'][number]) => JSON.parse(await adminGet(lab, c.admin, '/debug/leader')) as LeaderView;
     const holder = async () => (JSON.parse(await lab.must(['lab', 'kubectl', '-n', 'ambit-system', 'get', 'lease', 'ambit-controller', '-o', 'json'])) as { spec: { holderIdentity: string; leaseTransitions?: number } }).spec;
@@ -251,6 +251,7 @@ describe('lab up --chart', { timeout: 600_000 }, () => {
         took = Date.now() - frozeAt;
         return true;
       }, 110, 250), 'the follower never took the Lease');
+      t.diagnostic(`the follower took the Lease ${took} ms after the leader froze`);
       assert.ok(took <= 15_000 + 2_400 + 10_000, `the follower took the Lease ${took} ms after the leader froze`);
       assert.equal((await holder()).leaseTransitions, (before.leaseTransitions ?? 0) + 1);
       assert.equal((await view(follower.c)).leading, true);
