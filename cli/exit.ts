@@ -12,3 +12,8 @@ export const EXIT = Object.freeze({
   /** No answer: the cluster, a proxy or the object asked about could not be read (the message says what to check). */
   unknown: 3,
 });
+
+/** Bad arguments: the command prints this and its usage, and exits 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}

@@ -1,7 +1,6 @@
 import { AmbitError } from '../lib/errors.js';
-import { EXIT } from './exit.js';
+import { EXIT, UsageError } from './exit.js';
 import { labCommand } from './lab.js';
-import { UsageError } from './options.js';
 
 const USAGE = `usage: ambit <command>
 

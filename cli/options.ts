@@ -1,11 +1,9 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CHART } from './cluster/kube.js';
+import { UsageError } from './exit.js';
 import { OUTPUT_FORMATS, type OutputFormat } from './format.js';
 
-/** Bad arguments: the command prints this and its usage, and exits 2. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
+export { UsageError } from './exit.js';
 
 /** Which cluster and how to answer: the options every command that reads the cluster takes. */
 export interface TargetOptions {
