@@ -28,9 +28,9 @@ export interface Lab {
   close(): Promise<void>;
 }
 
-/** `now`: the store's clock for creationTimestamp. */
-export async function startLab(opts: { now?: () => Date } = {}): Promise<Lab> {
-  const store = new ObjectStore(opts.now ? { now: opts.now } : {});
+/** `now`: the store's clock for creationTimestamp; `historySize`: how many events a watch may resume from (small: 410 Gone soon). */
+export async function startLab(opts: { now?: () => Date; historySize?: number } = {}): Promise<Lab> {
+  const store = new ObjectStore({ ...(opts.now ? { now: opts.now } : {}), ...(opts.historySize ? { historySize: opts.historySize } : {}) });
   const api = await startApiServer({ store, host: '127.0.0.1', port: 0, token: LAB_TOKEN });
   const kc = new KubeConfig();
   kc.loadFromOptions({
