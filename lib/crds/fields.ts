@@ -111,14 +111,6 @@ export class Fields {
     return this.inRange(v, path, opts.min, opts.max);
   }
 
-  number(v: unknown, path: string, opts: Presence & { min?: number; max?: number } = {}): number | undefined {
-    if (this.missing(v, path, opts.required)) return undefined;
-    if (typeof v !== 'number' || !Number.isFinite(v)) {
-      this.add(path, typeMessage(['number'], v));
-      return undefined;
-    }
-    return this.inRange(v, path, opts.min, opts.max);
-  }
 
   private inRange(v: number, path: string, min: number | undefined, max: number | undefined): number | undefined {
     if ((min !== undefined && v < min) || (max !== undefined && v > max)) {
@@ -200,10 +192,6 @@ export class Fields {
     return ms;
   }
 
-  /** A percentage, 0 to 100, fractions allowed. */
-  percent(v: unknown, path: string, opts: Presence = {}): number | undefined {
-    return this.number(v, path, { ...opts, min: 0, max: 100 });
-  }
 
   /**
    * Rejects fields the schema does not define. Ambit's CRDs are strict (as
