@@ -45,6 +45,9 @@ COPY --from=build /src/bpf/build bpf/build
 COPY lib/xds/proto lib/xds/proto
 # The dashboard's pages (plain ES modules and CSS) are served from the source tree (controller/dashboard/server.ts).
 COPY controller/dashboard/ui controller/dashboard/ui
+# The CRD schemas, with which the controller validates Ambit's custom resources (lib/crds/schema.ts
+# reads them from the package root, as in the source tree).
+COPY charts/ambit/crds charts/ambit/crds
 COPY bin/ambit-component bin/ambit-component
 ENV NODE_ENV=production NODE_OPTIONS=--enable-source-maps
 # Non-root by default (the controller, waypoints, the hook); the node-agent DaemonSet runs

@@ -2,6 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { crdSchemas } from '../lib/crds/index.js';
 import { summarizeRoots, type MeshCa, type TrustBundle } from '../lib/identity/index.js';
 import { kubeConfig } from '../lib/k8s/client.js';
 import { logger } from '../lib/log.js';
@@ -66,6 +67,9 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 /** Wires the controller's subsystems together; each owns its own state. */
 export async function startController(cfg: Readonly<ControllerConfig>, over: ControllerOverrides = {}): Promise<RunningController> {
   const log = logger('controller');
+  // The custom resources are validated with the chart's CRD files: an install without them
+  // fails here, once, rather than rejecting every object.
+  crdSchemas();
   const kc = over.kc ?? kubeConfig({ server: cfg.kubeServer, token: cfg.kubeToken });
 
   const model = new MeshModel({ trustDomain: cfg.trustDomain, rootNamespace: cfg.rootNamespace, log: logger('controller', 'model') });

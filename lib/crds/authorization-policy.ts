@@ -1,8 +1,10 @@
 import type { KubeObject } from '../k8s/types.js';
-import { checkTargetRefs, checkWorkloadSelector, eachString, objectSpec, wildcardProblem, type PolicyTargetReference, type WorkloadSelector } from './common.js';
-import { childPath } from './field-path.js';
-import { field, guarded, type FieldError, type Fields, type Rec } from './fields.js';
+import { AMBIT_API_VERSION, SELECTOR_HINTS, checkTargetNamespaces, namespaceOf, wildcardProblem, type PolicyTargetReference, type WorkloadSelector } from './common.js';
+import { childPath, itemPath } from './field-path.js';
+import { field, type FieldError, type Fields, type Rec } from './fields.js';
 import { ipOrCidrProblem } from './net.js';
+import { validateCustomResource } from './schema.js';
+import { unknownFieldNote, type Hints } from './schema-errors.js';
 
 /**
  * `AuthorizationPolicy` (ambit.dev/v1alpha1), with Istio's shapes and
@@ -64,21 +66,28 @@ export interface AuthorizationPolicy extends KubeObject {
   spec?: AuthorizationPolicySpec;
 }
 
-const SOURCE_FIELDS = ['principals', 'notPrincipals', 'namespaces', 'notNamespaces', 'ipBlocks', 'notIpBlocks'] as const;
-const OPERATION_FIELDS = ['ports', 'notPorts', 'methods', 'notMethods', 'paths', 'notPaths', 'hosts', 'notHosts'] as const;
 /** Operation fields only a waypoint can see. */
 export const L7_OPERATION_FIELDS = ['methods', 'notMethods', 'paths', 'notPaths', 'hosts', 'notHosts'] as const;
 
 const NO_JWT = 'not supported: Ambit has no request authentication (JWT)';
-const SOURCE_NOTES = {
-  requestPrincipals: NO_JWT,
-  notRequestPrincipals: NO_JWT,
-  remoteIpBlocks: 'not supported: Ambit has no ingress gateway to report the original client address; use ipBlocks',
-  notRemoteIpBlocks: 'not supported: Ambit has no ingress gateway to report the original client address; use notIpBlocks',
+const NO_REMOTE_IP = 'not supported: Ambit has no ingress gateway to report the original client address; use';
+
+/** Istio fields and keys Ambit does not support, and why; the schema alone would only call them unknown. */
+const HINTS: Hints = {
+  ...SELECTOR_HINTS,
+  targetRef: unknownFieldNote('use targetRefs (a list)'),
+  provider: unknownFieldNote('not supported: Ambit has no CUSTOM (external) authorization'),
+  requestPrincipals: unknownFieldNote(NO_JWT),
+  notRequestPrincipals: unknownFieldNote(NO_JWT),
+  remoteIpBlocks: unknownFieldNote(`${NO_REMOTE_IP} ipBlocks`),
+  notRemoteIpBlocks: unknownFieldNote(`${NO_REMOTE_IP} notIpBlocks`),
+  source: (i) => (i.keyword === 'minProperties' ? `${i.message}; remove "from" to match any source` : undefined),
+  operation: (i) => (i.keyword === 'minProperties' ? `${i.message}; remove "to" to match any operation` : undefined),
+  key: (i) => (i.keyword === 'pattern' && typeof i.value === 'string' && i.value.startsWith('request.auth.') ? `${JSON.stringify(i.value)} is ${NO_JWT}` : undefined),
 };
 
-/** Condition keys and how their values are checked; `request.*` keys are L7. */
-const CONDITION_KEYS: Readonly<Record<string, (s: string) => string | undefined>> = {
+/** How the values of each condition key must look (the schema takes any non-empty strings); `request.headers[...]` values are free. */
+const CONDITION_VALUES: Readonly<Record<string, (s: string) => string | undefined>> = {
   'source.ip': ipOrCidrProblem,
   'destination.ip': ipOrCidrProblem,
   'source.namespace': namespacePatternProblem,
@@ -86,7 +95,6 @@ const CONDITION_KEYS: Readonly<Record<string, (s: string) => string | undefined>
   'destination.port': portStringProblem,
   'connection.sni': wildcardProblem,
 };
-const HEADER_KEY = /^request\.headers\[:?[A-Za-z0-9!#$%&'*+\-.^_`|~]+\]$/;
 
 /** The shape of a peer identity, with Istio's prefix/suffix wildcards. */
 export function principalProblem(s: string): string | undefined {
@@ -117,19 +125,6 @@ function portStringProblem(s: string): string | undefined {
   return n >= 1 && n <= 65535 ? undefined : `must be a port number 1..65535 (got ${JSON.stringify(s)})`;
 }
 
-function methodProblem(s: string): string | undefined {
-  const wild = wildcardProblem(s);
-  if (wild) return wild;
-  if (!/^[A-Z*]+$/.test(s)) return `must be an HTTP method in upper case, like "GET" (got ${JSON.stringify(s)})`;
-  return undefined;
-}
-
-function pathProblem(s: string): string | undefined {
-  if (!s.startsWith('/') && !s.startsWith('*')) return `must start with "/" (or "*" for a suffix match) (got ${JSON.stringify(s)})`;
-  // Istio path templates ({*}, {**}) have their own grammar; the wildcard rule applies to the rest.
-  return s.includes('{') ? (/\s/.test(s) ? 'must not contain whitespace' : undefined) : wildcardProblem(s);
-}
-
 /** A rule is L7 when it needs the HTTP request to decide: methods, paths, hosts or `request.*` conditions. */
 export function isL7Rule(rule: unknown): boolean {
   if (typeof rule !== 'object' || rule === null) return false;
@@ -147,103 +142,41 @@ export function isL7Rule(rule: unknown): boolean {
   return l7Op || l7When;
 }
 
-function checkPortList(f: Fields, v: unknown, path: string): void {
-  const items = f.list(v, path, { nonEmpty: true });
-  items?.forEach((item, i) => {
-    const p = `${path}[${i}]`;
-    if (typeof item === 'number') f.port(item, p);
-    else if (typeof item === 'string') {
-      const problem = portStringProblem(item);
-      if (problem) f.add(p, problem);
-    } else f.add(p, `must be a port number (got ${item === null ? 'null' : Array.isArray(item) ? 'a list' : typeof item})`);
+/** `values` all pass `check`; each failure at its item. */
+function checkEach(f: Fields, values: readonly string[] | undefined, path: string, check: (s: string) => string | undefined): void {
+  values?.forEach((v, i) => {
+    const problem = check(v);
+    if (problem) f.add(itemPath(path, i), problem);
   });
 }
 
-/** `rec[key]`, when set, is a non-empty list of strings that each pass `check`. */
-function checkStrings(f: Fields, rec: Rec, path: string, key: string, check: (s: string) => string | undefined): void {
-  const p = childPath(path, key);
-  eachString(f, f.stringList(field(rec, key), p, { nonEmpty: true }), p, check);
-}
-
-function checkSource(f: Fields, src: Rec, path: string): void {
-  f.onlyKnown(src, path, SOURCE_FIELDS, SOURCE_NOTES);
-  if (!SOURCE_FIELDS.some((k) => field(src, k) !== undefined)) {
-    f.add(path, `must set at least one of ${SOURCE_FIELDS.join(', ')}; remove "from" to match any source`);
-  }
-  const list = (k: string, check: (s: string) => string | undefined) => checkStrings(f, src, path, k, check);
-  list('principals', principalProblem);
-  list('notPrincipals', principalProblem);
-  list('namespaces', namespacePatternProblem);
-  list('notNamespaces', namespacePatternProblem);
-  list('ipBlocks', ipOrCidrProblem);
-  list('notIpBlocks', ipOrCidrProblem);
-}
-
-function checkOperation(f: Fields, op: Rec, path: string): void {
-  f.onlyKnown(op, path, OPERATION_FIELDS);
-  if (!OPERATION_FIELDS.some((k) => field(op, k) !== undefined)) {
-    f.add(path, `must set at least one of ${OPERATION_FIELDS.join(', ')}; remove "to" to match any operation`);
-  }
-  checkPortList(f, field(op, 'ports'), childPath(path, 'ports'));
-  checkPortList(f, field(op, 'notPorts'), childPath(path, 'notPorts'));
-  const list = (k: string, check: (s: string) => string | undefined) => checkStrings(f, op, path, k, check);
-  list('methods', methodProblem);
-  list('notMethods', methodProblem);
-  list('paths', pathProblem);
-  list('notPaths', pathProblem);
-  list('hosts', wildcardProblem);
-  list('notHosts', wildcardProblem);
-}
-
-function checkCondition(f: Fields, cond: Rec, path: string): void {
-  f.onlyKnown(cond, path, ['key', 'values', 'notValues']);
-  const key = f.string(field(cond, 'key'), childPath(path, 'key'), { required: true });
-  let check: ((s: string) => string | undefined) | undefined;
-  if (key !== undefined) {
-    if (Object.prototype.hasOwnProperty.call(CONDITION_KEYS, key)) check = CONDITION_KEYS[key];
-    else if (HEADER_KEY.test(key)) check = undefined;
-    else if (key.startsWith('request.auth.')) f.add(childPath(path, 'key'), `${JSON.stringify(key)} is ${NO_JWT}`);
-    else {
-      f.add(childPath(path, 'key'), `unsupported condition key ${JSON.stringify(key)}; supported: ${Object.keys(CONDITION_KEYS).join(', ')}, request.headers[<name>]`);
-    }
-  }
-  if (field(cond, 'values') === undefined && field(cond, 'notValues') === undefined) {
-    f.add(path, 'must set values or notValues');
-  }
-  for (const k of ['values', 'notValues']) {
-    const p = childPath(path, k);
-    const values = f.stringList(field(cond, k), p, { nonEmpty: true });
-    if (check) eachString(f, values, p, check);
-  }
-}
-
-function checkRule(f: Fields, rule: Rec, path: string): void {
-  f.onlyKnown(rule, path, ['from', 'to', 'when']);
-  f.records(field(rule, 'from'), childPath(path, 'from'), (from, p) => {
-    f.onlyKnown(from, p, ['source']);
-    const src = f.record(field(from, 'source'), childPath(p, 'source'), { required: true });
-    if (src) checkSource(f, src, childPath(p, 'source'));
-  });
-  f.records(field(rule, 'to'), childPath(path, 'to'), (to, p) => {
-    f.onlyKnown(to, p, ['operation']);
-    const op = f.record(field(to, 'operation'), childPath(p, 'operation'), { required: true });
-    if (op) checkOperation(f, op, childPath(p, 'operation'));
-  });
-  f.records(field(rule, 'when'), childPath(path, 'when'), (cond, p) => checkCondition(f, cond, p));
-}
-
-export function validateAuthorizationPolicy(obj: unknown): FieldError[] {
-  return guarded('', (f) => {
-    const { spec, namespace } = objectSpec(f, obj);
-    if (!spec) return;
-    f.onlyKnown(spec, 'spec', ['targetRefs', 'selector', 'action', 'rules'], {
-      targetRef: 'use targetRefs (a list)',
-      provider: 'not supported: Ambit has no CUSTOM (external) authorization',
+/**
+ * What the schema cannot say: targets in the policy's own namespace, IPv6
+ * addresses parsed exactly (the schema's pattern is loose on them), and
+ * condition values in the grammar of their key.
+ */
+function semantic(policy: AuthorizationPolicy, f: Fields): void {
+  const spec = policy.spec;
+  if (!spec) return;
+  checkTargetNamespaces(f, spec.targetRefs, namespaceOf(policy), 'spec.targetRefs');
+  spec.rules?.forEach((rule, r) => {
+    const rulePath = itemPath('spec.rules', r);
+    rule.from?.forEach(({ source }, i) => {
+      const p = childPath(itemPath(childPath(rulePath, 'from'), i), 'source');
+      checkEach(f, source.ipBlocks, childPath(p, 'ipBlocks'), ipOrCidrProblem);
+      checkEach(f, source.notIpBlocks, childPath(p, 'notIpBlocks'), ipOrCidrProblem);
     });
-    f.exclusive(spec, 'spec', ['targetRefs', 'selector']);
-    checkTargetRefs(f, field(spec, 'targetRefs'), 'spec.targetRefs', ['Service', 'Waypoint'], namespace);
-    checkWorkloadSelector(f, field(spec, 'selector'), 'spec.selector');
-    f.oneOf(field(spec, 'action'), 'spec.action', AUTHZ_ACTIONS);
-    f.records(field(spec, 'rules'), 'spec.rules', (rule, p) => checkRule(f, rule, p));
+    rule.when?.forEach((cond, i) => {
+      const check = Object.prototype.hasOwnProperty.call(CONDITION_VALUES, cond.key) ? CONDITION_VALUES[cond.key]! : undefined;
+      if (!check) return;
+      const p = itemPath(childPath(rulePath, 'when'), i);
+      checkEach(f, cond.values, childPath(p, 'values'), check);
+      checkEach(f, cond.notValues, childPath(p, 'notValues'), check);
+    });
   });
+}
+
+/** Its CRD schema (charts/ambit/crds/authorizationpolicies.ambit.dev.yaml), then what only code can check. */
+export function validateAuthorizationPolicy(obj: unknown): FieldError[] {
+  return validateCustomResource<AuthorizationPolicy>(AMBIT_API_VERSION, 'AuthorizationPolicy', obj, { hints: HINTS, semantic });
 }

@@ -1,6 +1,7 @@
-import { dnsLabelProblem, dnsSubdomainProblem, labelValueProblem, qualifiedNameProblem } from '../k8s/names.js';
+import { labelValueProblem, qualifiedNameProblem } from '../k8s/names.js';
 import { childPath, itemPath } from './field-path.js';
 import { field, isRecord, type Fields, type Rec } from './fields.js';
+import { unknownFieldNote, type Hints } from './schema-errors.js';
 
 /** API coordinates of the resources this folder validates. */
 export const AMBIT_GROUP = 'ambit.dev';
@@ -23,64 +24,30 @@ export interface WorkloadSelector {
   matchLabels?: Record<string, string>;
 }
 
-/** The group each referable kind lives in. */
-export const KIND_GROUPS: Readonly<Record<string, string>> = { Service: '', Waypoint: AMBIT_GROUP };
-
 /** A label map: qualified-name keys, label-grammar values, and numbers caught with a quoting hint. */
 export function checkLabelMap(f: Fields, v: unknown, path: string): Record<string, string> | undefined {
   return f.stringMap(v, path, { keyCheck: qualifiedNameProblem, valueCheck: labelValueProblem });
 }
 
-export function checkWorkloadSelector(f: Fields, v: unknown, path: string): void {
-  const sel = f.record(v, path);
-  if (!sel) return;
-  f.onlyKnown(sel, path, ['matchLabels'], {
-    matchExpressions: 'not supported: a workload selector has only matchLabels (as in Istio)',
-  });
-  const raw = field(sel, 'matchLabels');
-  checkLabelMap(f, raw, childPath(path, 'matchLabels'));
-  if (isRecord(raw) && Object.keys(raw).length === 0) f.add(childPath(path, 'matchLabels'), 'must not be empty; omit the selector to select every workload');
+/** What the schema's errors on a workload selector do not say by themselves. */
+export const SELECTOR_HINTS: Hints = {
+  matchExpressions: unknownFieldNote('not supported: a workload selector has only matchLabels (as in Istio)'),
+  matchLabels: (i) => (i.keyword === 'minProperties' ? 'must not be empty; omit the selector to select every workload' : undefined),
+};
+
+/** The namespace in an object's metadata, when it has one. */
+export function namespaceOf(obj: { metadata?: unknown }): string | undefined {
+  const ns = isRecord(obj.metadata) ? field(obj.metadata, 'namespace') : undefined;
+  return typeof ns === 'string' && ns !== '' ? ns : undefined;
 }
 
-/**
- * `targetRefs`: each names a `kinds` object by name in the policy's
- * namespace. Duplicates are rejected because they usually hide a typo in the
- * name that was meant to differ.
- */
-export function checkTargetRefs(
-  f: Fields,
-  v: unknown,
-  path: string,
-  kinds: readonly string[],
-  policyNamespace: string | undefined,
-  opts: { required?: boolean } = {},
-): void {
-  const seen = new Set<string>();
-  f.records(
-    v,
-    path,
-    (ref, p) => {
-      f.onlyKnown(ref, p, ['group', 'kind', 'name', 'namespace']);
-      const kind = f.oneOf(field(ref, 'kind'), childPath(p, 'kind'), kinds, { required: true });
-      const group = f.string(field(ref, 'group'), childPath(p, 'group'));
-      if (kind !== undefined && group !== undefined) {
-        const want = KIND_GROUPS[kind] ?? '';
-        const accepted = want === '' ? ['', 'core'] : [want];
-        if (!accepted.includes(group)) f.add(childPath(p, 'group'), `must be ${JSON.stringify(want)} for kind ${kind} (got ${JSON.stringify(group)})`);
-      }
-      const name = f.string(field(ref, 'name'), childPath(p, 'name'), { required: true, check: dnsSubdomainProblem });
-      const ns = f.string(field(ref, 'namespace'), childPath(p, 'namespace'), { check: dnsLabelProblem });
-      if (ns !== undefined && policyNamespace !== undefined && ns !== policyNamespace) {
-        f.add(childPath(p, 'namespace'), `must be the policy's own namespace "${policyNamespace}" (got "${ns}"); a policy cannot target another namespace`);
-      }
-      if (kind && name) {
-        const key = `${kind}/${name}`;
-        if (seen.has(key)) f.add(p, `duplicates another target ${key}`);
-        seen.add(key);
-      }
-    },
-    { required: opts.required, nonEmpty: true },
-  );
+/** The one check on `targetRefs` no schema can make: a policy only targets objects of its own namespace. */
+export function checkTargetNamespaces(f: Fields, refs: readonly PolicyTargetReference[] | undefined, policyNamespace: string | undefined, path: string): void {
+  refs?.forEach((ref, i) => {
+    if (ref.namespace !== undefined && policyNamespace !== undefined && ref.namespace !== policyNamespace) {
+      f.add(childPath(itemPath(path, i), 'namespace'), `must be the policy's own namespace "${policyNamespace}" (got "${ref.namespace}"); a policy cannot target another namespace`);
+    }
+  });
 }
 
 /**
@@ -95,20 +62,6 @@ export function wildcardProblem(s: string): string | undefined {
     return `"*" is only allowed alone, as a prefix ("*.example.com") or as a suffix ("/api/*") (got ${JSON.stringify(s)})`;
   }
   return undefined;
-}
-
-/** Runs a check on each item of a string list already validated as such. */
-export function eachString(f: Fields, values: readonly string[] | undefined, path: string, check: (s: string) => string | undefined): void {
-  values?.forEach((s, i) => {
-    const problem = check(s);
-    if (problem) f.add(itemPath(path, i), problem);
-  });
-}
-
-/** Convenience for nested optional mappings: `sub(f, rec, 'spec', path)`. */
-export function sub(f: Fields, rec: Rec, key: string, path: string, required = false): { rec: Rec | undefined; path: string } {
-  const p = childPath(path, key);
-  return { rec: f.record(field(rec, key), p, { required }), path: p };
 }
 
 /**

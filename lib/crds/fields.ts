@@ -1,6 +1,7 @@
-import { closestName, describeValue } from './describe.js';
+import { describeValue } from './describe.js';
 import { parseDuration } from './duration.js';
 import { childPath, itemPath } from './field-path.js';
+import { enumMessage, quoteHint, rangeMessage, typeMessage, unknownFieldMessage } from './messages.js';
 
 /**
  * A small toolkit for validating untrusted, already-parsed documents (YAML or
@@ -35,11 +36,6 @@ export function field(rec: Rec, key: string): unknown {
   return Object.prototype.hasOwnProperty.call(rec, key) ? rec[key] : undefined;
 }
 
-function quoteHint(v: unknown): string {
-  // YAML turns unquoted 8080, true, yes/no (1.1 habits) into non-strings.
-  return typeof v === 'number' || typeof v === 'boolean' ? `; quote it if it is meant as text: "${String(v)}"` : '';
-}
-
 export class Fields {
   readonly errors: FieldError[] = [];
 
@@ -60,7 +56,7 @@ export class Fields {
   record(v: unknown, path: string, opts: Presence = {}): Rec | undefined {
     if (this.missing(v, path, opts.required)) return undefined;
     if (!isRecord(v)) {
-      this.add(path, `must be a mapping of fields (got ${describeValue(v)})`);
+      this.add(path, typeMessage(['object'], v));
       return undefined;
     }
     return v;
@@ -69,7 +65,7 @@ export class Fields {
   list(v: unknown, path: string, opts: Presence & { nonEmpty?: boolean } = {}): unknown[] | undefined {
     if (this.missing(v, path, opts.required)) return undefined;
     if (!Array.isArray(v)) {
-      this.add(path, `must be a list (got ${describeValue(v)})`);
+      this.add(path, typeMessage(['array'], v));
       return undefined;
     }
     if (opts.nonEmpty && v.length === 0) this.add(path, 'must not be empty');
@@ -81,7 +77,7 @@ export class Fields {
     const items = this.list(v, path, opts);
     items?.forEach((item, i) => {
       if (!isRecord(item)) {
-        this.add(itemPath(path, i), `must be a mapping of fields (got ${describeValue(item)})`);
+        this.add(itemPath(path, i), typeMessage(['object'], item));
         return;
       }
       fn(item, itemPath(path, i), i);
@@ -91,7 +87,7 @@ export class Fields {
   string(v: unknown, path: string, opts: Presence & { nonEmpty?: boolean; check?: StringCheck } = {}): string | undefined {
     if (this.missing(v, path, opts.required)) return undefined;
     if (typeof v !== 'string') {
-      this.add(path, `must be a string (got ${describeValue(v)}${quoteHint(v)})`);
+      this.add(path, typeMessage(['string'], v));
       return undefined;
     }
     if ((opts.nonEmpty || opts.required) && v === '') {
@@ -109,26 +105,16 @@ export class Fields {
   int(v: unknown, path: string, opts: Presence & { min?: number; max?: number } = {}): number | undefined {
     if (this.missing(v, path, opts.required)) return undefined;
     if (typeof v !== 'number' || !Number.isInteger(v)) {
-      const hint = typeof v === 'string' && /^-?\d+$/.test(v) ? '; remove the quotes' : '';
-      this.add(path, `must be an integer (got ${describeValue(v)}${hint})`);
+      this.add(path, typeMessage(['integer'], v));
       return undefined;
     }
     return this.inRange(v, path, opts.min, opts.max);
   }
 
-  number(v: unknown, path: string, opts: Presence & { min?: number; max?: number } = {}): number | undefined {
-    if (this.missing(v, path, opts.required)) return undefined;
-    if (typeof v !== 'number' || !Number.isFinite(v)) {
-      this.add(path, `must be a number (got ${describeValue(v)})`);
-      return undefined;
-    }
-    return this.inRange(v, path, opts.min, opts.max);
-  }
 
   private inRange(v: number, path: string, min: number | undefined, max: number | undefined): number | undefined {
     if ((min !== undefined && v < min) || (max !== undefined && v > max)) {
-      const range = min !== undefined && max !== undefined ? `between ${min} and ${max}` : min !== undefined ? `at least ${min}` : `at most ${max}`;
-      this.add(path, `must be ${range} (got ${v})`);
+      this.add(path, rangeMessage(min, max, v));
       return undefined;
     }
     return v;
@@ -137,7 +123,7 @@ export class Fields {
   bool(v: unknown, path: string, opts: Presence = {}): boolean | undefined {
     if (this.missing(v, path, opts.required)) return undefined;
     if (typeof v !== 'boolean') {
-      this.add(path, `must be true or false (got ${describeValue(v)})`);
+      this.add(path, typeMessage(['boolean'], v));
       return undefined;
     }
     return v;
@@ -146,9 +132,7 @@ export class Fields {
   oneOf<T extends string>(v: unknown, path: string, allowed: readonly T[], opts: Presence = {}): T | undefined {
     if (this.missing(v, path, opts.required)) return undefined;
     if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
-      const near = typeof v === 'string' ? closestName(v, allowed) : undefined;
-      const hint = near ? `; did you mean "${near}"?` : '';
-      this.add(path, `must be one of ${allowed.join(', ')} (got ${describeValue(v)}${hint})`);
+      this.add(path, enumMessage(allowed, v));
       return undefined;
     }
     return v as T;
@@ -208,10 +192,6 @@ export class Fields {
     return ms;
   }
 
-  /** A percentage, 0 to 100, fractions allowed. */
-  percent(v: unknown, path: string, opts: Presence = {}): number | undefined {
-    return this.number(v, path, { ...opts, min: 0, max: 100 });
-  }
 
   /**
    * Rejects fields the schema does not define. Ambit's CRDs are strict (as
@@ -227,8 +207,7 @@ export class Fields {
         this.add(childPath(path, key), note);
         continue;
       }
-      const near = closestName(key, known);
-      this.add(childPath(path, key), near ? `unknown field; did you mean "${near}"?` : `unknown field (known fields: ${known.join(', ')})`);
+      this.add(childPath(path, key), unknownFieldMessage(key, known));
     }
   }
 

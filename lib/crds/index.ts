@@ -2,12 +2,17 @@
  * Types and validators for Ambit's custom resources (ambit.dev/v1alpha1) and
  * the Gateway API routes it implements, shared by the lab and the controller.
  * A validator takes any parsed value and returns field errors (empty means
- * valid); it never throws.
+ * valid); it never throws. Ambit's own kinds are validated with the chart's
+ * CRD schemas (schema.ts) plus the few checks no schema can express; the
+ * Gateway API routes, whose CRDs are upstream's, by hand, for the subset
+ * Ambit supports.
  */
 
 export { AMBIT_API_VERSION, AMBIT_GROUP, GATEWAY_API_VERSION, GATEWAY_GROUP } from './common.js';
 export type { PolicyTargetReference, WorkloadSelector } from './common.js';
 export { CRD_KINDS, findCrdKind, validateResource, type CrdKind } from './registry.js';
+// The chart's CRD schemas, the one source of the structural validation of Ambit's kinds.
+export { crdSchemas, crdSchemaErrors } from './schema.js';
 
 export { WAYPOINT_DEFAULTS, WAYPOINT_FOR, validateWaypoint } from './waypoint.js';
 export type { Waypoint, WaypointFor, WaypointSpec } from './waypoint.js';

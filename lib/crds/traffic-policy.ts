@@ -1,7 +1,8 @@
 import { type KubeObject } from '../k8s/types.js';
-import { checkTargetRefs, objectSpec, sub, type PolicyTargetReference } from './common.js';
-import { childPath, itemPath } from './field-path.js';
-import { field, guarded, type FieldError } from './fields.js';
+import { AMBIT_API_VERSION, checkTargetNamespaces, namespaceOf, type PolicyTargetReference } from './common.js';
+import type { FieldError } from './fields.js';
+import { validateCustomResource } from './schema.js';
+import { unknownFieldNote } from './schema-errors.js';
 
 /**
  * `TrafficPolicy` (ambit.dev/v1alpha1): how clients reach a Service. Field
@@ -104,94 +105,14 @@ export interface TrafficPolicy extends KubeObject {
   spec: TrafficPolicySpec;
 }
 
-const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$/;
-
+/** Its CRD schema (charts/ambit/crds/trafficpolicies.ambit.dev.yaml), then the targets' namespace, which no schema can check. */
 export function validateTrafficPolicy(obj: unknown): FieldError[] {
-  return guarded('', (f) => {
-    const { spec, namespace } = objectSpec(f, obj, { specRequired: true });
-    if (!spec) return;
-    f.onlyKnown(spec, 'spec', ['targetRefs', 'loadBalancer', 'connectionPool', 'outlierDetection', 'retries', 'timeout', 'fault', 'localRateLimit'], {
-      targetRef: 'use targetRefs (a list)',
-    });
-    checkTargetRefs(f, field(spec, 'targetRefs'), 'spec.targetRefs', ['Service'], namespace, { required: true });
-
-    const lb = sub(f, spec, 'loadBalancer', 'spec');
-    if (lb.rec) {
-      f.onlyKnown(lb.rec, lb.path, ['type', 'consistentHash']);
-      const type = f.oneOf(field(lb.rec, 'type'), childPath(lb.path, 'type'), LB_TYPES, { required: true });
-      const ch = sub(f, lb.rec, 'consistentHash', lb.path, type === 'ConsistentHash');
-      if (ch.rec) {
-        f.onlyKnown(ch.rec, ch.path, ['header']);
-        f.string(field(ch.rec, 'header'), childPath(ch.path, 'header'), {
-          required: true,
-          check: (s) => (HEADER_NAME.test(s) ? undefined : `must be an HTTP header name (got ${JSON.stringify(s)})`),
-        });
-        if (type !== undefined && type !== 'ConsistentHash') f.add(ch.path, `only applies when type is ConsistentHash (type is ${type})`);
-      }
-    }
-
-    const pool = sub(f, spec, 'connectionPool', 'spec');
-    if (pool.rec) {
-      f.onlyKnown(pool.rec, pool.path, ['maxConnections', 'maxPendingRequests', 'maxRequestsPerConnection', 'connectTimeout']);
-      f.int(field(pool.rec, 'maxConnections'), childPath(pool.path, 'maxConnections'), { min: 1 });
-      f.int(field(pool.rec, 'maxPendingRequests'), childPath(pool.path, 'maxPendingRequests'), { min: 1 });
-      f.int(field(pool.rec, 'maxRequestsPerConnection'), childPath(pool.path, 'maxRequestsPerConnection'), { min: 0 });
-      f.duration(field(pool.rec, 'connectTimeout'), childPath(pool.path, 'connectTimeout'), { positive: true });
-    }
-
-    const od = sub(f, spec, 'outlierDetection', 'spec');
-    if (od.rec) {
-      f.onlyKnown(od.rec, od.path, ['consecutive5xxErrors', 'consecutiveGatewayErrors', 'interval', 'baseEjectionTime', 'maxEjectionPercent']);
-      f.int(field(od.rec, 'consecutive5xxErrors'), childPath(od.path, 'consecutive5xxErrors'), { min: 0 });
-      f.int(field(od.rec, 'consecutiveGatewayErrors'), childPath(od.path, 'consecutiveGatewayErrors'), { min: 0 });
-      f.duration(field(od.rec, 'interval'), childPath(od.path, 'interval'), { positive: true });
-      f.duration(field(od.rec, 'baseEjectionTime'), childPath(od.path, 'baseEjectionTime'), { positive: true });
-      f.percent(field(od.rec, 'maxEjectionPercent'), childPath(od.path, 'maxEjectionPercent'));
-    }
-
-    const retries = sub(f, spec, 'retries', 'spec');
-    if (retries.rec) {
-      f.onlyKnown(retries.rec, retries.path, ['attempts', 'perTryTimeout', 'retryOn']);
-      f.int(field(retries.rec, 'attempts'), childPath(retries.path, 'attempts'), { required: true, min: 0 });
-      f.duration(field(retries.rec, 'perTryTimeout'), childPath(retries.path, 'perTryTimeout'), { positive: true });
-      const rp = childPath(retries.path, 'retryOn');
-      if (typeof field(retries.rec, 'retryOn') === 'string') {
-        f.add(rp, 'must be a list, e.g. [5xx, connect-failure] (Istio writes a comma-separated string; Ambit a list)');
-      } else {
-        f.stringList(field(retries.rec, 'retryOn'), rp, { nonEmpty: true })?.forEach((s, i) => {
-          if (!(RETRY_ON as readonly string[]).includes(s) && !/^[1-5]\d\d$/.test(s)) {
-            f.add(itemPath(rp, i), `must be one of ${RETRY_ON.join(', ')} or an HTTP status code like "503" (got ${JSON.stringify(s)})`);
-          }
-        });
-      }
-    }
-
-    f.duration(field(spec, 'timeout'), 'spec.timeout');
-
-    const fault = sub(f, spec, 'fault', 'spec');
-    if (fault.rec) {
-      f.onlyKnown(fault.rec, fault.path, ['delay', 'abort']);
-      if (field(fault.rec, 'delay') === undefined && field(fault.rec, 'abort') === undefined) f.add(fault.path, 'must set delay or abort');
-      const delay = sub(f, fault.rec, 'delay', fault.path);
-      if (delay.rec) {
-        f.onlyKnown(delay.rec, delay.path, ['fixedDelay', 'percentage']);
-        f.duration(field(delay.rec, 'fixedDelay'), childPath(delay.path, 'fixedDelay'), { required: true, positive: true });
-        f.percent(field(delay.rec, 'percentage'), childPath(delay.path, 'percentage'));
-      }
-      const abort = sub(f, fault.rec, 'abort', fault.path);
-      if (abort.rec) {
-        f.onlyKnown(abort.rec, abort.path, ['httpStatus', 'percentage']);
-        f.int(field(abort.rec, 'httpStatus'), childPath(abort.path, 'httpStatus'), { required: true, min: 200, max: 599 });
-        f.percent(field(abort.rec, 'percentage'), childPath(abort.path, 'percentage'));
-      }
-    }
-
-    const rl = sub(f, spec, 'localRateLimit', 'spec');
-    if (rl.rec) {
-      f.onlyKnown(rl.rec, rl.path, ['maxTokens', 'tokensPerFill', 'fillInterval']);
-      f.int(field(rl.rec, 'maxTokens'), childPath(rl.path, 'maxTokens'), { required: true, min: 1 });
-      f.int(field(rl.rec, 'tokensPerFill'), childPath(rl.path, 'tokensPerFill'), { min: 1 });
-      f.duration(field(rl.rec, 'fillInterval'), childPath(rl.path, 'fillInterval'), { required: true, positive: true });
-    }
+  return validateCustomResource<TrafficPolicy>(AMBIT_API_VERSION, 'TrafficPolicy', obj, {
+    hints: {
+      targetRef: unknownFieldNote('use targetRefs (a list)'),
+      retryOn: (i) =>
+        i.keyword === 'type' && typeof i.value === 'string' ? 'must be a list, e.g. [5xx, connect-failure] (Istio writes a comma-separated string; Ambit a list)' : undefined,
+    },
+    semantic: (tp, f) => checkTargetNamespaces(f, tp.spec.targetRefs, namespaceOf(tp), 'spec.targetRefs'),
   });
 }

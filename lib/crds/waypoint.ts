@@ -1,6 +1,7 @@
 import type { KubeObject } from '../k8s/types.js';
-import { objectSpec } from './common.js';
-import { field, guarded, type FieldError } from './fields.js';
+import { AMBIT_API_VERSION } from './common.js';
+import type { FieldError } from './fields.js';
+import { validateCustomResource } from './schema.js';
 
 /**
  * `Waypoint` (ambit.dev/v1alpha1): a per-namespace L7 proxy. The controller
@@ -24,12 +25,7 @@ export interface Waypoint extends KubeObject {
   spec?: WaypointSpec;
 }
 
+/** Its CRD schema says it all (charts/ambit/crds/waypoints.ambit.dev.yaml). */
 export function validateWaypoint(obj: unknown): FieldError[] {
-  return guarded('', (f) => {
-    const { spec } = objectSpec(f, obj);
-    if (!spec) return;
-    f.onlyKnown(spec, 'spec', ['for', 'replicas']);
-    f.oneOf(field(spec, 'for'), 'spec.for', WAYPOINT_FOR);
-    f.int(field(spec, 'replicas'), 'spec.replicas', { min: 0, max: 100 });
-  });
+  return validateCustomResource(AMBIT_API_VERSION, 'Waypoint', obj);
 }
