@@ -43,6 +43,11 @@ describe('conditionEvents', () => {
     assert.deepEqual(brief([ready], [waiting]), ['Warning NoReadyProxies (Programmed)']);
   });
 
+  it('Unknown is not news', () => {
+    assert.deepEqual(brief([], [c('ResolvedRefs', 'Unknown', 'Pending')]), []);
+    assert.deepEqual(brief([c('ResolvedRefs', 'Unknown', 'Pending')], [c('ResolvedRefs', 'False', 'BackendNotFound')]), ['Warning BackendNotFound (ResolvedRefs)']);
+  });
+
   it('names the parent of a route\'s conditions in the note', () => {
     const [e] = conditionEvents(ref, [], [c('Accepted', 'False', 'NoMatchingParent', 'Service shop/web not found.')], 'parent Service shop/web port 80');
     assert.equal(e!.note, 'Accepted False for parent Service shop/web port 80: Service shop/web not found.');

@@ -11,7 +11,8 @@ import type { EventRecord, ObjectReference } from './types.js';
  * was Accepted, is Enforced or Programmed is worth saying; that a new
  * TrafficPolicy has no conflicts is not (only a recovery from one is). And
  * a Waypoint's proxies are not ready while it starts: Programmed False is a
- * Warning only once it was True.
+ * Warning only once it was True. Unknown (an invalid route's references,
+ * not resolved) is not news either.
  */
 
 export interface ConditionState {
@@ -54,12 +55,12 @@ export function conditionEvents(
   for (const d of after) {
     const a = ANNOUNCE[d.type] ?? OTHER;
     const was = before.find((c) => c?.type === d.type);
-    if (was && was.status === d.status && was.reason === d.reason) continue;
+    if (d.status === 'Unknown' || (was && was.status === d.status && was.reason === d.reason)) continue;
     const good = d.status === a.good;
     if (good ? !was && !a.first : a.quietUntilGood && was?.status !== a.good) continue;
     out.push({
       regarding,
-      type: good || d.status === 'Unknown' ? 'Normal' : 'Warning',
+      type: good ? 'Normal' : 'Warning',
       reason: d.reason,
       action: d.type,
       note: `${d.type} ${d.status}${context ? ` for ${context}` : ''}: ${d.message}`,
