@@ -13,6 +13,7 @@ import { startAdminServer } from '../lib/admin.js';
 import { ControllerMetrics } from './admin/index.js';
 import { EitherAuthenticator, GuardedAuthenticator, StaticTokenAuthenticator, TokenReviewAuthenticator, kubeTokenReviewer, type Authenticator, type TokenReviewer } from './auth/index.js';
 import { Dashboard, apiServerTarget, type ProxyStatus } from './dashboard/index.js';
+import { EventWriter, kubeEventSink, type EventSink } from './events/index.js';
 import { BundlePublisher, CaService, configMapBundleSink, DirectoryCaStore, SecretCaStore, ServingCertificate, loadOrCreateCa, type BundleSink, type CaStore } from './ca/index.js';
 import type { ControllerConfig } from './config.js';
 import { ALWAYS_LEADER, LeaderElector, kubeLeaseLock, type Leadership } from './leader/index.js';
@@ -27,6 +28,8 @@ export interface ControllerOverrides {
   statusPatcher?: StatusPatcher;
   /** The objects Waypoints own (default: through the Kubernetes API). */
   waypointObjects?: OwnedObjects;
+  /** Where Events are written (default: events.k8s.io/v1 through the Kubernetes API). */
+  eventSink?: EventSink;
   timers?: Timers;
   now?: () => number;
   /** Where the trust bundle is published (default: the ConfigMap of the config). */
@@ -53,6 +56,8 @@ export interface RunningController {
   readonly status: StatusReconciler | undefined;
   /** Runs the Waypoints' Deployments; undefined where status is never written. */
   readonly waypoints: WaypointReconciler | undefined;
+  /** Writes the Events both record, while this replica leads; undefined where status is never written. */
+  readonly events: EventWriter | undefined;
   /** Resolves once the model has synced and agents are being served. */
   readonly synced: Promise<void>;
   /**
@@ -177,11 +182,24 @@ export async function startController(cfg: Readonly<ControllerConfig>, over: Con
     throw err;
   }
 
+  // Events are written by the same replica as status: the one that leads.
+  const events = cfg.writeStatus
+    ? new EventWriter({
+        sink: over.eventSink ?? kubeEventSink(kc),
+        reportingInstance: cfg.podName,
+        log: logger('controller', 'events'),
+        leadership,
+        counter: metrics.events,
+        ...(over.now ? { now: over.now } : {}),
+        ...(over.timers ? { timers: over.timers } : {}),
+      })
+    : undefined;
   const status = cfg.writeStatus
     ? new StatusReconciler({
         model,
         patcher: over.statusPatcher ?? kubeStatusPatcher(kc),
         log: logger('controller', 'status'),
+        events,
         leadership,
         ...(over.timers ? { timers: over.timers } : {}),
       })
@@ -194,6 +212,7 @@ export async function startController(cfg: Readonly<ControllerConfig>, over: Con
         patcher: over.statusPatcher ?? kubeStatusPatcher(kc),
         template: { image: cfg.waypointImage, controllerAddress: cfg.controllerAddress, controllerIdentity: cfg.serving.spiffeId, trustDomain: cfg.trustDomain, tracing: cfg.waypointTracing },
         log: logger('controller', 'waypoints'),
+        events,
         leadership,
         ...(over.timers ? { timers: over.timers } : {}),
       })
@@ -282,6 +301,7 @@ export async function startController(cfg: Readonly<ControllerConfig>, over: Con
     dashboard,
     status,
     waypoints,
+    events,
     synced,
     stop: async (opts = {}) => {
       if (stopped) return;
@@ -292,6 +312,8 @@ export async function startController(cfg: Readonly<ControllerConfig>, over: Con
       waypoints?.stop();
       dashboard.stop();
       await Promise.all([status?.close(), waypoints?.close()]);
+      // Still leading: what the last writes recorded is written (for up to 2 s) before the Lease goes.
+      await events?.close();
       await election?.stop({ release: opts.releaseLease !== false });
       publisher.stop();
       serving?.close();

@@ -61,6 +61,7 @@ describe('controller config', () => {
 
   it('elects a leader only when told to, over the Lease in its namespace named after it, with client-go timing by default', () => {
     assert.equal(loadControllerConfig({ AMBIT_POD_NAME: 'ambit-controller-7d9f-abcde' }).leaderElection, undefined, 'off unless AMBIT_LEADER_ELECTION=true');
+    assert.equal(loadControllerConfig({ AMBIT_POD_NAME: 'ambit-controller-7d9f-abcde' }).podName, 'ambit-controller-7d9f-abcde', "its Events' reportingInstance, with or without election");
     const c = loadControllerConfig({ AMBIT_NAMESPACE: 'mesh', AMBIT_LEADER_ELECTION: 'true', AMBIT_POD_NAME: 'ambit-controller-7d9f-abcde' });
     assert.deepEqual(c.leaderElection, { namespace: 'mesh', leaseName: 'ambit-controller', identity: 'ambit-controller-7d9f-abcde', leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 });
     assert.ok(Object.isFrozen(c.leaderElection));

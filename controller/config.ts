@@ -61,6 +61,8 @@ export interface ControllerConfig {
   pushDebounceMaxMs: number;
   /** Write policy status conditions and run the Waypoints' Deployments (off on replicas that are never to write). */
   writeStatus: boolean;
+  /** This replica's name: the pod name (AMBIT_POD_NAME), else the host name (a pod's is its name). Its Lease identity, its Events' reportingInstance. */
+  podName: string;
   /**
    * Set: replicas elect which of them writes (status, Waypoints); the others
    * serve agents only. Unset (the default, for one process run by hand or in
@@ -220,6 +222,7 @@ export function loadControllerConfig(env: NodeJS.ProcessEnv): Readonly<Controlle
   if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(controllerAddress)) throw bad(ENV.controllerAddress, `must be host:port, got ${JSON.stringify(controllerAddress)}`);
   const waypointImage = str(ENV.waypointImage) ?? DEFAULTS.waypointImage;
   if (/\s/.test(waypointImage)) throw bad(ENV.waypointImage, `must be an image reference, got ${JSON.stringify(waypointImage)}`);
+  const podName = str(ENV.podName) ?? hostname();
   let leaderElection: LeaderElectionConfig | undefined;
   if (bool(ENV.leaderElection, false)) {
     const leaseName = str(ENV.leaseName) ?? DEFAULTS.leaseName;
@@ -231,7 +234,7 @@ export function loadControllerConfig(env: NodeJS.ProcessEnv): Readonly<Controlle
     };
     const problem = timingProblem(timing);
     if (problem) throw bad(`${ENV.leaseDuration}, ${ENV.leaseRenewDeadline} and ${ENV.leaseRetryPeriod}`, `do not fit: ${problem}`);
-    leaderElection = Object.freeze({ namespace, leaseName, identity: str(ENV.podName) ?? hostname(), ...timing });
+    leaderElection = Object.freeze({ namespace, leaseName, identity: podName, ...timing });
   }
 
   const dashboardScrapeIntervalMs = duration(ENV.dashboardScrapeInterval, DEFAULTS.dashboardScrapeInterval);
@@ -263,6 +266,7 @@ export function loadControllerConfig(env: NodeJS.ProcessEnv): Readonly<Controlle
     pushDebounceMs: duration(ENV.pushDebounce, DEFAULTS.pushDebounce),
     pushDebounceMaxMs: duration(ENV.pushDebounceMax, DEFAULTS.pushDebounceMax),
     writeStatus: bool(ENV.writeStatus, true),
+    podName,
     leaderElection,
     controllerAddress,
     waypointImage,

@@ -19,6 +19,8 @@ export class ControllerMetrics {
   readonly modelResources: Gauge<'type'>;
   readonly modelObjects: Gauge<'kind'>;
   readonly leader: Gauge;
+  /** Every Event the controller recorded, by what became of it (controller/events/writer.ts, EventResult). */
+  readonly events: Counter<'type' | 'reason' | 'result'>;
 
   constructor(
     sizes: { resources: () => Record<string, number>; objects: () => Record<string, number> } = { resources: () => ({}), objects: () => ({}) },
@@ -66,6 +68,12 @@ export class ControllerMetrics {
       collect() {
         this.set(leading() ? 1 : 0);
       },
+    });
+    this.events = new Counter({
+      name: 'ambit_controller_events_total',
+      help: 'Kubernetes Events the controller recorded, by type, reason and result: created, aggregated (counted in an earlier Event\'s series), rate_limited, not_leader, dropped, failed',
+      labelNames: ['type', 'reason', 'result'],
+      registers,
     });
     this.modelObjects = new Gauge({
       name: 'ambit_model_objects',

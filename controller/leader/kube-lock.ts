@@ -1,5 +1,6 @@
-import { CoordinationV1Api, Observable, V1MicroTime, type ConfigurationOptions, type KubeConfig, type V1Lease, type V1LeaseSpec } from '@kubernetes/client-node';
+import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease, type V1LeaseSpec } from '@kubernetes/client-node';
 import { fail, ok, type Result } from '../../lib/errors.js';
+import { requestTimeout } from '../../lib/k8s/client.js';
 import { toApiRequestError } from '../../lib/k8s/errors.js';
 import type { LeaseLock, LeaseRecord, LockFailure } from './lock.js';
 
@@ -11,22 +12,6 @@ import type { LeaseLock, LeaseRecord, LockFailure } from './lock.js';
  */
 
 const FIELD_MANAGER = 'ambit-controller';
-
-/** A request that outlives this is abandoned, so a hung connection cannot hold a renewal past its deadline. */
-function withTimeout(ms: number): ConfigurationOptions {
-  return {
-    middleware: [
-      {
-        pre: (ctx) => {
-          ctx.setSignal(AbortSignal.timeout(ms));
-          return new Observable(Promise.resolve(ctx));
-        },
-        post: (res) => new Observable(Promise.resolve(res)),
-      },
-    ],
-    middlewareMergeStrategy: 'append',
-  };
-}
 
 const microTime = (iso: string | undefined): V1MicroTime | undefined => (iso === undefined ? undefined : new V1MicroTime(iso));
 /** client-node hands MicroTime fields back as the API server's text (or a Date, from another path). */
@@ -77,7 +62,7 @@ export function kubeLeaseLock(o: KubeLeaseLockOptions): LeaseLock {
     describe: `Lease ${namespace}/${name}`,
     get: async (): Promise<Result<LeaseRecord | undefined, LockFailure>> => {
       try {
-        last = await api.readNamespacedLease({ namespace, name }, withTimeout(o.requestTimeoutMs));
+        last = await api.readNamespacedLease({ namespace, name }, requestTimeout(o.requestTimeoutMs));
         return ok(recordOf(last.spec));
       } catch (err) {
         const f = failure(err);
@@ -90,7 +75,7 @@ export function kubeLeaseLock(o: KubeLeaseLockOptions): LeaseLock {
     },
     create: async (record): Promise<Result<void, LockFailure>> => {
       try {
-        last = await api.createNamespacedLease({ namespace, body: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace }, spec: specOf(record) }, fieldManager: FIELD_MANAGER }, withTimeout(o.requestTimeoutMs));
+        last = await api.createNamespacedLease({ namespace, body: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace }, spec: specOf(record) }, fieldManager: FIELD_MANAGER }, requestTimeout(o.requestTimeoutMs));
         return ok(undefined);
       } catch (err) {
         return fail(failure(err));
@@ -100,7 +85,7 @@ export function kubeLeaseLock(o: KubeLeaseLockOptions): LeaseLock {
       // Nothing read yet: there is no version to write over, and writing without one would win any race.
       if (!last) return fail({ reason: 'error', message: `${namespace}/${name}: no version of the Lease read yet` });
       try {
-        last = await api.replaceNamespacedLease({ namespace, name, body: { ...last, spec: specOf(record) }, fieldManager: FIELD_MANAGER }, withTimeout(o.requestTimeoutMs));
+        last = await api.replaceNamespacedLease({ namespace, name, body: { ...last, spec: specOf(record) }, fieldManager: FIELD_MANAGER }, requestTimeout(o.requestTimeoutMs));
         return ok(undefined);
       } catch (err) {
         return fail(failure(err));

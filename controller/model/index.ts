@@ -4,7 +4,7 @@ export { ROUTE_KINDS, WATCHED_KINDS, type BookKind, type PolicyKind, type RouteK
 export { compileAuthorizationPolicy, compilePeerAuthentication, formatFieldErrors, type RawObject } from './policies.js';
 export { SCOPE_INPUTS, sameScope, type Scope } from './scope.js';
 export { startModelSources, type ModelSources } from './sources.js';
-export { StatusReconciler, currentConditions, desiredConditions, kubeStatusPatcher, sameConditions, withTransitions, type Condition, type DesiredCondition, type StatusBody, type StatusKind, type StatusPatcher } from './status.js';
+export { StatusReconciler, currentConditions, desiredConditions, kubeStatusPatcher, sameConditions, statusObjectRef, withTransitions, type Condition, type DesiredCondition, type StatusBody, type StatusKind, type StatusPatcher } from './status.js';
 export { ROUTE_CONTROLLER_NAME, type RouteParentStatus } from './route-status.js';
 export { compileRoute, grpcMethodPath, resolveRoute, type CompiledRoute, type RouteContext, type RouteResolution } from './routes.js';
 export { WAYPOINT_POD_LABEL, isLiveWorkloadPod, isReadyPod } from './workloads.js';

@@ -104,17 +104,32 @@ export function sameRouteParents(desired: DesiredParentStatus[], obj: { status?:
   );
 }
 
+/** The conditions `before` held for each desired parent (none for a new parent), in the order of `desired`. */
+export function parentConditionsBefore<C>(desired: readonly DesiredParentStatus[], before: readonly { parentRef: unknown; conditions: readonly C[] }[]): C[][] {
+  return desired.map((d) => {
+    const was = before.find((p) => sameParentRef(p.parentRef, d.parentRef));
+    return Array.isArray(was?.conditions) ? [...was.conditions] : [];
+  });
+}
+
+/** The conditions this controller's entry for each desired parent carries now, in the order of `desired`. */
+export function currentParentConditions(desired: readonly DesiredParentStatus[], obj: { status?: unknown }): Condition[][] {
+  return parentConditionsBefore(desired, currentParents(obj).filter(ours));
+}
+
 /** The whole `status.parents` to write: other controllers' entries kept, ours replaced, lastTransitionTime kept where a condition did not flip. */
 export function routeStatusBody(desired: DesiredParentStatus[], obj: { status?: unknown }, now: string): { parents: RouteParentStatus[] } {
-  const current = currentParents(obj);
-  const mine = current.filter(ours);
+  const was = currentParentConditions(desired, obj);
   return {
     parents: [
-      ...current.filter((p) => !ours(p)),
-      ...desired.map((d) => {
-        const was = mine.find((p) => sameParentRef(p.parentRef, d.parentRef));
-        return { parentRef: d.parentRef, controllerName: ROUTE_CONTROLLER_NAME, conditions: withTransitions(d.conditions, Array.isArray(was?.conditions) ? was.conditions : [], now) };
-      }),
+      ...currentParents(obj).filter((p) => !ours(p)),
+      ...desired.map((d, i) => ({ parentRef: d.parentRef, controllerName: ROUTE_CONTROLLER_NAME, conditions: withTransitions(d.conditions, was[i]!, now) })),
     ],
   };
+}
+
+/** A parentRef as people name it: `Service shop/web port 80` (no kind is a Gateway; no namespace, the route's). */
+export function describeParentRef(ref: Record<string, unknown>, routeNamespace: string): string {
+  const port = ref.port !== undefined ? ` port ${String(ref.port)}` : ref.sectionName !== undefined ? ` port ${String(ref.sectionName)}` : '';
+  return `${typeof ref.kind === 'string' ? ref.kind : 'Gateway'} ${typeof ref.namespace === 'string' ? ref.namespace : routeNamespace}/${String(ref.name)}${port}`;
 }

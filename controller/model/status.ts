@@ -1,11 +1,21 @@
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from '../../lib/log.js';
+import { DISCARD_EVENTS, conditionEvents, type EventRecord, type EventRecorder, type ObjectReference } from '../events/index.js';
 import { ReconcileLoop, type ReconcileTiming } from '../reconcile-loop.js';
 import { enforcedCondition, unservedService, waypointCondition, type EnforcementView } from './enforcement.js';
 import { POLICY_KINDS, ROUTE_KINDS, type BookKind, type PolicyKind } from './kinds.js';
 import type { MeshModel } from './model.js';
 import { formatFieldErrors, type CompiledAuthorizationPolicy, type PolicyEntry } from './policies.js';
-import { desiredRouteParents, routeStatusBody, sameRouteParents, type RouteParentStatus } from './route-status.js';
+import {
+  currentParentConditions,
+  describeParentRef,
+  desiredRouteParents,
+  parentConditionsBefore,
+  routeStatusBody,
+  sameRouteParents,
+  type DesiredParentStatus,
+  type RouteParentStatus,
+} from './route-status.js';
 import type { CompiledRoute } from './routes.js';
 import type { CompiledTrafficPolicy } from './traffic-policies.js';
 
@@ -15,7 +25,9 @@ import type { CompiledTrafficPolicy } from './traffic-policies.js';
  * policy's desired conditions are compared with the ones its object carries,
  * and only differences are written, so the update event a write causes
  * settles without another write. Passes run one at a time, debounced, and a
- * failed write is retried with backoff (../reconcile-loop.ts).
+ * failed write is retried with backoff (../reconcile-loop.ts). A write that
+ * changes a condition's status or reason records an Event about the object
+ * (../events/conditions.ts says which).
  */
 
 export interface Condition {
@@ -43,6 +55,13 @@ const RESOURCES: Record<StatusKind, { group: string; version: string; plural: st
 };
 
 const list = (names: readonly string[]): string => names.join(', ');
+
+/** The object a status is written to, as an Event's `regarding`: as the controller last saw it. */
+export function statusObjectRef(kind: StatusKind, obj: { metadata?: { namespace?: string; name?: string; uid?: string; resourceVersion?: string } }): ObjectReference {
+  const { group, version } = RESOURCES[kind];
+  const m = obj.metadata ?? {};
+  return { apiVersion: `${group}/${version}`, kind, namespace: m.namespace ?? 'default', name: m.name ?? '', uid: m.uid ?? '', ...(m.resourceVersion ? { resourceVersion: m.resourceVersion } : {}) };
+}
 
 /**
  * A TrafficPolicy's conditions beyond Accepted: whether its target Services
@@ -174,26 +193,34 @@ interface WantedStatus {
   inPlace: boolean;
   desired: unknown;
   body: (now: string) => StatusBody;
+  /**
+   * The Events writing it announces: the changes from what the object
+   * carries, or from `lastWritten` (our last write's `desired`) when the
+   * object is still at the version that write went over (the cache is behind).
+   */
+  events: (lastWritten: unknown) => EventRecord[];
 }
 
 export interface StatusReconcilerOptions extends ReconcileTiming {
   model: MeshModel;
   patcher: StatusPatcher;
   log: Logger;
+  /** Where the changes of conditions are told. Default: nowhere. */
+  events?: EventRecorder;
   now?: () => Date;
 }
 
 export class StatusReconciler {
-  private readonly o: StatusReconcilerOptions & { now: () => Date };
+  private readonly o: StatusReconcilerOptions & { now: () => Date; events: EventRecorder };
   private readonly loop: ReconcileLoop;
   private unsubscribe: (() => void) | undefined;
   /** What was last written per object, and the resourceVersion it was written over (to skip rewriting before the informer catches up). */
-  private readonly written = new Map<string, { fingerprint: string; overVersion: string | undefined }>();
+  private readonly written = new Map<string, { fingerprint: string; overVersion: string | undefined; desired: unknown }>();
   /** Writes made, for tests and /debug. */
   writes = 0;
 
   constructor(opts: StatusReconcilerOptions) {
-    this.o = { now: () => new Date(), ...opts };
+    this.o = { now: () => new Date(), events: DISCARD_EVENTS, ...opts };
     this.loop = new ReconcileLoop({
       pass: () => this.pass(),
       onError: (err) => this.o.log.error({ err: err instanceof Error ? (err.stack ?? err.message) : String(err) }, 'bug: a policy status pass threw; will retry'),
@@ -234,13 +261,30 @@ export class StatusReconciler {
 
   /** What one object's status should be: whether it already is, a fingerprint of the wanted state, and the body to write. */
   private statusOf(kind: BookKind, entry: PolicyEntry<unknown>): WantedStatus {
+    const ref = () => statusObjectRef(kind, entry.object);
     if (kind === 'HTTPRoute' || kind === 'GRPCRoute') {
       const desired = desiredRouteParents(this.o.model, entry as PolicyEntry<CompiledRoute>);
-      return { kind, inPlace: sameRouteParents(desired, entry.object), desired, body: (now) => routeStatusBody(desired, entry.object, now) };
+      return {
+        kind,
+        inPlace: sameRouteParents(desired, entry.object),
+        desired,
+        body: (now) => routeStatusBody(desired, entry.object, now),
+        events: (lastWritten) => {
+          const was = lastWritten ? parentConditionsBefore(desired, lastWritten as DesiredParentStatus[]) : currentParentConditions(desired, entry.object);
+          const ns = entry.object.metadata?.namespace ?? 'default';
+          return desired.flatMap((d, i) => conditionEvents(ref(), was[i]!, d.conditions, `parent ${describeParentRef(d.parentRef, ns)}`));
+        },
+      };
     }
     const desired = desiredConditions(this.o.model, kind, entry);
     const current = currentConditions(entry.object);
-    return { kind, inPlace: sameConditions(desired, current), desired, body: (now) => ({ conditions: withTransitions(desired, current, now) }) };
+    return {
+      kind,
+      inPlace: sameConditions(desired, current),
+      desired,
+      body: (now) => ({ conditions: withTransitions(desired, current, now) }),
+      events: (lastWritten) => conditionEvents(ref(), (lastWritten as DesiredCondition[] | undefined) ?? current, desired),
+    };
   }
 
   private async reconcileOne(want: WantedStatus, key: string, entry: PolicyEntry<unknown>): Promise<boolean> {
@@ -253,8 +297,9 @@ export class StatusReconciler {
     const [namespace, name] = key.split('/') as [string, string];
     try {
       await this.o.patcher.patch(kind, namespace, name, want.body(this.o.now().toISOString()));
-      this.written.set(`${kind}/${key}`, { fingerprint, overVersion: rv });
+      this.written.set(`${kind}/${key}`, { fingerprint, overVersion: rv, desired: want.desired });
       this.writes++;
+      for (const e of want.events(seen && seen.overVersion === rv ? seen.desired : undefined)) this.o.events.record(e);
       this.o.log.debug({ kind, resource: key }, 'status written');
       return true;
     } catch (err) {

@@ -2,7 +2,8 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { validateWaypoint } from '../../lib/crds/waypoint.js';
 import type { KubeObject } from '../../lib/k8s/types.js';
 import type { Logger } from '../../lib/log.js';
-import { currentConditions, sameConditions, withTransitions, type ModelChange, type RawObject, type StatusPatcher } from '../model/index.js';
+import { DISCARD_EVENTS, conditionEvents, type EventRecorder, type EventType, type ObjectReference } from '../events/index.js';
+import { currentConditions, sameConditions, statusObjectRef, withTransitions, type DesiredCondition, type ModelChange, type RawObject, type StatusPatcher } from '../model/index.js';
 import { ReconcileLoop, type ReconcileTiming } from '../reconcile-loop.js';
 import { toApiRequestError, type OwnedObjects } from './client.js';
 import { waypointConditions } from './conditions.js';
@@ -34,6 +35,10 @@ import {
  * a full pass runs every `resyncMs` in any case (an object in the way that
  * carries no label sends no event when it goes). When passes run is
  * ../reconcile-loop.ts's.
+ *
+ * What it does and fails to do is told in Events, as Kubernetes controllers
+ * do: about the Waypoint when its objects are created or updated (or cannot
+ * be) and when its conditions change; about an object it deletes.
  */
 
 /** What the reconciler reads from the model. */
@@ -49,6 +54,8 @@ export interface WaypointReconcilerOptions extends ReconcileTiming {
   patcher: StatusPatcher;
   template: WaypointTemplate;
   log: Logger;
+  /** Where what it does is told. Default: nowhere. */
+  events?: EventRecorder;
   now?: () => Date;
   /** Between full passes when nothing happens. Default 5 min. */
   resyncMs?: number;
@@ -71,23 +78,35 @@ const objectKey = (kind: OwnedKind, namespace: string, name: string) => `${kind}
 const describe = (kind: OwnedKind, namespace: string, name: string) => `${kind} ${namespace}/${name}`;
 const errText = (err: unknown) => toApiRequestError(err).message;
 const errCode = (err: unknown) => toApiRequestError(err).code;
+const httpText = (err: unknown) => `${errCode(err) === undefined ? '' : `HTTP ${errCode(err)}: `}${errText(err)}`;
+
+/** The API version of each kind a Waypoint owns, for Events about them. */
+const OWNED_API_VERSION: Record<OwnedKind, string> = { ServiceAccount: 'v1', Deployment: 'apps/v1', Service: 'v1' };
+
+type Verb = 'create' | 'update' | 'delete';
+/** The reasons Kubernetes' own controllers use (SuccessfulCreate, FailedCreate, ...) and the action, per verb. */
+const VERB_EVENT: Record<Verb, { action: string; ok: string; failed: string }> = {
+  create: { action: 'Create', ok: 'SuccessfulCreate', failed: 'FailedCreate' },
+  update: { action: 'Update', ok: 'SuccessfulUpdate', failed: 'FailedUpdate' },
+  delete: { action: 'Delete', ok: 'SuccessfulDelete', failed: 'FailedDelete' },
+};
 
 export class WaypointReconciler {
-  private readonly o: WaypointReconcilerOptions & { now: () => Date };
+  private readonly o: WaypointReconcilerOptions & { now: () => Date; events: EventRecorder };
   private readonly loop: ReconcileLoop;
   private started = false;
   private unsubscribe: (() => void) | undefined;
   /** Per owned object: what the controller last wrote, and the resourceVersion that write produced. */
   private readonly written = new Map<string, { fingerprint: string; producedVersion: string | undefined; at: number }>();
   /** Per Waypoint: the status last written, and the resourceVersion it was written over (to skip rewriting before the model catches up). */
-  private readonly statusWritten = new Map<string, { fingerprint: string; overVersion: string | undefined }>();
+  private readonly statusWritten = new Map<string, { fingerprint: string; overVersion: string | undefined; desired: DesiredCondition[] }>();
   /** Per owned object: the conflict last logged, so one that lasts is logged once. */
   private readonly reported = new Map<string, string>();
   /** Writes made, for tests. */
   writes = 0;
 
   constructor(opts: WaypointReconcilerOptions) {
-    this.o = { now: () => new Date(), ...opts };
+    this.o = { now: () => new Date(), events: DISCARD_EVENTS, ...opts };
     this.loop = new ReconcileLoop({
       pass: () => this.pass(),
       onError: (err) => this.o.log.error({ err: errText(err) }, 'bug: a waypoint reconcile pass threw; will retry'),
@@ -142,9 +161,10 @@ export class WaypointReconciler {
     const deleting = (wp.metadata as { deletionTimestamp?: string } | undefined)?.deletionTimestamp !== undefined;
     if (errors.length === 0 && !deleting && target.uid) {
       const desired = desiredObjects(target, this.o.template);
+      const about = statusObjectRef('Waypoint', wp);
       for (const kind of OWNED_KINDS) {
         if (this.loop.halted) return 0;
-        outcomes.push(await this.ensure(kind, desired[kind], target));
+        outcomes.push(await this.ensure(kind, desired[kind], target, about));
       }
     }
     const deployment = this.o.objects.get('Deployment', target.namespace, target.name);
@@ -165,8 +185,8 @@ export class WaypointReconciler {
     return outcomes.filter((o) => o.retry).length + (statusOk ? 0 : 1);
   }
 
-  /** Brings one owned object to what the Waypoint wants. */
-  private async ensure(kind: OwnedKind, desired: KubeObject, w: WaypointTarget): Promise<Outcome> {
+  /** Brings one owned object to what the Waypoint wants; Events go on `about`, the Waypoint. */
+  private async ensure(kind: OwnedKind, desired: KubeObject, w: WaypointTarget, about: ObjectReference): Promise<Outcome> {
     const { namespace, name } = w;
     const key = objectKey(kind, namespace, name);
     const what = describe(kind, namespace, name);
@@ -180,9 +200,10 @@ export class WaypointReconciler {
         const made = await this.o.objects.create(kind, namespace, desired);
         this.wrote(key, fingerprint, made);
         this.o.log.info({ waypoint: `${namespace}/${name}`, object: what }, `created ${what}`);
+        this.tell(about, 'Normal', 'create', `Created ${what}.`);
         return OK;
       } catch (err) {
-        if (errCode(err) !== 409) return this.failed('create', what, err);
+        if (errCode(err) !== 409) return this.failed('create', what, err, about);
         // Already there: the cache is behind, or the object carries no label (someone took it off, or it is not ours).
         let there: KubeObject | undefined;
         try {
@@ -191,23 +212,24 @@ export class WaypointReconciler {
           return this.failed('read', what, readErr);
         }
         if (!there) return { problem: `${what} is not created yet.`, retry: true };
-        return this.update(kind, desired, there, w, fingerprint);
+        return this.update(kind, desired, there, w, fingerprint, about);
       }
     }
-    return this.update(kind, desired, current, w, fingerprint);
+    return this.update(kind, desired, current, w, fingerprint, about);
   }
 
-  private async update(kind: OwnedKind, desired: KubeObject, current: KubeObject, w: WaypointTarget, fingerprint: string): Promise<Outcome> {
+  private async update(kind: OwnedKind, desired: KubeObject, current: KubeObject, w: WaypointTarget, fingerprint: string, about: ObjectReference): Promise<Outcome> {
     const { namespace, name } = w;
     const key = objectKey(kind, namespace, name);
     const what = describe(kind, namespace, name);
     const owner = controllerOf(current);
     if (owner && owner.uid !== w.uid) {
-      const problem =
-        isWaypointRef(owner) && owner.name === name
-          ? `${what} belongs to an earlier Waypoint ${namespace}/${name} (uid ${owner.uid}) and is being deleted; it is created anew once it is gone.`
-          : `${what} exists and is controlled by ${owner.kind} ${owner.name}, not by this Waypoint; delete or rename it, and the controller creates its own.`;
-      this.reportOnce(key, problem);
+      // An earlier Waypoint's object goes with it (a passing state); someone else's stays in the way until a person acts.
+      const earlier = isWaypointRef(owner) && owner.name === name;
+      const problem = earlier
+        ? `${what} belongs to an earlier Waypoint ${namespace}/${name} (uid ${owner.uid}) and is being deleted; it is created anew once it is gone.`
+        : `${what} exists and is controlled by ${owner.kind} ${owner.name}, not by this Waypoint; delete or rename it, and the controller creates its own.`;
+      if (this.reportOnce(key, problem) && !earlier) this.tell(about, 'Warning', 'create', problem, 'NameInUse');
       return { problem };
     }
     // No controller at all: adopted (its owner reference was taken off, or it was made by hand for this Waypoint).
@@ -222,10 +244,11 @@ export class WaypointReconciler {
       const made = await this.o.objects.replace(kind, namespace, name, withDesired(current, desired));
       this.wrote(key, fingerprint, made);
       this.o.log.info({ waypoint: `${namespace}/${name}`, object: what, fields: changed }, `${what}: ${why} (${changed.join(', ')})`);
+      this.tell(about, 'Normal', 'update', `${what}: ${why} (${changed.join(', ')}).`);
       return OK;
     } catch (err) {
       // The object is there and what it runs keeps running: a failed update is retried, not a reason to say the Waypoint is not programmed.
-      this.failed('update', what, err);
+      this.failed('update', what, err, about);
       return { retry: true };
     }
   }
@@ -242,14 +265,17 @@ export class WaypointReconciler {
         const namespace = obj.metadata?.namespace ?? 'default';
         if (live.get(`${namespace}/${owner.name}`) === owner.uid) continue;
         const what = describe(kind, namespace, obj.metadata.name);
+        // Its Waypoint is gone, so the Event is about the object itself.
+        const about: ObjectReference = { apiVersion: OWNED_API_VERSION[kind], kind, namespace, name: obj.metadata.name, uid: obj.metadata.uid ?? '', ...(obj.metadata.resourceVersion ? { resourceVersion: obj.metadata.resourceVersion } : {}) };
         try {
           await this.o.objects.delete(kind, namespace, obj.metadata.name, obj.metadata.uid ?? '');
           this.writes++;
           this.o.log.info({ waypoint: `${namespace}/${owner.name}`, object: what }, `deleted ${what}: its Waypoint is gone`);
+          this.tell(about, 'Normal', 'delete', `Deleted ${what}: the Waypoint ${namespace}/${owner.name} that owned it (uid ${owner.uid}) is gone.`);
         } catch (err) {
           const code = errCode(err);
           if (code === 404 || code === 409) continue; // gone already (garbage collected), or replaced meanwhile: the next pass sees which
-          this.failed('delete', what, err);
+          this.failed('delete', what, err, about);
           failures++;
         }
       }
@@ -267,8 +293,11 @@ export class WaypointReconciler {
     if (seen && seen.fingerprint === fingerprint && seen.overVersion === rv) return true;
     try {
       await this.o.patcher.patch('Waypoint', w.namespace, w.name, { conditions: withTransitions(desired, current, this.o.now().toISOString()) });
-      this.statusWritten.set(key, { fingerprint, overVersion: rv });
+      this.statusWritten.set(key, { fingerprint, overVersion: rv, desired });
       this.writes++;
+      // From what the object carries, or from our last write while the model has not caught up with it.
+      const before = seen && seen.overVersion === rv ? seen.desired : current;
+      for (const e of conditionEvents(statusObjectRef('Waypoint', wp), before, desired)) this.o.events.record(e);
       this.o.log.debug({ waypoint: key, conditions: desired.map((d) => `${d.type}=${d.status}`) }, 'waypoint status written');
       return true;
     } catch (err) {
@@ -284,17 +313,26 @@ export class WaypointReconciler {
     this.writes++;
   }
 
-  /** Logs a failed request; the outcome says the object is not in place yet. */
-  private failed(verb: 'create' | 'read' | 'update' | 'delete', what: string, err: unknown): Outcome {
+  /** Logs a failed request, and tells it on `about` (a read only leads to a create or an update); the outcome says the object is not in place yet. */
+  private failed(verb: 'read' | Verb, what: string, err: unknown, about?: ObjectReference): Outcome {
     const code = errCode(err);
     this.o.log.warn({ code: 'AMBIT_ERR_API', object: what, status: code, err: errText(err) }, `could not ${verb} ${what}; will retry`);
-    return { problem: `${what} is not in place yet: the request to ${verb} it failed (${code === undefined ? '' : `HTTP ${code}: `}${errText(err)}); the controller retries.`, retry: true };
+    if (about && verb !== 'read') this.tell(about, 'Warning', verb, `Could not ${verb} ${what} (${httpText(err)}); the controller retries.`);
+    return { problem: `${what} is not in place yet: the request to ${verb} it failed (${httpText(err)}); the controller retries.`, retry: true };
   }
 
-  private reportOnce(key: string, problem: string): void {
-    if (this.reported.get(key) === problem) return;
+  /** Records an Event about `about` for what was done (or not) to one of its objects. */
+  private tell(about: ObjectReference, type: EventType, verb: Verb, note: string, reason?: string): void {
+    const v = VERB_EVENT[verb];
+    this.o.events.record({ regarding: about, type, action: v.action, reason: reason ?? (type === 'Normal' ? v.ok : v.failed), note });
+  }
+
+  /** Logs a problem the first time it is seen for `key`; whether it was. */
+  private reportOnce(key: string, problem: string): boolean {
+    if (this.reported.get(key) === problem) return false;
     this.reported.set(key, problem);
     this.o.log.warn({ code: 'AMBIT_ERR_API', object: key }, problem);
+    return true;
   }
 
   stop(): void {

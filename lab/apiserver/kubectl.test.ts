@@ -215,6 +215,38 @@ spec: {token: ${token}, audiences: [ambit]}
     assert.deepEqual([status.authenticated, status.user.username], [true, 'system:serviceaccount:default:robot']);
   });
 
+  it('kubectl get events and kubectl describe show an Event written through events.k8s.io/v1, with its series', async () => {
+    store.create('namespaces', { metadata: { name: 'mesh' } });
+    const policy = store.create('authorizationpolicies', { metadata: { name: 'broken', namespace: 'mesh' }, spec: { action: 'MAYBE' } });
+    // As the controller's Event writer sends it (controller/events), then a repeat counted in its series.
+    store.create('events.events.k8s.io', {
+      metadata: { name: 'broken.18a2b3c4d5e6f708', namespace: 'mesh' },
+      eventTime: '2025-12-31T23:59:00.000000Z',
+      reportingController: 'ambit.dev/controller',
+      reportingInstance: 'ambit-controller-7d9f-abcde',
+      action: 'Accepted',
+      reason: 'Invalid',
+      type: 'Warning',
+      note: 'Accepted False: Rejected: spec.action: must be one of ALLOW, DENY, AUDIT (got "MAYBE"). Nothing of it is enforced.',
+      regarding: { apiVersion: 'ambit.dev/v1alpha1', kind: 'AuthorizationPolicy', namespace: 'mesh', name: 'broken', uid: policy.metadata.uid, resourceVersion: policy.metadata.resourceVersion },
+    });
+    store.patch('events.events.k8s.io', 'mesh', 'broken.18a2b3c4d5e6f708', { series: { count: 3, lastObservedTime: '2026-01-01T00:01:00.000000Z' } }, 'merge');
+
+    const events = await kubectl(['get', 'events', '-n', 'mesh']);
+    assert.equal(events.code, 0, events.stderr);
+    const lines = events.stdout.trim().split('\n');
+    assert.match(lines[0]!, /^LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+MESSAGE$/);
+    assert.match(lines[1]!, /^30s\s+Warning\s+Invalid\s+authorizationpolicy\/broken\s+Accepted False: Rejected: spec\.action/);
+    const wide = await kubectl(['get', 'events', '-n', 'mesh', '-o', 'wide']);
+    assert.match(wide.stdout, /ambit\.dev\/controller, ambit-controller-7d9f-abcde\s+Accepted False: .*\s+2m30s\s+3\s+broken\.18a2b3c4d5e6f708/);
+
+    const described = await kubectl(['describe', 'authorizationpolicy', 'broken', '-n', 'mesh']);
+    assert.equal(described.code, 0, described.stderr);
+    assert.match(described.stdout, /Events:\n\s+Type\s+Reason\s+Age\s+From\s+Message\n/);
+    // kubectl computes these ages with its own clock, not the server's.
+    assert.match(described.stdout, /Warning\s+Invalid\s+\S+ \(x3 over \S+\)\s+ambit\.dev\/controller\s+Accepted False: Rejected: spec\.action/);
+  });
+
   it('kubectl reports a wrong token as Unauthorized', async () => {
     const r = await kubectl(['get', 'pods'], { token: 'wrong' });
     assert.notEqual(r.code, 0);

@@ -2,7 +2,8 @@
  * The resource types the lab API server serves. This table is the single
  * source for discovery documents, URL routing and the store's per-type rules,
  * so adding a type here is all it takes to serve it. The few endpoints that
- * store nothing (CREATE_ONLY, below) are listed apart.
+ * store nothing (CREATE_ONLY, below) are listed apart; a type stored as
+ * another (events.k8s.io Events as core ones) says so in views.ts.
  */
 
 export interface ResourceType {
@@ -35,6 +36,8 @@ const DEFS: readonly Def[] = [
   ['', 'v1', 'Secret', 'secrets', true, [], false],
   ['', 'v1', 'ConfigMap', 'configmaps', true, ['cm'], false],
   ['', 'v1', 'Event', 'events', true, ['ev'], false],
+  // The same objects as core Events, in the shape controllers write (views.ts, events-v1.ts).
+  ['events.k8s.io', 'v1', 'Event', 'events', true, ['ev'], false],
   ['discovery.k8s.io', 'v1', 'EndpointSlice', 'endpointslices', true, [], false],
   ['apps', 'v1', 'Deployment', 'deployments', true, ['deploy'], true],
   ['apps', 'v1', 'ReplicaSet', 'replicasets', true, ['rs'], true],

@@ -18,6 +18,7 @@ import { decodeContinue, encodeContinue, matcher, translate, type SelectOptions 
 import { ApiError } from './status.js';
 import { applyStrategicMergePatch } from './strategic-merge.js';
 import type { DraftObject, EventType, KubeObject, StoreEvent } from './types.js';
+import { viewOf } from './views.js';
 
 const log = logger('lab', 'apiserver');
 
@@ -65,6 +66,9 @@ interface Subscriber {
   active: boolean;
 }
 
+/** The types that hold their own objects; the others are views of one of these (views.ts). */
+const STORED = RESOURCES.filter((r) => viewOf(r) === undefined);
+
 // A listener that writes on every event it sees would never let a drain finish; this caps one drain.
 const MAX_EVENTS_PER_DRAIN = 1_000_000;
 
@@ -76,6 +80,8 @@ const MAX_EVENTS_PER_DRAIN = 1_000_000;
  *
  * Methods return private copies; refused requests throw `ApiError` with the
  * Kubernetes reason (NotFound, AlreadyExists, Conflict, Invalid, Expired...).
+ * A type that is a view of another's storage (events.k8s.io Events) is
+ * converted on the way in and out; its changes are the stored type's.
  */
 export class ObjectStore {
   private rv = 0;
@@ -89,7 +95,7 @@ export class ObjectStore {
   constructor(options: StoreOptions = {}) {
     this.history = new EventLog(options.historySize ?? 10_000);
     this.now = options.now ?? (() => new Date());
-    for (const r of RESOURCES) this.objects.set(r, new Map());
+    for (const r of STORED) this.objects.set(r, new Map());
     if (options.seedNamespaces ?? true) {
       for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
         this.create('namespaces', { metadata: { name } });
@@ -119,6 +125,8 @@ export class ObjectStore {
 
   create(ref: ResourceRef, body: unknown, opts: { namespace?: string } = {}): KubeObject {
     const res = this.resource(ref);
+    const view = viewOf(res);
+    if (view) return view.fromStorage(this.create(view.storage, view.toStorage(checkShape(res, body)), opts));
     const obj = checkShape(res, body);
     const meta = obj.metadata;
     const namespace = this.namespaceFor(res, opts.namespace, meta.namespace);
@@ -153,20 +161,21 @@ export class ObjectStore {
   }
 
   get(ref: ResourceRef, namespace: string | undefined, name: string): KubeObject {
-    return structuredClone(this.current(this.resource(ref), namespace, name)) as KubeObject;
+    const res = this.resource(ref);
+    return this.present(res, this.current(res, namespace, name));
   }
 
   /** Like `get`, but undefined instead of NotFound. */
   tryGet(ref: ResourceRef, namespace: string | undefined, name: string): KubeObject | undefined {
     const res = this.resource(ref);
     const found = this.bucket(res).get(key(this.namespaceFor(res, namespace), name));
-    return found === undefined ? undefined : (structuredClone(found) as KubeObject);
+    return found === undefined ? undefined : this.present(res, found);
   }
 
   list(ref: ResourceRef, opts: ListOptions = {}): ListResult {
     const res = this.resource(ref);
     const match = matcher(res, opts);
-    let entries = [...this.bucket(res)].filter(([, o]) => match(o)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    let entries = this.shaped(res).filter(([, o]) => match(o)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     if (opts.continue) {
       const after = decodeContinue(opts.continue);
       entries = entries.filter(([k]) => k > after);
@@ -195,7 +204,8 @@ export class ObjectStore {
     }
     if (typeof name !== 'string') throw new ApiError('Invalid', `${res.kind} has no metadata.name`, detailsOf(res));
     const namespace = this.namespaceFor(res, opts.namespace, obj.metadata.namespace);
-    return this.update(res, this.current(res, namespace, name), obj, opts.subresource);
+    const existing = this.current(res, namespace, name);
+    return this.present(res, this.update(res, existing, this.stored(res, obj, existing), opts.subresource));
   }
 
   /**
@@ -212,13 +222,14 @@ export class ObjectStore {
       return this.create(res, applyMergePatch({ metadata: { name } }, patch), { namespace: ns });
     }
     if (!existing) throw notFound(res, name);
-    const patched =
-      type === 'json' ? applyJsonPatch(existing, patch) : type === 'strategic' ? applyStrategicMergePatch(existing, patch) : applyMergePatch(existing, patch);
+    // A patch applies to the object as the client sees it: in a view's shape for a view.
+    const seen = viewOf(res)?.fromStorage(existing) ?? existing;
+    const patched = type === 'json' ? applyJsonPatch(seen, patch) : type === 'strategic' ? applyStrategicMergePatch(seen, patch) : applyMergePatch(seen, patch);
     const obj = checkShape(res, patched);
     if (obj.metadata.name !== name || (res.namespaced && obj.metadata.namespace !== ns)) {
       throw new ApiError('BadRequest', `a patch cannot change metadata.name or metadata.namespace of ${res.plural} "${name}"`);
     }
-    return this.update(res, existing, obj, opts.subresource);
+    return this.present(res, this.update(res, existing, this.stored(res, obj, existing), opts.subresource));
   }
 
   /** Replaces only the status; shorthand for `replace(..., { subresource: 'status' })`. */
@@ -237,7 +248,7 @@ export class ObjectStore {
     const namespace = this.namespaceFor(res, undefined, obj.metadata.namespace);
     const existing = typeof obj.metadata.name === 'string' ? this.bucket(res).get(key(namespace, obj.metadata.name)) : undefined;
     if (!existing) return this.create(res, obj, { namespace });
-    return this.update(res, existing, { ...obj, metadata: { ...obj.metadata, resourceVersion: undefined } }, undefined);
+    return this.present(res, this.update(res, existing, this.stored(res, { ...obj, metadata: { ...obj.metadata, resourceVersion: undefined } }, existing), undefined));
   }
 
   /**
@@ -259,7 +270,7 @@ export class ObjectStore {
       throw new ApiError('Conflict', `Operation cannot be fulfilled on ${res.plural} "${name}": the precondition (uid or resourceVersion) does not match`, detailsOf(res, name));
     }
     if (res.plural === 'namespaces') {
-      for (const r of RESOURCES) {
+      for (const r of STORED) {
         if (!r.namespaced) continue;
         for (const o of [...this.bucket(r).values()]) {
           if (o.metadata.namespace === name) this.remove(r, o);
@@ -268,7 +279,7 @@ export class ObjectStore {
     }
     const last = this.remove(res, existing);
     if (!opts.orphanDependents) this.collectDependents(existing.metadata.uid);
-    return last;
+    return this.present(res, last);
   }
 
   /** Deletes every matching object; returns them. */
@@ -276,7 +287,7 @@ export class ObjectStore {
     const res = this.resource(ref);
     const match = matcher(res, opts);
     const deleted: KubeObject[] = [];
-    for (const o of [...this.bucket(res).values()].filter(match)) {
+    for (const [, o] of this.shaped(res).filter(([, x]) => match(x))) {
       // A cascade from an earlier deletion may already have taken it.
       if (this.bucket(res).has(key(o.metadata.namespace ?? '', o.metadata.name))) deleted.push(this.delete(res, o.metadata.namespace, o.metadata.name));
     }
@@ -296,13 +307,20 @@ export class ObjectStore {
     const rvText = opts.resourceVersion ?? '';
     if (rvText !== '' && !/^\d+$/.test(rvText)) throw new ApiError('BadRequest', `resourceVersion "${rvText}" is not a valid resource version`);
     const fromRv = Number(rvText || 0);
+    const view = viewOf(res);
+    const stored = view?.storage ?? res;
+    // A view's watchers see its shape, frozen like the stored snapshots.
+    const shape = (o: Readonly<KubeObject>): Readonly<KubeObject> => (view ? deepFreeze(view.fromStorage(o)) : o);
     const deliver = (ev: StoreEvent): void => {
-      if (ev.resource !== res) return;
-      const out = translate(ev, match);
+      if (ev.resource !== stored) return;
+      const out = translate(view ? { ...ev, object: shape(ev.object), ...(ev.oldObject ? { oldObject: shape(ev.oldObject) } : {}) } : ev, match);
       if (out) listener(out.type, out.object);
     };
     if (fromRv === 0) {
-      for (const o of this.bucket(res).values()) if (match(o)) listener('ADDED', o);
+      for (const o of this.bucket(res).values()) {
+        const seen = shape(o);
+        if (match(seen)) listener('ADDED', seen);
+      }
     } else {
       const missed = this.history.since(fromRv);
       if (!missed) {
@@ -364,14 +382,14 @@ export class ObjectStore {
     if (sameContent(existing, next)) return structuredClone(existing) as KubeObject;
     if (specChanged(existing, next)) next.metadata.generation = Number(existing.metadata.generation ?? 0) + 1;
     next.metadata.resourceVersion = String(++this.rv);
-    return this.commit(res, 'MODIFIED', next, existing);
+    return this.commit(viewOf(res)?.storage ?? res, 'MODIFIED', next, existing);
   }
 
   /** Deletes the objects owned only by `ownerUid` (and, through `delete`, their dependents in turn). */
   private collectDependents(ownerUid: unknown): void {
     if (typeof ownerUid !== 'string') return;
-    const live = (uid: string): boolean => RESOURCES.some((r) => [...this.bucket(r).values()].some((o) => o.metadata.uid === uid));
-    for (const r of RESOURCES) {
+    const live = (uid: string): boolean => STORED.some((r) => [...this.bucket(r).values()].some((o) => o.metadata.uid === uid));
+    for (const r of STORED) {
       for (const o of [...this.bucket(r).values()]) {
         const owners = (o.metadata.ownerReferences ?? []) as { uid?: string }[];
         if (!owners.some((ref) => ref.uid === ownerUid)) continue;
@@ -385,7 +403,7 @@ export class ObjectStore {
   private remove(res: ResourceType, existing: Readonly<KubeObject>): KubeObject {
     const last: KubeObject = { ...existing, metadata: { ...existing.metadata, resourceVersion: String(++this.rv) } };
     this.bucket(res).delete(key(existing.metadata.namespace ?? '', existing.metadata.name!));
-    return this.commit(res, 'DELETED', last, undefined, false);
+    return this.commit(viewOf(res)?.storage ?? res, 'DELETED', last, undefined, false);
   }
 
   /** Stores (unless deleting), records and announces one change; returns a private copy. */
@@ -424,8 +442,28 @@ export class ObjectStore {
     }
   }
 
+  /** The objects of `res`, in their stored shape (a view's are its storage type's). */
   private bucket(res: ResourceType): Map<string, Readonly<KubeObject>> {
-    return this.objects.get(res)!;
+    return this.objects.get(viewOf(res)?.storage ?? res)!;
+  }
+
+  /** The objects of `res` by key, in the shape it serves (shared with the store: not to be changed). */
+  private shaped(res: ResourceType): (readonly [string, Readonly<KubeObject>])[] {
+    const view = viewOf(res);
+    const entries = [...this.bucket(res)];
+    return view ? entries.map(([k, o]) => [k, view.fromStorage(o)] as const) : entries;
+  }
+
+  /** A private copy of a stored object, in the shape `res` serves. */
+  private present(res: ResourceType, o: Readonly<KubeObject>): KubeObject {
+    const view = viewOf(res);
+    return view ? view.fromStorage(structuredClone(o) as KubeObject) : (structuredClone(o) as KubeObject);
+  }
+
+  /** A body written through `res`, in the stored shape (checked by a view against the object it replaces). */
+  private stored(res: ResourceType, obj: DraftObject, existing: Readonly<KubeObject>): DraftObject {
+    const view = viewOf(res);
+    return view ? view.toStorage(obj, view.fromStorage(existing)) : obj;
   }
 
   private current(res: ResourceType, namespace: string | undefined, name: string): Readonly<KubeObject> {

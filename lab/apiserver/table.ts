@@ -1,16 +1,20 @@
+import { toCoreEvent } from './events-v1.js';
 import type { ResourceType } from './resources.js';
 import type { KubeObject } from './types.js';
 
 /**
  * Server-side printing: `kubectl get` asks for `as=Table` and prints the
- * columns the server chooses. Pods, services, nodes, namespaces and
- * deployments get the columns kubectl users know; other types NAME and AGE.
+ * columns the server chooses. Pods, services, nodes, namespaces,
+ * deployments and events get the columns kubectl users know; other types
+ * NAME and AGE.
  */
 
 interface Column {
   name: string;
   type: 'string' | 'integer' | 'date';
   priority: number;
+  /** `name` for the column that holds the object's name when it is not NAME. */
+  format?: 'name';
   cell: (o: Readonly<KubeObject>, now: Date) => string | number;
 }
 
@@ -48,6 +52,50 @@ function podStatus(o: Readonly<KubeObject>): string {
   }
   return String(get(o, 'status.phase') ?? 'Unknown');
 }
+
+const coreEvent = (o: Readonly<KubeObject>): Readonly<KubeObject> => (o.apiVersion === 'events.k8s.io/v1' ? toCoreEvent(o) : o);
+
+/**
+ * An Event's times and count as kube-apiserver prints them (printEvent):
+ * first seen is firstTimestamp, else eventTime; last seen is the series'
+ * last observation, else lastTimestamp, else first seen; an Event without a
+ * count or series happened once.
+ */
+function eventSeen(o: Readonly<KubeObject>, now: Date): { first: string; last: string; count: number } {
+  const e = coreEvent(o);
+  const first = humanAge(get(e, 'firstTimestamp') || get(e, 'eventTime') || undefined, now);
+  const series = get(e, 'series');
+  if (series) return { first, last: humanAge(series.lastObservedTime, now), count: Number(series.count) || 1 };
+  const last = get(e, 'lastTimestamp') ? humanAge(get(e, 'lastTimestamp'), now) : first;
+  return { first, last, count: Number(get(e, 'count')) || 1 };
+}
+
+function eventObject(o: Readonly<KubeObject>): string {
+  const ref = get(coreEvent(o), 'involvedObject') ?? {};
+  const kind = String(ref.kind ?? '').toLowerCase();
+  return ref.name ? `${kind}/${ref.name}` : kind;
+}
+
+function eventSource(o: Readonly<KubeObject>): string {
+  const e = coreEvent(o);
+  const component = get(e, 'source.component') || get(e, 'reportingComponent') || '';
+  const instance = get(e, 'source.host') || get(e, 'reportingInstance') || '';
+  return instance ? `${component}, ${instance}` : component;
+}
+
+/** Core v1 and events.k8s.io/v1 Events print alike (one printer for both, as kube-apiserver has). */
+const EVENT_COLUMNS: Column[] = [
+  { name: 'Last Seen', type: 'string', priority: 0, cell: (o, now) => eventSeen(o, now).last },
+  { name: 'Type', type: 'string', priority: 0, cell: (o) => get(o, 'type') ?? '' },
+  { name: 'Reason', type: 'string', priority: 0, cell: (o) => get(o, 'reason') ?? '' },
+  { name: 'Object', type: 'string', priority: 0, cell: eventObject },
+  { name: 'Subobject', type: 'string', priority: 1, cell: (o) => get(coreEvent(o), 'involvedObject.fieldPath') ?? '' },
+  { name: 'Source', type: 'string', priority: 1, cell: eventSource },
+  { name: 'Message', type: 'string', priority: 0, cell: (o) => String(get(coreEvent(o), 'message') ?? '').trim() },
+  { name: 'First Seen', type: 'string', priority: 1, cell: (o, now) => eventSeen(o, now).first },
+  { name: 'Count', type: 'string', priority: 1, cell: (o, now) => eventSeen(o, now).count },
+  { name: 'Name', type: 'string', priority: 1, format: 'name', cell: (o) => o.metadata.name ?? '' },
+];
 
 function servicePorts(o: Readonly<KubeObject>): string {
   const ports = (get(o, 'spec.ports') ?? []) as any[];
@@ -112,6 +160,7 @@ const COLUMNS: Record<string, Column[]> = {
   ],
   // As the API server prints them: who holds the Lease is what `kubectl get lease` is for.
   leases: [NAME, { name: 'Holder', type: 'string', priority: 0, cell: (o) => get(o, 'spec.holderIdentity') || '<none>' }, AGE],
+  events: EVENT_COLUMNS,
 };
 
 function rowObject(o: Readonly<KubeObject>, include: IncludeObject, tableApiVersion: string): unknown {
@@ -136,8 +185,8 @@ export function toTable(
     columnDefinitions: columns.map((c) => ({
       name: c.name,
       type: c.type,
-      format: c === NAME ? 'name' : '',
-      description: c === NAME ? 'Name must be unique within a namespace.' : '',
+      format: c === NAME ? 'name' : (c.format ?? ''),
+      description: c === NAME || c.format === 'name' ? 'Name must be unique within a namespace.' : '',
       priority: c.priority,
     })),
     rows: items.map((o) => {

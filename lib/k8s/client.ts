@@ -1,4 +1,4 @@
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig, Observable, type ConfigurationOptions } from '@kubernetes/client-node';
 
 /**
  * The API server connection of a component: an explicit URL and bearer token
@@ -22,4 +22,23 @@ export function kubeConfig(opts: { server?: string | undefined; token?: string |
     kc.loadFromDefault();
   }
   return kc;
+}
+
+/**
+ * Request options that abandon a request after `ms`, so a hung connection
+ * cannot hold up what waits for it (a Lease renewal, the Event queue).
+ */
+export function requestTimeout(ms: number): ConfigurationOptions {
+  return {
+    middleware: [
+      {
+        pre: (ctx) => {
+          ctx.setSignal(AbortSignal.timeout(ms));
+          return new Observable(Promise.resolve(ctx));
+        },
+        post: (res) => new Observable(Promise.resolve(res)),
+      },
+    ],
+    middlewareMergeStrategy: 'append',
+  };
 }

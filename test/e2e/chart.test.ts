@@ -30,11 +30,6 @@ const UNUSED_BY_DESIGN: Readonly<Record<string, string>> = {
   // Never called: clusters with the OwnerReferencesPermissionEnforcement admission plugin check
   // it when the controller sets blockOwnerDeletion on a Waypoint's objects (the lab has no such plugin).
   'ClusterRole ambit-controller: update ambit.dev/waypoints/finalizers': 'admission check only',
-  // Events are not written yet (issue 10 item 4).
-  'ClusterRole ambit-controller: create core/events': 'events',
-  'ClusterRole ambit-controller: patch core/events': 'events',
-  'ClusterRole ambit-controller: create events.k8s.io/events': 'events',
-  'ClusterRole ambit-controller: patch events.k8s.io/events': 'events',
 };
 
 /**
@@ -207,6 +202,17 @@ describe('lab up --chart', { timeout: 600_000 }, () => {
     // The controller adopts the Waypoint's objects and writes every policy's and route's status.
     const adopted = await eventually(async () => ['deployments', 'services', 'serviceaccounts'].every((r) => called('get', r) && called('update', r)) && called('patch', 'trafficpolicies', 'status') && called('patch', 'grpcroutes', 'status'), 120);
     assert.ok(adopted, `the controller did not adopt the Waypoint's objects and write status: ${JSON.stringify(controllerCalls().map((e) => e.request).slice(-20))}`);
+    // The Waypoint's Service deleted twice is created twice: the second Event is the first one's series (a patch).
+    for (let i = 0; i < 2; i++) {
+      await lab.must(['lab', 'kubectl', '-n', 'mesh', 'delete', 'service', 'wp']);
+      assert.ok(await eventually(async () => (await lab.ambit(['lab', 'kubectl', '-n', 'mesh', 'get', 'service', 'wp', '-o', 'name'])).code === 0, 120), 'the controller did not create the Service anew');
+    }
+    assert.ok(await eventually(async () => called('create', 'events') && called('patch', 'events'), 120), 'the controller did not create and patch Events');
+    // As operators see them: kubectl reads the core Events the controller wrote through events.k8s.io.
+    const events = await lab.must(['lab', 'kubectl', '-n', 'mesh', 'get', 'events', '-o', 'wide']);
+    assert.match(events, /Normal\s+SuccessfulCreate\s+waypoint\/wp\s+\S*\s*ambit\.dev\/controller, ambit-controller-\S+\s+Created Service mesh\/wp\.\s+\S+\s+2\s/);
+    const described = await lab.must(['lab', 'kubectl', '-n', 'mesh', 'describe', 'waypoint', 'wp']);
+    assert.match(described, /Normal\s+SuccessfulCreate\s+\S+ \(x2 over \S+\)\s+ambit\.dev\/controller\s+Created Service mesh\/wp\./);
     await applyText(lab, ORPHANS);
     // The controller deletes what a gone Waypoint owned.
     assert.ok(await eventually(async () => ['deployments', 'services', 'serviceaccounts'].every((r) => called('delete', r)), 120), 'the controller did not delete the Waypoint\'s objects');
