@@ -21,7 +21,8 @@ describe('controller process (TokenReview auth, admin port)', () => {
     lab.store.create('namespaces', namespace('ambit-system'));
     createPod(lab.store, 'agent-abc', { namespace: 'ambit-system', node: 'node-a', ip: '192.168.0.2', serviceAccount: 'ambit-node-agent' });
     const reviews: Record<string, V1TokenReviewStatus> = {
-      'sa-token': { authenticated: true, user: { username: 'system:serviceaccount:ambit-system:ambit-node-agent', extra: { [EXTRA_POD_NAME]: ['agent-abc'] } } },
+      // As kube-apiserver answers: the audiences the review asked for (the default, ambit-controller) that the token carries.
+      'sa-token': { authenticated: true, audiences: ['ambit-controller'], user: { username: 'system:serviceaccount:ambit-system:ambit-node-agent', extra: { [EXTRA_POD_NAME]: ['agent-abc'] } } },
     };
     ctl = await startTestController(lab, dir.path, { AMBIT_AGENT_TOKENS: '' }, { tokenReviewer: { review: async (token) => reviews[token] ?? { authenticated: false } } });
   });

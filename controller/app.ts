@@ -15,10 +15,10 @@ import { EitherAuthenticator, GuardedAuthenticator, StaticTokenAuthenticator, To
 import { Dashboard, apiServerTarget, type ProxyStatus } from './dashboard/index.js';
 import { EventWriter, kubeEventSink, type EventSink } from './events/index.js';
 import { BundlePublisher, CaService, configMapBundleSink, DirectoryCaStore, SecretCaStore, ServingCertificate, loadOrCreateCa, type BundleSink, type CaStore } from './ca/index.js';
-import type { ControllerConfig } from './config.js';
+import { waypointTemplate, type ControllerConfig } from './config.js';
 import { ALWAYS_LEADER, LeaderElector, kubeLeaseLock, type Leadership } from './leader/index.js';
 import { MeshModel, StatusReconciler, kubeStatusPatcher, startModelSources, type StatusPatcher } from './model/index.js';
-import { WaypointReconciler, kubeOwnedObjects, type OwnedObjects } from './waypoints/index.js';
+import { TrustBundleCopies, WaypointReconciler, kubeBundleConfigMaps, kubeOwnedObjects, type OwnedObjects } from './waypoints/index.js';
 import { XdsServer } from './xds/index.js';
 
 /** Seams for tests: everything else comes from the config. */
@@ -54,7 +54,7 @@ export interface RunningController {
   readonly election: LeaderElector | undefined;
   readonly dashboard: Dashboard;
   readonly status: StatusReconciler | undefined;
-  /** Runs the Waypoints' Deployments; undefined where status is never written. */
+  /** Runs the Waypoints' Deployments and the trust bundle beside them; undefined where status is never written. */
   readonly waypoints: WaypointReconciler | undefined;
   /** Writes the Events both record, while this replica leads; undefined where status is never written. */
   readonly events: EventWriter | undefined;
@@ -119,7 +119,7 @@ export async function startController(cfg: Readonly<ControllerConfig>, over: Con
     pod: (ns, name) => model.pod(ns, name),
     serviceAccounts: cfg.agentAuth.kind === 'tokenreview' ? cfg.agentAuth.serviceAccounts : [],
     waypoints: (ns, name) => model.hasWaypoint(ns, name),
-    audiences: cfg.agentAuth.kind === 'tokenreview' ? cfg.agentAuth.audiences : [],
+    audiences: cfg.tokenAudiences,
     ...(over.now ? { now: over.now } : {}),
   });
   const authenticator: Authenticator = new GuardedAuthenticator(
@@ -210,7 +210,15 @@ export async function startController(cfg: Readonly<ControllerConfig>, over: Con
         view: model,
         objects: over.waypointObjects ?? kubeOwnedObjects({ kc, log: logger('controller', 'waypoints') }),
         patcher: over.statusPatcher ?? kubeStatusPatcher(kc),
-        template: { image: cfg.waypointImage, controllerAddress: cfg.controllerAddress, controllerIdentity: cfg.serving.spiffeId, trustDomain: cfg.trustDomain, tracing: cfg.waypointTracing },
+        template: waypointTemplate(cfg),
+        // The proxies mount the bundle from their own namespace.
+        bundles: new TrustBundleCopies({
+          configMaps: kubeBundleConfigMaps({ kc, name: cfg.rootCaConfigMap, log: logger('controller', 'waypoints') }),
+          name: cfg.rootCaConfigMap,
+          ownNamespace: cfg.namespace,
+          pem: bundle.rootPem,
+          log: logger('controller', 'waypoints'),
+        }),
         log: logger('controller', 'waypoints'),
         events,
         leadership,

@@ -10,7 +10,9 @@ describe('controller config', () => {
     assert.equal(c.adminPort, 15014);
     assert.equal(c.trustDomain, 'cluster.local');
     assert.deepEqual(c.ca, { kind: 'secret', namespace: 'mesh', name: 'ambit-ca' });
-    assert.deepEqual(c.agentAuth, { kind: 'tokenreview', serviceAccounts: ['mesh/ambit-node-agent'], audiences: [] });
+    assert.deepEqual(c.agentAuth, { kind: 'tokenreview', serviceAccounts: ['mesh/ambit-node-agent'] });
+    assert.deepEqual(c.tokenAudiences, ['ambit-controller'], "the chart's tokenAudience: never the API server's own audience");
+    assert.deepEqual(c.waypointResources, { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '1Gi' } });
     assert.equal(c.rootNamespace, 'mesh');
     assert.equal(c.certDefaultTtlMs, 24 * 3600_000);
     assert.equal(c.pushDebounceMs, 100);
@@ -45,6 +47,7 @@ describe('controller config', () => {
     });
     assert.deepEqual(c.ca, { kind: 'directory', dir: '/var/lib/ambit/ca' });
     assert.deepEqual(c.agentAuth, { kind: 'static', tokens: { 'node-1': 'a', 'node-2': 'b' } });
+    assert.deepEqual(c.tokenAudiences, ['ambit-controller'], 'waypoints present projected tokens in the lab too');
     assert.equal(c.trustDomain, 'lab.local');
     assert.equal(c.grpcPort, 0);
     assert.equal(c.pushDebounceMs, 20);
@@ -57,6 +60,13 @@ describe('controller config', () => {
     assert.equal(c.waypointImage, `ghcr.io/ambit-mesh/ambit:${pkg.version}`);
     const lab = loadControllerConfig({ AMBIT_CONTROLLER_ADDRESS: '10.200.0.1:15010', AMBIT_WAYPOINT_IMAGE: 'registry.local/ambit@sha256:0123' });
     assert.deepEqual([lab.controllerAddress, lab.waypointImage], ['10.200.0.1:15010', 'registry.local/ambit@sha256:0123']);
+  });
+
+  it("gives waypoints the resources the chart's waypoint.resources says, as helm's toJson writes them", () => {
+    const c = loadControllerConfig({ AMBIT_WAYPOINT_RESOURCES: '{"limits":{"cpu":2,"memory":"512Mi"},"requests":{"cpu":"250m"}}', AMBIT_AGENT_TOKEN_AUDIENCES: 'mesh.example,other' });
+    assert.deepEqual(c.waypointResources, { limits: { cpu: '2', memory: '512Mi' }, requests: { cpu: '250m' } });
+    assert.deepEqual(loadControllerConfig({ AMBIT_WAYPOINT_RESOURCES: '{}' }).waypointResources, {}, 'none at all');
+    assert.deepEqual(c.tokenAudiences, ['mesh.example', 'other']);
   });
 
   it('elects a leader only when told to, over the Lease in its namespace named after it, with client-go timing by default', () => {
@@ -85,6 +95,9 @@ describe('controller config', () => {
       [{ AMBIT_WRITE_STATUS: 'yes' }, /AMBIT_WRITE_STATUS/],
       [{ AMBIT_CONTROLLER_ADDRESS: 'ambit-controller' }, /AMBIT_CONTROLLER_ADDRESS must be host:port/],
       [{ AMBIT_WAYPOINT_IMAGE: 'two words' }, /AMBIT_WAYPOINT_IMAGE must be an image reference/],
+      [{ AMBIT_WAYPOINT_RESOURCES: 'cpu=1' }, /AMBIT_WAYPOINT_RESOURCES must be a JSON object/],
+      [{ AMBIT_WAYPOINT_RESOURCES: '{"limit":{"cpu":"1"}}' }, /"limit" is neither requests nor limits/],
+      [{ AMBIT_WAYPOINT_RESOURCES: '{"limits":{"memory":"1 GB"}}' }, /AMBIT_WAYPOINT_RESOURCES limits.memory must be a quantity/],
       [{ AMBIT_LEADER_ELECTION: 'on' }, /AMBIT_LEADER_ELECTION must be true or false/],
       [{ AMBIT_LEADER_ELECTION: 'true', AMBIT_LEASE_NAME: 'Ambit_Lease' }, /AMBIT_LEASE_NAME must be a DNS subdomain/],
       [{ AMBIT_LEADER_ELECTION: 'true', AMBIT_LEASE_DURATION: 'soon' }, /AMBIT_LEASE_DURATION must be a duration/],

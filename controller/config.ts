@@ -7,6 +7,7 @@ import { AmbitError } from '../lib/errors.js';
 import { DEFAULT_TRUST_DOMAIN, ROOT_CA_CONFIGMAP, formatSpiffeId, validateTrustDomain } from '../lib/identity/index.js';
 import { INSECURE_CONTROL_PLANE_ENV } from '../lib/xds/credentials.js';
 import { timingProblem, type ElectionTiming } from './leader/index.js';
+import type { WaypointResources, WaypointTemplate } from './waypoints/index.js';
 
 /**
  * The controller's configuration: every setting named once here, read from
@@ -17,7 +18,7 @@ export type CaStoreConfig = { kind: 'directory'; dir: string } | { kind: 'secret
 
 export type AgentAuthConfig =
   | { kind: 'static'; tokens: Readonly<Record<string, string>> }
-  | { kind: 'tokenreview'; serviceAccounts: readonly string[]; audiences: readonly string[] };
+  | { kind: 'tokenreview'; serviceAccounts: readonly string[] };
 
 /** Which replica writes: the one holding the Lease `namespace/leaseName`. */
 export interface LeaderElectionConfig extends ElectionTiming {
@@ -56,6 +57,12 @@ export interface ControllerConfig {
   certDefaultTtlMs: number;
   certMaxTtlMs: number;
   agentAuth: AgentAuthConfig;
+  /**
+   * The audiences a service-account token presented to the controller must carry (its
+   * TokenReview asks for them): node agents' in a cluster, waypoint proxies' everywhere.
+   * Waypoint Deployments' projected tokens are minted for the first.
+   */
+  tokenAudiences: readonly string[];
   /** Bursts of changes are pushed once quiet this long (a lone change at once), but at most `pushDebounceMaxMs` after they began. */
   pushDebounceMs: number;
   pushDebounceMaxMs: number;
@@ -78,6 +85,8 @@ export interface ControllerConfig {
    * checked as a waypoint reads them): handed to every waypoint Deployment; off when unset.
    */
   waypointTracing: TracingConfig;
+  /** The resources of the waypoint container (AMBIT_WAYPOINT_RESOURCES, JSON as the chart's `waypoint.resources`). */
+  waypointResources: WaypointResources;
   /** How often the dashboard reads the proxies' /metrics for the service graph; 0 turns the scraping (and the graph) off. */
   dashboardScrapeIntervalMs: number;
 }
@@ -117,6 +126,7 @@ export const ENV = {
   podName: 'AMBIT_POD_NAME',
   controllerAddress: 'AMBIT_CONTROLLER_ADDRESS',
   waypointImage: 'AMBIT_WAYPOINT_IMAGE',
+  waypointResources: 'AMBIT_WAYPOINT_RESOURCES',
   tracingEndpoint: WAYPOINT_ENV.tracingEndpoint,
   tracingSamplePercent: WAYPOINT_ENV.tracingSamplePercent,
   dashboardScrapeInterval: 'AMBIT_DASHBOARD_SCRAPE_INTERVAL',
@@ -137,6 +147,9 @@ export const DEFAULTS = {
   pushDebounce: '100ms',
   pushDebounceMax: '1s',
   waypointImage: `ghcr.io/ambit-mesh/ambit:${pkg.version}`,
+  // The chart's defaults (values.yaml tokenAudience and waypoint.resources).
+  tokenAudience: 'ambit-controller',
+  waypointResources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '1Gi' } },
   // client-go's defaults, as kube-controller-manager runs with.
   leaseName: 'ambit-controller',
   leaseDuration: '15s',
@@ -204,8 +217,10 @@ export function loadControllerConfig(env: NodeJS.ProcessEnv): Readonly<Controlle
   } else {
     const serviceAccounts = list(ENV.agentServiceAccounts) ?? [`${namespace}/${DEFAULTS.agentServiceAccount}`];
     for (const sa of serviceAccounts) if (!/^[a-z0-9-]+\/[a-z0-9.-]+$/.test(sa)) throw bad(ENV.agentServiceAccounts, `entries must be namespace/name, got ${JSON.stringify(sa)}`);
-    agentAuth = { kind: 'tokenreview', serviceAccounts: Object.freeze(serviceAccounts), audiences: Object.freeze(list(ENV.agentTokenAudiences) ?? []) };
+    agentAuth = { kind: 'tokenreview', serviceAccounts: Object.freeze(serviceAccounts) };
   }
+  const tokenAudiences = list(ENV.agentTokenAudiences) ?? [DEFAULTS.tokenAudience];
+  for (const a of tokenAudiences) if (/\s/.test(a)) throw bad(ENV.agentTokenAudiences, `must be audiences separated by commas, got ${JSON.stringify(a)}`);
 
   const certDefaultTtlMs = duration(ENV.certTtl, DEFAULTS.certTtl);
   const certMaxTtlMs = duration(ENV.certMaxTtl, DEFAULTS.certMaxTtl);
@@ -263,6 +278,7 @@ export function loadControllerConfig(env: NodeJS.ProcessEnv): Readonly<Controlle
     certDefaultTtlMs,
     certMaxTtlMs,
     agentAuth: Object.freeze(agentAuth),
+    tokenAudiences: Object.freeze(tokenAudiences),
     pushDebounceMs: duration(ENV.pushDebounce, DEFAULTS.pushDebounce),
     pushDebounceMaxMs: duration(ENV.pushDebounceMax, DEFAULTS.pushDebounceMax),
     writeStatus: bool(ENV.writeStatus, true),
@@ -271,6 +287,51 @@ export function loadControllerConfig(env: NodeJS.ProcessEnv): Readonly<Controlle
     controllerAddress,
     waypointImage,
     waypointTracing: Object.freeze(tracingConfig(env)),
+    waypointResources: waypointResources(str(ENV.waypointResources)),
     dashboardScrapeIntervalMs,
   });
+}
+
+/** What every Waypoint's Deployment gets from this configuration (controller/waypoints/objects.ts). */
+export function waypointTemplate(cfg: Readonly<ControllerConfig>): WaypointTemplate {
+  return {
+    image: cfg.waypointImage,
+    controllerAddress: cfg.controllerAddress,
+    controllerIdentity: cfg.serving.spiffeId,
+    trustDomain: cfg.trustDomain,
+    tokenAudience: cfg.tokenAudiences[0]!,
+    rootCaConfigMap: cfg.rootCaConfigMap,
+    resources: cfg.waypointResources,
+    tracing: cfg.waypointTracing,
+  };
+}
+
+/** A quantity as Kubernetes writes one (`100m`, `128Mi`, `1.5`, `2`). */
+const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti|P|Pi|E|Ei)?$/;
+
+/** `{"requests": {...}, "limits": {...}}`, as helm's toJson writes the chart's `waypoint.resources`; numbers become strings. */
+function waypointResources(json: string | undefined): WaypointResources {
+  if (json === undefined) return DEFAULTS.waypointResources;
+  const why = 'must be a JSON object like {"requests":{"cpu":"100m","memory":"128Mi"},"limits":{"memory":"1Gi"}}';
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch (err) {
+    throw bad(ENV.waypointResources, `${why} (${(err as Error).message})`);
+  }
+  const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isMap(parsed)) throw bad(ENV.waypointResources, `${why}, got ${json}`);
+  const out: { requests?: Record<string, string>; limits?: Record<string, string> } = {};
+  for (const [part, amounts] of Object.entries(parsed)) {
+    if (part !== 'requests' && part !== 'limits') throw bad(ENV.waypointResources, `${why}: ${JSON.stringify(part)} is neither requests nor limits`);
+    if (!isMap(amounts)) throw bad(ENV.waypointResources, `${why}: ${part} is not an object`);
+    const quantities: Record<string, string> = {};
+    for (const [resource, q] of Object.entries(amounts)) {
+      const text = typeof q === 'number' ? String(q) : q;
+      if (typeof text !== 'string' || !QUANTITY.test(text)) throw bad(ENV.waypointResources, `${part}.${resource} must be a quantity like "100m" or "128Mi", got ${JSON.stringify(q)}`);
+      quantities[resource] = text;
+    }
+    if (Object.keys(quantities).length > 0) out[part] = Object.freeze(quantities);
+  }
+  return Object.freeze(out);
 }

@@ -4,6 +4,7 @@ import {
   type KubeConfig,
   type KubernetesListObject,
   type KubernetesObject,
+  type V1ConfigMap,
   type V1Deployment,
   type V1Service,
   type V1ServiceAccount,
@@ -15,6 +16,7 @@ import type { KubeObject } from '../../lib/k8s/types.js';
 import type { Logger } from '../../lib/log.js';
 import { WAYPOINT_POD_LABEL } from '../model/index.js';
 import { OWNED_KINDS, type OwnedKind } from './objects.js';
+import type { BundleConfigMaps } from './trust-bundle.js';
 
 // Defined in lib/k8s, shared with the Lease lock; still offered here, where the waypoint code finds them.
 export { ApiRequestError, toApiRequestError };
@@ -86,13 +88,6 @@ export function kubeOwnedObjects(opts: { kc: KubeConfig; log: Logger; backoff?: 
   };
   const listeners: ((kind: OwnedKind, event: InformerEvent, obj: KubeObject) => void)[] = [];
   let informers: Record<OwnedKind, Informer<KubernetesObject>> | undefined;
-  const call = async <T>(p: () => Promise<T>): Promise<T> => {
-    try {
-      return await p();
-    } catch (err) {
-      throw toApiRequestError(err);
-    }
-  };
   // Every object of a Waypoint carries the label; watching only those keeps the cache small.
   const selector = WAYPOINT_POD_LABEL;
 
@@ -138,4 +133,55 @@ export function kubeOwnedObjects(opts: { kc: KubeConfig; log: Logger; backoff?: 
       await call(() => apis[kind].delete(namespace, name, uid));
     },
   };
+}
+
+/**
+ * The ConfigMaps named `name` in every namespace (trust-bundle.ts's copies), through the
+ * Kubernetes API: an informer selecting them by `metadata.name`, which the API server
+ * authorizes with a resourceNames rule, and the writes.
+ */
+export function kubeBundleConfigMaps(opts: { kc: KubeConfig; name: string; log: Logger; backoff?: () => Backoff }): BundleConfigMaps {
+  const core = opts.kc.makeApiClient(CoreV1Api);
+  const { name } = opts;
+  const fieldSelector = `metadata.name=${name}`;
+  const listeners: ((event: InformerEvent, obj: KubeObject) => void)[] = [];
+  let informer: Informer<KubernetesObject> | undefined;
+  return {
+    start: async () => {
+      informer ??= startInformer<KubernetesObject>({
+        kc: opts.kc,
+        path: '/api/v1/configmaps',
+        fieldSelector,
+        list: () => core.listConfigMapForAllNamespaces({ fieldSelector }) as Promise<KubernetesListObject<KubernetesObject>>,
+        onChange: (event, obj) => {
+          for (const fn of listeners) fn(event, obj as KubeObject);
+        },
+        log: opts.log,
+        ...(opts.backoff ? { backoff: opts.backoff() } : {}),
+      });
+      await informer.synced;
+    },
+    stop: async () => {
+      await informer?.stop();
+    },
+    onChange: (fn) => {
+      listeners.push(fn);
+    },
+    get: (namespace) => informer?.get(name, namespace) as KubeObject | undefined,
+    list: () => (informer?.list() ?? []) as KubeObject[],
+    create: async (namespace, body) => (await call(() => core.createNamespacedConfigMap({ namespace, body: body as V1ConfigMap, fieldManager: FIELD_MANAGER }))) as KubeObject,
+    replace: async (namespace, body) => (await call(() => core.replaceNamespacedConfigMap({ namespace, name, body: body as V1ConfigMap, fieldManager: FIELD_MANAGER }))) as KubeObject,
+    delete: async (namespace, uid) => {
+      await call(() => core.deleteNamespacedConfigMap({ namespace, name, body: { preconditions: { uid } } }));
+    },
+  };
+}
+
+/** Runs a request, its failure as an ApiRequestError. */
+async function call<T>(p: () => Promise<T>): Promise<T> {
+  try {
+    return await p();
+  } catch (err) {
+    throw toApiRequestError(err);
+  }
 }

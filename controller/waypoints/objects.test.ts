@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { KubeObject } from '../../lib/k8s/types.js';
+import { DEFAULT_ROOT_CA_FILE } from '../../lib/identity/index.js';
 import { controllerOf, desiredObjects, drift, isWaypointRef, waypointTarget, withDesired } from './objects.js';
 
 const template = {
@@ -8,6 +9,9 @@ const template = {
   controllerAddress: 'ambit-controller.ambit-system.svc:15010',
   controllerIdentity: 'spiffe://cluster.local/ns/ambit-system/sa/ambit-controller',
   trustDomain: 'cluster.local',
+  tokenAudience: 'ambit-controller',
+  rootCaConfigMap: 'ambit-root-ca',
+  resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '1Gi' } },
 };
 const target = { namespace: 'shop', name: 'wp', uid: 'uid-wp', replicas: 2 };
 const owner = { apiVersion: 'ambit.dev/v1alpha1', kind: 'Waypoint', name: 'wp', uid: 'uid-wp', controller: true, blockOwnerDeletion: true };
@@ -33,7 +37,9 @@ describe('the objects of a Waypoint', () => {
         metadata: { labels: { 'ambit.dev/waypoint': 'wp', 'ambit.dev/dataplane-mode': 'none' } },
         spec: {
           serviceAccountName: 'wp',
+          automountServiceAccountToken: false,
           terminationGracePeriodSeconds: 30,
+          securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' } },
           containers: [
             {
               name: 'waypoint',
@@ -53,12 +59,47 @@ describe('the objects of a Waypoint', () => {
                 { name: 'AMBIT_POD_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } } },
                 { name: 'AMBIT_NODE_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'spec.nodeName' } } },
                 { name: 'AMBIT_POD_IP', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'status.podIP' } } },
+                { name: 'AMBIT_CONTROLLER_TOKEN_FILE', value: '/var/run/secrets/ambit/tokens/controller-token' },
+                { name: 'AMBIT_ROOT_CA_FILE', value: '/var/run/ambit/root-ca/root-cert.pem' },
+              ],
+              resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '1Gi' } },
+              securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+              volumeMounts: [
+                { name: 'controller-token', mountPath: '/var/run/secrets/ambit/tokens', readOnly: true },
+                { name: 'root-ca', mountPath: '/var/run/ambit/root-ca', readOnly: true },
               ],
             },
+          ],
+          volumes: [
+            { name: 'controller-token', projected: { sources: [{ serviceAccountToken: { path: 'controller-token', audience: 'ambit-controller', expirationSeconds: 3600 } }] } },
+            { name: 'root-ca', configMap: { name: 'ambit-root-ca' } },
           ],
         },
       },
     });
+  });
+
+  it('mounts what the proxy reads where its settings say: the token for the controller and the trust bundle, read-only', () => {
+    const pod = (deploy.spec as any).template.spec;
+    const c = pod.containers[0];
+    const env = new Map<string, string>(c.env.filter((e: { value?: string }) => e.value !== undefined).map((e: { name: string; value: string }) => [e.name, e.value]));
+    // Each file the env names lies in a volume mounted read-only at the folder it names.
+    const volumeOf = (file: string) => {
+      const m = c.volumeMounts.find((x: { mountPath: string }) => file.startsWith(`${x.mountPath}/`));
+      assert.ok(m?.readOnly, `${file} is in a read-only mount`);
+      return { volume: pod.volumes.find((v: { name: string }) => v.name === m.name), path: file.slice(m.mountPath.length + 1) };
+    };
+    const token = volumeOf(env.get('AMBIT_CONTROLLER_TOKEN_FILE')!);
+    assert.deepEqual(token.volume.projected.sources, [{ serviceAccountToken: { path: token.path, audience: 'ambit-controller', expirationSeconds: 3600 } }]);
+    const ca = volumeOf(env.get('AMBIT_ROOT_CA_FILE')!);
+    assert.deepEqual([ca.volume.configMap.name, ca.path], ['ambit-root-ca', 'root-cert.pem']);
+    // The same names as the agent's: the chart's DaemonSet mounts the same paths.
+    assert.equal(env.get('AMBIT_ROOT_CA_FILE'), DEFAULT_ROOT_CA_FILE);
+
+    const other = desiredObjects(target, { ...template, tokenAudience: 'mesh.example', rootCaConfigMap: 'roots', resources: { limits: { cpu: '2' } } }).Deployment as any;
+    assert.equal(other.spec.template.spec.volumes[0].projected.sources[0].serviceAccountToken.audience, 'mesh.example');
+    assert.equal(other.spec.template.spec.volumes[1].configMap.name, 'roots');
+    assert.deepEqual(other.spec.template.spec.containers[0].resources, { limits: { cpu: '2' } });
   });
 
   it('a ClusterIP Service for HBONE that is never sent through a waypoint itself', () => {
@@ -105,6 +146,7 @@ describe('drift', () => {
     c.terminationMessagePath = '/dev/termination-log';
     c.readinessProbe = { ...c.readinessProbe, httpGet: { ...c.readinessProbe.httpGet, scheme: 'HTTP' }, periodSeconds: 10, timeoutSeconds: 1 };
     d.spec.template.spec.restartPolicy = 'Always';
+    for (const v of d.spec.template.spec.volumes) (v.projected ?? v.configMap).defaultMode = 420;
     d.status = { replicas: 2, readyReplicas: 1 };
     return d;
   };

@@ -1,5 +1,7 @@
+import { posix } from 'node:path';
 import { AMBIT_API_VERSION } from '../../lib/crds/common.js';
 import { WAYPOINT_DEFAULTS } from '../../lib/crds/waypoint.js';
+import { DEFAULT_ROOT_CA_FILE, ROOT_CA_KEY } from '../../lib/identity/index.js';
 import type { KubeObject, OwnerReference } from '../../lib/k8s/types.js';
 import { DATAPLANE_MODE_LABEL, DATAPLANE_MODE_NONE, USE_WAYPOINT_LABEL } from '../../lib/mesh/labels.js';
 import { WAYPOINT_POD_LABEL } from '../model/index.js';
@@ -29,9 +31,31 @@ export const WAYPOINT_ENV = Object.freeze({
   podName: 'AMBIT_POD_NAME',
   nodeName: 'AMBIT_NODE_NAME',
   podIp: 'AMBIT_POD_IP',
+  controllerTokenFile: 'AMBIT_CONTROLLER_TOKEN_FILE',
+  rootCaFile: 'AMBIT_ROOT_CA_FILE',
   tracingEndpoint: 'AMBIT_TRACING_ENDPOINT',
   tracingSamplePercent: 'AMBIT_TRACING_SAMPLE_PERCENT',
 });
+
+/**
+ * The proxies' two volumes, at the node agent's paths (charts/ambit/templates/node-agent.yaml):
+ * a projected token for the controller's TokenReview, and the trust bundle from the ConfigMap
+ * that trust-bundle.ts keeps in the Waypoint's namespace.
+ */
+export const WAYPOINT_VOLUMES = Object.freeze({
+  token: { name: 'controller-token', mountPath: '/var/run/secrets/ambit/tokens', file: 'controller-token' },
+  rootCa: { name: 'root-ca', mountPath: posix.dirname(DEFAULT_ROOT_CA_FILE), file: ROOT_CA_KEY },
+});
+/** The token's lifetime, as the agent's; the kubelet renews it at 80% and a proxy rereads the file whenever it dials. */
+export const WAYPOINT_TOKEN_SECONDS = 3600;
+/** The image's user (the Dockerfile's `USER 65532:65532`), as the controller's pod runs it. */
+export const WAYPOINT_UID = 65532;
+
+/** What a waypoint container asks of its node (the chart's `waypoint.resources`). */
+export interface WaypointResources {
+  requests?: Readonly<Record<string, string>>;
+  limits?: Readonly<Record<string, string>>;
+}
 
 /** What the controller's configuration decides about every waypoint. */
 export interface WaypointTemplate {
@@ -41,6 +65,11 @@ export interface WaypointTemplate {
   /** The SPIFFE ID on the controller's serving certificate, which the proxies check. */
   controllerIdentity: string;
   trustDomain: string;
+  /** The audience of the projected token the proxies present: one the controller's TokenReview asks for. */
+  tokenAudience: string;
+  /** The trust bundle's ConfigMap in the Waypoint's namespace (a pod mounts only its own namespace's). */
+  rootCaConfigMap: string;
+  resources: WaypointResources;
   /** Where the proxies export spans; none when unset. */
   tracing?: { endpoint: string | undefined; samplePercent: number };
 }
@@ -89,6 +118,7 @@ export function desiredObjects(w: WaypointTarget, t: WaypointTemplate): Record<O
     ownerReferences: [ownerReference(w)],
   });
   const fieldRef = (fieldPath: string) => ({ valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath } } });
+  const { token, rootCa } = WAYPOINT_VOLUMES;
   return {
     ServiceAccount: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: metadata() },
     Deployment: {
@@ -103,8 +133,12 @@ export function desiredObjects(w: WaypointTarget, t: WaypointTemplate): Record<O
           metadata: { labels: { ...selector, [DATAPLANE_MODE_LABEL]: DATAPLANE_MODE_NONE } },
           spec: {
             serviceAccountName: w.name,
+            // The proxies call no Kubernetes API (everything comes from the controller): their only
+            // token is the projected one for the controller's audience, below.
+            automountServiceAccountToken: false,
             // A stopping proxy keeps serving while agents learn it is gone, then drains (waypoint/app.ts).
             terminationGracePeriodSeconds: WAYPOINT_TERMINATION_GRACE_SECONDS,
+            securityContext: { runAsNonRoot: true, runAsUser: WAYPOINT_UID, runAsGroup: WAYPOINT_UID, seccompProfile: { type: 'RuntimeDefault' } },
             containers: [
               {
                 name: WAYPOINT_CONTAINER,
@@ -124,6 +158,8 @@ export function desiredObjects(w: WaypointTarget, t: WaypointTemplate): Record<O
                   { name: WAYPOINT_ENV.podName, ...fieldRef('metadata.name') },
                   { name: WAYPOINT_ENV.nodeName, ...fieldRef('spec.nodeName') },
                   { name: WAYPOINT_ENV.podIp, ...fieldRef('status.podIP') },
+                  { name: WAYPOINT_ENV.controllerTokenFile, value: posix.join(token.mountPath, token.file) },
+                  { name: WAYPOINT_ENV.rootCaFile, value: posix.join(rootCa.mountPath, rootCa.file) },
                   ...(t.tracing?.endpoint
                     ? [
                         { name: WAYPOINT_ENV.tracingEndpoint, value: t.tracing.endpoint },
@@ -131,7 +167,18 @@ export function desiredObjects(w: WaypointTarget, t: WaypointTemplate): Record<O
                       ]
                     : []),
                 ],
+                resources: t.resources,
+                // Unprivileged: it listens on ports above 1024 and writes no files.
+                securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+                volumeMounts: [
+                  { name: token.name, mountPath: token.mountPath, readOnly: true },
+                  { name: rootCa.name, mountPath: rootCa.mountPath, readOnly: true },
+                ],
               },
+            ],
+            volumes: [
+              { name: token.name, projected: { sources: [{ serviceAccountToken: { path: token.file, audience: t.tokenAudience, expirationSeconds: WAYPOINT_TOKEN_SECONDS } }] } },
+              { name: rootCa.name, configMap: { name: t.rootCaConfigMap } },
             ],
           },
         },

@@ -17,7 +17,7 @@ import { WaypointReconciler } from './reconcile.js';
  * its readiness itself.
  */
 
-const template = { image: 'ghcr.io/ambit-mesh/ambit:test', controllerAddress: '10.200.0.1:15010', controllerIdentity: 'spiffe://cluster.local/ns/ambit-system/sa/ambit-controller', trustDomain: 'cluster.local' };
+const template = { image: 'ghcr.io/ambit-mesh/ambit:test', controllerAddress: '10.200.0.1:15010', controllerIdentity: 'spiffe://cluster.local/ns/ambit-system/sa/ambit-controller', trustDomain: 'cluster.local', tokenAudience: 'ambit-controller', rootCaConfigMap: 'ambit-root-ca', resources: {} };
 
 describe('WaypointReconciler against the lab API server', () => {
   let lab: Lab;

@@ -10,6 +10,7 @@ import type { Leadership } from '../leader/index.js';
 import { ApiRequestError, type OwnedObjects } from './client.js';
 import type { OwnedKind } from './objects.js';
 import { WaypointReconciler, type WaypointView } from './reconcile.js';
+import { TrustBundleCopies, type BundleConfigMaps } from './trust-bundle.js';
 
 /** An API server in a Map, with failures to inject and an optional mutation of what is written (a webhook). */
 class FakeObjects implements OwnedObjects {
@@ -124,7 +125,7 @@ class FakePatcher implements StatusPatcher {
   }
 }
 
-function setup(opts: { leadership?: Leadership } = {}) {
+function setup(opts: { leadership?: Leadership; bundles?: TrustBundleCopies } = {}) {
   const lines: { level: number; msg: string; code?: string }[] = [];
   const log = pino({ level: 'debug' }, { write: (s: string) => void lines.push(JSON.parse(s)) });
   const view = new FakeView();
@@ -135,7 +136,7 @@ function setup(opts: { leadership?: Leadership } = {}) {
     view,
     objects,
     patcher,
-    template: { image: 'ambit:test', controllerAddress: 'ctl:15010', controllerIdentity: 'spiffe://cluster.local/ns/ambit-system/sa/ambit-controller', trustDomain: 'cluster.local' },
+    template: { image: 'ambit:test', controllerAddress: 'ctl:15010', controllerIdentity: 'spiffe://cluster.local/ns/ambit-system/sa/ambit-controller', trustDomain: 'cluster.local', tokenAudience: 'ambit-controller', rootCaConfigMap: 'ambit-root-ca', resources: {} },
     log,
     debounceMs: 1,
     backoff: { next: () => (backoffs++, 5), reset: () => undefined },
@@ -244,16 +245,31 @@ describe('WaypointReconciler', () => {
       leading = v;
       for (const fn of fns) fn(v);
     };
-    const t = setup({ leadership });
+    // The trust bundle's copies, an API server that records what is written.
+    const copies: string[] = [];
+    const configMaps: BundleConfigMaps = {
+      start: async () => undefined,
+      stop: async () => undefined,
+      onChange: () => undefined,
+      get: () => undefined,
+      list: () => [],
+      create: async (ns, body) => (copies.push(`create ${ns}`), body),
+      replace: async (ns, body) => (copies.push(`replace ${ns}`), body),
+      delete: async (ns) => void copies.push(`delete ${ns}`),
+    };
+    const bundles = new TrustBundleCopies({ configMaps, name: 'ambit-root-ca', ownNamespace: 'ambit-system', pem: 'PEM', log: pino({ level: 'silent' }) });
+    const t = setup({ leadership, bundles });
     t.view.waypoints = [t.waypoint(1)];
     await t.reconciler.start();
     t.view.changed('Waypoint');
     await settle();
     assert.deepEqual(t.objects.calls, [], 'a follower creates nothing');
+    assert.deepEqual(copies, [], 'no trust bundle either');
     assert.deepEqual(t.patcher.written, [], 'and writes no status');
 
     flip(true);
     await until('created and status written', () => t.deployment() !== undefined && t.patcher.written.length === 1);
+    assert.deepEqual(copies, ['create shop'], 'the bundle beside it, written by the leader');
 
     // A second Waypoint, and leadership lost while its ServiceAccount is being created: nothing after that write.
     t.view.waypoints = [t.waypoint(1), { ...t.waypoint(1), metadata: { ...t.waypoint(1).metadata, name: 'wp2', uid: 'uid-wp2' } }];

@@ -7,6 +7,7 @@ import { currentConditions, sameConditions, statusObjectRef, withTransitions, ty
 import { ReconcileLoop, type ReconcileTiming } from '../reconcile-loop.js';
 import { toApiRequestError, type OwnedObjects } from './client.js';
 import { waypointConditions } from './conditions.js';
+import type { TrustBundleCopies } from './trust-bundle.js';
 import {
   OWNED_KINDS,
   controllerOf,
@@ -24,7 +25,8 @@ import {
  * Runs each Waypoint as a Kubernetes controller would: its ServiceAccount,
  * Deployment and Service are created, kept as the Waypoint says (what someone
  * else changed is put back), and deleted with it (an API server may not
- * collect them by their owner references); its status says whether it is
+ * collect them by their owner references); the trust bundle its proxies mount
+ * is kept in its namespace (trust-bundle.ts); its status says whether it is
  * accepted and how many of its proxies are ready.
  *
  * Level-triggered: every pass compares each Waypoint's objects (from a cache
@@ -53,6 +55,8 @@ export interface WaypointReconcilerOptions extends ReconcileTiming {
   objects: OwnedObjects;
   patcher: StatusPatcher;
   template: WaypointTemplate;
+  /** The trust bundle's copies beside the Waypoints, written first in every pass; none: not kept. */
+  bundles?: TrustBundleCopies;
   log: Logger;
   /** Where what it does is told. Default: nowhere. */
   events?: EventRecorder;
@@ -122,6 +126,9 @@ export class WaypointReconciler {
       if (event === 'delete') this.written.delete(objectKey(kind, obj.metadata?.namespace ?? 'default', obj.metadata?.name ?? ''));
       if (this.started) this.loop.changed();
     });
+    this.o.bundles?.onChange(() => {
+      if (this.started) this.loop.changed();
+    });
   }
 
   /** Fills the cache of owned objects, then reconciles; call once the model has synced (it decides what to delete). */
@@ -129,7 +136,7 @@ export class WaypointReconciler {
     this.unsubscribe = this.o.view.onChange((c) => {
       if (this.started && (c.kind === 'Waypoint' || c.kind === 'Pod')) this.loop.changed();
     });
-    await this.o.objects.start();
+    await Promise.all([this.o.objects.start(), this.o.bundles?.start()]);
     if (this.loop.stopped) return;
     this.started = true;
     this.o.log.info({ waypoints: this.o.view.waypointObjects().length }, 'running waypoints');
@@ -145,6 +152,8 @@ export class WaypointReconciler {
   private async pass(): Promise<number> {
     const waypoints = this.o.view.waypointObjects();
     let failures = await this.collectOrphans(waypoints);
+    // Before the Deployments: their pods wait for the bundle's ConfigMap.
+    failures += (await this.o.bundles?.sync(waypoints, () => this.loop.halted)) ?? 0;
     for (const wp of waypoints) {
       if (this.loop.halted) break;
       failures += await this.reconcileOne(wp);
@@ -344,6 +353,6 @@ export class WaypointReconciler {
   async close(): Promise<void> {
     this.stop();
     await this.loop.idle();
-    await this.o.objects.stop();
+    await Promise.all([this.o.objects.stop(), this.o.bundles?.stop()]);
   }
 }

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { loadControllerConfig, waypointTemplate } from '../../controller/config.js';
+import { desiredObjects } from '../../controller/waypoints/index.js';
 import type { KubeObject } from '../../lib/k8s/types.js';
 import { Kubelet, mapHostPath, PodConfigError } from './kubelet.js';
 import { chartImages, imageRepository } from './mesh.js';
@@ -12,9 +14,9 @@ import { LAB_RELEASE, renderChart } from './render.js';
 const repoRoot = resolve(fileURLToPath(import.meta.url), '..', '..', '..', '..');
 
 /** A pod as the lab's DaemonSet/Deployment controller makes it from a rendered template, bound to node1. */
-function podFrom(workload: KubeObject, name: string): KubeObject {
+function podFrom(workload: KubeObject, name: string, namespace: string = LAB_RELEASE.namespace): KubeObject {
   const template = (workload.spec as { template: { metadata: { labels: Record<string, string> }; spec: Record<string, unknown> } }).template;
-  return { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: LAB_RELEASE.namespace, uid: `uid-${name}`, labels: template.metadata.labels }, spec: { ...template.spec, nodeName: 'node1' }, status: { hostIP: '10.200.0.10', podIP: name.includes('agent') ? '10.200.0.10' : '10.244.1.2' } } as KubeObject;
+  return { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace, uid: `uid-${name}`, labels: template.metadata.labels }, spec: { ...template.spec, nodeName: 'node1' }, status: { hostIP: '10.200.0.10', podIP: name.includes('agent') ? '10.200.0.10' : '10.244.1.2' } } as KubeObject;
 }
 
 /** The argv after withMounts' `sh -c SCRIPT ambit-mounts (src dst mode)... --`, and the mounts. */
@@ -109,5 +111,29 @@ describe('the lab kubelet on the rendered chart', () => {
     now += 0.81 * 3600_000;
     kubelet.refresh();
     assert.equal(minted.filter((m) => m.audience === 'ambit-controller').length, 2);
+  });
+
+  it("runs a Waypoint's pod as its Deployment says: a token for the controller's audience, the bundle of its own namespace", () => {
+    const deploy = desiredObjects({ namespace: 'shop', name: 'wp', uid: 'uid-wp', replicas: 1 }, waypointTemplate(loadControllerConfig({}))).Deployment;
+    const pod = podFrom(deploy, 'wp-5d8f-abcde', 'shop');
+    assert.ok(kubelet.handles(pod), 'the image the controller names is the Ambit image');
+    // The controller's own ConfigMap (ambit-system) is not the pod's to mount.
+    assert.throws(() => kubelet.containers(pod, 'node1', join(dir, 'wp'), undefined), (err: unknown) => err instanceof PodConfigError && /configmap "ambit-root-ca" not found/.test(err.message));
+    configMaps.set('shop/ambit-root-ca', { 'root-cert.pem': 'ROOT-SHOP' });
+    const before = minted.length;
+    const [c] = kubelet.containers(pod, 'node1', join(dir, 'wp'), undefined);
+    assert.ok(c);
+    assert.deepEqual([c.env.AMBIT_WAYPOINT_NAME, c.env.AMBIT_POD_NAMESPACE, c.env.AMBIT_POD_NAME, c.env.AMBIT_NODE_NAME, c.env.AMBIT_POD_IP], ['wp', 'shop', 'wp-5d8f-abcde', 'node1', '10.244.1.2']);
+    const { mounts, command } = split(c.argv);
+    assert.deepEqual(command, ['node', '/repo/bin/ambit-component', 'waypoint']);
+    assert.equal(mounts.find((m) => m.target === '/var/run/secrets/kubernetes.io/serviceaccount'), undefined, 'no API token');
+    const file = (path: string) => {
+      const m = mounts.find((x) => path.startsWith(`${x.target}/`))!;
+      assert.equal(m.mode, 'ro', path);
+      return readFileSync(join(m.source, path.slice(m.target.length + 1)), 'utf8');
+    };
+    assert.equal(file(c.env.AMBIT_ROOT_CA_FILE!), 'ROOT-SHOP');
+    assert.match(file(c.env.AMBIT_CONTROLLER_TOKEN_FILE!), /-ambit-controller$/);
+    assert.deepEqual(minted.slice(before), [{ audience: 'ambit-controller', pod: 'wp-5d8f-abcde' }]);
   });
 });

@@ -48,8 +48,8 @@ interface Projection {
 }
 
 /**
- * The lab's kubelet for pods of the Ambit image (`lab up --chart`, and the Waypoint pods the
- * controller writes then): their containers get the env, argv and volumes the pod spec says,
+ * The lab's kubelet for pods of the Ambit image (the chart's with `lab up --chart`, and in
+ * either mode the Waypoint pods the controller writes): their containers get the env, argv and volumes the pod spec says,
  * volumes as real files bind-mounted at their mountPath in the container's private mount
  * namespace (the lab already gives each container one for /etc/hosts), so the process reads
  * exactly the paths the chart names. ConfigMap and Secret files follow their objects and

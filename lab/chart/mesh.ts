@@ -32,19 +32,6 @@ export function chartImages(objects: readonly KubeObject[]): Set<string> {
 }
 
 /**
- * The audience the chart's agents present their projected token for (the controller's
- * TokenReview asks for it); the lab mints Waypoint pods' tokens for it too.
- */
-export function controllerTokenAudience(objects: readonly KubeObject[]): string | undefined {
-  for (const o of objects) {
-    if (o.kind !== 'DaemonSet') continue;
-    const volumes = ((o.spec as { template?: { spec?: { volumes?: { projected?: { sources?: { serviceAccountToken?: { audience?: string } }[] } }[] } } } | undefined)?.template?.spec?.volumes ?? []);
-    for (const v of volumes) for (const s of v.projected?.sources ?? []) if (s.serviceAccountToken?.audience) return s.serviceAccountToken.audience;
-  }
-  return undefined;
-}
-
-/**
  * A self-signed serving certificate for the API server's TLS listener, made once per lab with
  * openssl: in-cluster clients (client-node's loadFromCluster) only speak HTTPS and verify the
  * server against the ca.crt of their token volume, which is this certificate.
@@ -69,7 +56,7 @@ export function auditWriter(file: string): (e: AuditEntry) => void {
   return (e) => appendFileSync(file, `${JSON.stringify(e)}\n`);
 }
 
-export interface ChartKubeletDeps {
+export interface LabKubeletDeps {
   paths: LabPaths;
   cgroup2: string;
   store: ObjectStore;
@@ -81,12 +68,13 @@ export interface ChartKubeletDeps {
 }
 
 /**
- * The lab's kubelet for chart-run pods. hostPath volumes map to the node's share of the host:
+ * The lab's kubelet for pods of the Ambit image: the chart's (`lab up --chart`) and, in either
+ * mode, the Waypoints' the controller writes. hostPath volumes map to the node's share of the host:
  * `/sys/fs/bpf` to the node's bpffs folder (which `lab down` removes with the lab) and
  * `/sys/fs/cgroup` to the node's cgroup root, below which the lab lays pods out as the
  * kubelet's cgroupfs driver does (`kubepods/pod<uid>`).
  */
-export function chartKubelet(d: ChartKubeletDeps): Kubelet {
+export function labKubelet(d: LabKubeletDeps): Kubelet {
   const decode = (data: Record<string, string> | undefined) => data && Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
   return new Kubelet({
     lookup: {

@@ -8,7 +8,7 @@ import { logger } from '../../lib/log.js';
 import { isMeshed } from '../../lib/mesh/membership.js';
 import { startApiServer, ObjectStore, TokenRegistry } from '../apiserver/index.js';
 import type { Kubelet } from '../chart/kubelet.js';
-import { apiServingCert, API_TLS_PORT, auditWriter, chartImages, chartKubelet, chartWorkloadsReady, controllerTokenAudience } from '../chart/mesh.js';
+import { apiServingCert, API_TLS_PORT, auditWriter, chartImages, chartWorkloadsReady, labKubelet } from '../chart/mesh.js';
 import { Component, readyFrom, type ComponentSpec } from '../components.js';
 import { PORTS as CONTROLLER_PORTS } from '../../controller/config.js';
 import { ensureBpffs, ensureCgroup2, makeCgroup } from '../host/cgroup.js';
@@ -26,8 +26,6 @@ const log = logger('lab', 'supervisor');
 
 /** Where the mesh's own components live, and mesh-wide policies (the root namespace). */
 const MESH_NAMESPACE = 'ambit-system';
-/** A waypoint pod's token lives as long as a lab session may (the lab does not rotate it, as a kubelet would). */
-const WAYPOINT_TOKEN_SECONDS = 7 * 24 * 3600;
 /** Longest a waypoint's rolling restart may take. */
 const READY_TIMEOUT_MS = 60_000;
 
@@ -65,7 +63,7 @@ export class Lab {
   private readonly tokens = new TokenRegistry({ store: this.store });
   private readonly ipam = new Ipam();
   private readonly token = randomBytes(24).toString('hex');
-  /** Plays the kubelet for the Ambit image's pods when the mesh runs from the chart. */
+  /** Plays the kubelet for the Ambit image's pods: the chart's (`--chart`), and the Waypoints' in either mode. */
   private kubelet: Kubelet | undefined;
   private nodes: NodeNet[] = [];
   private pods!: PodManager;
@@ -145,14 +143,11 @@ export class Lab {
       // gets a token-less listener on the fabric namespace's loopback, which
       // only root can reach (by entering the namespace).
       const local = await startApiServer({ store: this.store, host: '127.0.0.1', port: API_PORT, tokens: this.tokens });
-      const servers = [api, local];
-      if (this.chart) {
-        // In-cluster clients (the chart's controller) speak only HTTPS, verified against the
-        // ca.crt the kubelet mounts beside their token.
-        const tls = apiServingCert(join(this.paths.stateDir, 'apiserver'), FABRIC_GATEWAY);
-        servers.push(await startApiServer({ store: this.store, host: FABRIC_GATEWAY, port: API_TLS_PORT, tokens: this.tokens, auth, tls }));
-        this.kubelet = chartKubelet({ paths: this.paths, cgroup2: this.cgroup2, store: this.store, tokens: this.tokens, images: chartImages(this.chart), apiCaCert: tls.cert, apiHost: FABRIC_GATEWAY, nodeFlags: extraNodeFlags() });
-      }
+      // In-cluster clients (the chart's controller) speak only HTTPS, verified against the
+      // ca.crt the kubelet mounts beside their token.
+      const tls = apiServingCert(join(this.paths.stateDir, 'apiserver'), FABRIC_GATEWAY);
+      const servers = [api, local, await startApiServer({ store: this.store, host: FABRIC_GATEWAY, port: API_TLS_PORT, tokens: this.tokens, auth, tls })];
+      this.kubelet = labKubelet({ paths: this.paths, cgroup2: this.cgroup2, store: this.store, tokens: this.tokens, images: chartImages(this.chart ?? []), apiCaCert: tls.cert, apiHost: FABRIC_GATEWAY, nodeFlags: extraNodeFlags() });
       this.closeApi = async () => {
         await Promise.all(servers.map((s) => s.close()));
       };
@@ -212,6 +207,9 @@ export class Lab {
         AMBIT_AGENT_TOKENS: JSON.stringify(agentTokens),
         AMBIT_GRPC_HOST: FABRIC_GATEWAY,
         AMBIT_ADMIN_HOST: FABRIC_GATEWAY,
+        // No Service fronts this controller: the Waypoint Deployments it writes send their
+        // proxies to its address, as the agents below are.
+        AMBIT_CONTROLLER_ADDRESS: grpc,
         // One replica, electing as in a cluster, so the lab runs the election code: it takes the
         // Lease at once, and `lab restart controller` (SIGTERM, then the new process) hands it over
         // by the release. The name is the pod name a Deployment would give.
@@ -264,71 +262,18 @@ export class Lab {
     log.info({ objects: objects.length }, 'mesh running from the chart');
   }
 
-  /** The pods the lab runs as the Ambit image: the chart's (through the kubelet) or a Waypoint's. */
-  private async meshImageContainers(pod: KubeObject, ip: string, node: NodeNet, dir: string): Promise<ContainerSpec[] | undefined> {
-    if (this.kubelet?.handles(pod) && !pod.metadata.labels?.[WAYPOINT_POD_LABEL]) {
-      const ns = pod.metadata.namespace ?? 'default';
-      const sa = this.store.tryGet('serviceaccounts', ns, (pod.spec as { serviceAccountName?: string } | undefined)?.serviceAccountName || 'default');
-      // The pod as the kubelet sees it once bound: its node and addresses are known.
-      const bound = { ...pod, spec: { ...(pod.spec ?? {}), nodeName: node.name }, status: { ...(pod.status ?? {}), hostIP: node.ip, podIP: ip } } as KubeObject;
-      return this.kubelet.containers(bound, node.name, dir, sa);
-    }
-    return this.waypointContainers(pod, ip, node, dir);
-  }
-
   /**
-   * Plays the waypoint image and the kubelet's volumes for a pod the controller made for a
-   * Waypoint (labelled `ambit.dev/waypoint`): the proxy from this checkout, with a service
-   * account token bound to the pod (TokenRequest, as a projected volume would hold), the trust
-   * bundle the node's agent reads, the controller's address in the lab, and the downward-API
-   * values. Every other pod runs its own command.
+   * The pods the lab runs as the Ambit image, through its kubelet (their env, args and volumes
+   * as the pod spec says): the chart's, and the Waypoints' the controller writes. Every other
+   * pod runs its own command.
    */
-  private async waypointContainers(pod: KubeObject, ip: string, node: NodeNet, dir: string): Promise<ContainerSpec[] | undefined> {
-    const waypoint = pod.metadata.labels?.[WAYPOINT_POD_LABEL];
-    if (!waypoint) return undefined;
-    const namespace = pod.metadata.namespace ?? 'default';
-    const spec = (pod.spec ?? {}) as { serviceAccountName?: string };
-    const serviceAccount = spec.serviceAccountName || 'default';
-    const audience = this.chart ? controllerTokenAudience(this.chart) : undefined;
-    const res = await fetch(`${this.apiUrl}/api/v1/namespaces/${namespace}/serviceaccounts/${serviceAccount}/token`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        apiVersion: 'authentication.k8s.io/v1',
-        kind: 'TokenRequest',
-        // From the chart the controller reviews tokens for its own audience, as the agents' projected ones are.
-        spec: { ...(audience ? { audiences: [audience] } : {}), expirationSeconds: WAYPOINT_TOKEN_SECONDS, boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name, uid: pod.metadata.uid } },
-      }),
-    });
-    const body = (await res.json()) as { status?: { token?: string }; message?: string };
-    if (!res.ok || !body.status?.token) {
-      throw new AmbitError('AMBIT_ERR_LAB_STATE', `no token for waypoint pod ${namespace}/${pod.metadata.name} (service account ${serviceAccount}): ${body.message ?? res.status}`);
-    }
-    const tokenFile = join(dir, 'token');
-    writeFileSync(tokenFile, body.status.token, { mode: 0o600 });
-    // What the controller put in the container's env as plain values (tracing, say) reaches the
-    // proxy; the lab's own values replace the cluster addresses and the downward-API ones.
-    const container = ((pod.spec as { containers?: { env?: { name: string; value?: string }[] }[] } | undefined)?.containers ?? [])[0];
-    const declared = Object.fromEntries((container?.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value!]));
-    return [
-      {
-        name: 'waypoint',
-        argv: [process.execPath, '--enable-source-maps', ...extraNodeFlags(), join(this.paths.repoRoot, 'dist/waypoint/main.js')],
-        env: {
-          ...declared,
-          // From the chart, the controller is a pod behind its Service, as in a cluster.
-          AMBIT_CONTROLLER_ADDRESS: this.chart ? `ambit-controller.${MESH_NAMESPACE}.svc:${CONTROLLER_PORTS.grpc}` : `${FABRIC_GATEWAY}:${CONTROLLER_PORTS.grpc}`,
-          AMBIT_CONTROLLER_TOKEN_FILE: tokenFile,
-          AMBIT_ROOT_CA_FILE: this.paths.nodeRootCaFile(node.name),
-          AMBIT_WAYPOINT_NAME: waypoint,
-          AMBIT_POD_NAMESPACE: namespace,
-          AMBIT_POD_NAME: pod.metadata.name,
-          AMBIT_NODE_NAME: node.name,
-          AMBIT_POD_IP: ip,
-        },
-        workingDir: this.paths.repoRoot,
-      },
-    ];
+  private async meshImageContainers(pod: KubeObject, ip: string, node: NodeNet, dir: string): Promise<ContainerSpec[] | undefined> {
+    if (!this.kubelet?.handles(pod)) return undefined;
+    const ns = pod.metadata.namespace ?? 'default';
+    const sa = this.store.tryGet('serviceaccounts', ns, (pod.spec as { serviceAccountName?: string } | undefined)?.serviceAccountName || 'default');
+    // The pod as the kubelet sees it once bound: its node and addresses are known.
+    const bound = { ...pod, spec: { ...(pod.spec ?? {}), nodeName: node.name }, status: { ...(pod.status ?? {}), hostIP: node.ip, podIP: ip } } as KubeObject;
+    return this.kubelet.containers(bound, node.name, dir, sa);
   }
 
   /** The trust bundle the controller published, if it has. */
@@ -350,7 +295,9 @@ export class Lab {
   }
 
   /**
-   * Plays kubelet for the agents' ConfigMap volume: each node's file follows the ConfigMap,
+   * Plays kubelet for the ConfigMap volume of the agents the lab runs itself (without
+   * `--chart`; the chart's, like every pod of the Ambit image, get theirs from the kubelet):
+   * each node's file follows the ConfigMap,
    * replaced in one rename so an agent never reads half a bundle. A deleted ConfigMap
    * leaves the files as they are, as kubelet does.
    */
@@ -458,7 +405,7 @@ export class Lab {
     await reconcileWorkloads(this.workloadView());
     await this.syncKubeProxy();
     this.syncHosts();
-    this.projectRootCa();
+    if (!this.chart) this.projectRootCa();
     this.kubelet?.refresh();
   }
 

@@ -54,10 +54,10 @@ interface PodSpecLike {
  * the pod goes. Owns the set of running pods.
  */
 /**
- * The containers of a pod whose image is one of the mesh's own (a waypoint
- * proxy): what that image would run, with what the kubelet would mount for
- * it (token, trust bundle); undefined for any other pod. Called once the pod's
- * directory exists.
+ * The containers of a pod whose image is the mesh's own (the chart's
+ * components, a waypoint proxy): what that image would run, with the env and
+ * volumes its spec gives it (../chart/kubelet.ts); undefined for any other
+ * pod. Called once the pod's directory exists.
  */
 export type MeshImageContainers = (pod: KubeObject, ip: string, node: NodeNet, dir: string) => Promise<ContainerSpec[] | undefined>;
 

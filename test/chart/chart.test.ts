@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { ENV as CONTROLLER_ENV, PORTS as CONTROLLER_PORTS, loadControllerConfig } from '../../controller/config.js';
+import { ENV as CONTROLLER_ENV, PORTS as CONTROLLER_PORTS, loadControllerConfig, waypointTemplate } from '../../controller/config.js';
+import { WAYPOINT_ENV, desiredObjects, trustBundleCopy } from '../../controller/waypoints/index.js';
 import { AMBIT_API_VERSION, validateResource } from '../../lib/crds/index.js';
 import { ROOT_CA_CONFIGMAP, ROOT_CA_KEY } from '../../lib/identity/index.js';
 import { ENV as AGENT_ENV, PORTS as AGENT_PORTS } from '../../node-agent/config.js';
@@ -44,6 +45,16 @@ async function assertValid(objs: K8sObject[]): Promise<void> {
   const problems: string[] = [];
   for (const o of objs) for (const p of await validateKubernetes(o)) problems.push(`${o.kind} ${o.metadata.name}: ${p}`);
   assert.deepEqual(problems, []);
+}
+
+/** The controller's config as its pod reads it, the downward API's fieldRefs filled as kubelet would for one pod. */
+function controllerConfigOf(objs: K8sObject[], namespace: string): ReturnType<typeof loadControllerConfig> {
+  const c = find(objs, 'Deployment', 'ambit-controller').spec.template.spec.containers[0];
+  const fields: Record<string, string> = { 'metadata.namespace': namespace, 'metadata.name': 'ambit-controller-5c7b9-x2x4q' };
+  const env = Object.fromEntries(
+    (c.env as { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[]).map((e) => [e.name, e.value ?? fields[e.valueFrom?.fieldRef?.fieldPath ?? ''] ?? '']),
+  );
+  return loadControllerConfig(env);
 }
 
 const envOf = (container: { env?: { name: string; value?: string }[] }): Map<string, string | undefined> => new Map((container.env ?? []).map((e) => [e.name, e.value]));
@@ -107,13 +118,7 @@ describe('charts/ambit', () => {
 
   it('has the controller replicas elect a leader over the Lease its Role lets it get, create and update', async () => {
     const objs = await render({}, { namespace: 'mesh' });
-    const c = find(objs, 'Deployment', 'ambit-controller').spec.template.spec.containers[0];
-    // The downward API fills the fieldRefs; here, as kubelet would for one pod.
-    const fields: Record<string, string> = { 'metadata.namespace': 'mesh', 'metadata.name': 'ambit-controller-5c7b9-x2x4q' };
-    const env = Object.fromEntries(
-      (c.env as { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[]).map((e) => [e.name, e.value ?? fields[e.valueFrom?.fieldRef?.fieldPath ?? ''] ?? '']),
-    );
-    const election = loadControllerConfig(env).leaderElection;
+    const election = controllerConfigOf(objs, 'mesh').leaderElection;
     assert.deepEqual(election, { namespace: 'mesh', leaseName: 'ambit-controller', identity: 'ambit-controller-5c7b9-x2x4q', leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 });
     const role = find(objs, 'Role', 'ambit-controller');
     const leaseRules = (role.rules as { apiGroups: string[]; resources: string[]; resourceNames?: string[]; verbs: string[] }[]).filter((r) => r.apiGroups.includes('coordination.k8s.io') && r.resources.includes('leases'));
@@ -121,6 +126,27 @@ describe('charts/ambit', () => {
 
     const off = find(await render({ 'controller.leaderElection.enabled': 'false' }), 'Deployment', 'ambit-controller').spec.template.spec.containers[0];
     assert.equal(envOf(off).get(CONTROLLER_ENV.leaderElection), 'false');
+  });
+
+  it("has the controller write Waypoint Deployments that are valid, mount the bundle and a token for the agents' audience, and get waypoint.resources", async () => {
+    const set = { tokenAudience: 'mesh.example', 'waypoint.resources.limits.cpu': '2', 'waypoint.resources.requests.memory': '256Mi' };
+    const objs = await render(set, { namespace: 'mesh' });
+    const cfg = controllerConfigOf(objs, 'mesh');
+    const wp = { namespace: 'shop', name: 'wp', uid: 'uid-wp', replicas: 2 };
+    const made = desiredObjects(wp, waypointTemplate(cfg));
+    const bundle = trustBundleCopy(cfg.rootCaConfigMap, 'shop', [{ metadata: { name: 'wp', uid: 'uid-wp' } }], '-----BEGIN CERTIFICATE-----\n');
+    await assertValid([made.ServiceAccount, made.Deployment, made.Service, bundle] as K8sObject[]);
+
+    const pod = (made.Deployment as K8sObject).spec.template.spec;
+    const agentPod = find(objs, 'DaemonSet', 'ambit-node-agent').spec.template.spec;
+    const token = (p: typeof pod) => p.volumes.find((v: { projected?: unknown }) => v.projected).projected.sources[0].serviceAccountToken;
+    assert.deepEqual(token(pod), { ...token(agentPod), audience: 'mesh.example' }, "the agent's token volume, for the audience the controller reviews");
+    assert.equal(token(agentPod).audience, 'mesh.example');
+    assert.equal(pod.volumes.find((v: { configMap?: unknown }) => v.configMap).configMap.name, bundle.metadata.name, 'the copy the controller keeps in its namespace');
+    assert.equal(pod.automountServiceAccountToken, false);
+    assert.deepEqual(pod.containers[0].resources, { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '2', memory: '1Gi' } });
+    const c = pod.containers[0];
+    assert.deepEqual(envOf(c).get(WAYPOINT_ENV.rootCaFile), find(objs, 'DaemonSet', 'ambit-node-agent').spec.template.spec.containers[0].env.find((e: { name: string }) => e.name === AGENT_ENV.rootCaFile).value, 'the same path as the agent');
   });
 
   it('gives the node agent what node-agent/config.ts reads, the capabilities it needs, and a surge rollout', async () => {

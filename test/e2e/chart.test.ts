@@ -7,7 +7,7 @@ import type { AuditEntry } from '../../lab/apiserver/index.js';
 import { renderChart } from '../../lab/chart/render.js';
 import type { KubeObject } from '../../lib/k8s/types.js';
 import { atomAllows, atomKey, boundAtoms } from '../chart/rbac-coverage.js';
-import { adminGet, applyText, eventually, fixture, LabHarness, repoRoot, requireRoot, type LabStatusJson } from './harness.js';
+import { adminGet, applyText, environ, eventually, fixture, inside, LabHarness, repoRoot, requireRoot, type LabStatusJson } from './harness.js';
 
 /**
  * The mesh run from its Helm chart (`lab up --chart`): the controller Deployment and the
@@ -25,8 +25,6 @@ const CONTROLLER_SA = 'system:serviceaccount:ambit-system:ambit-controller';
  * fails this test until the rule (or this entry) goes.
  */
 const UNUSED_BY_DESIGN: Readonly<Record<string, string>> = {
-  // The trust bundle is replaced on a root rotation (controller/ca/publish.ts), which this run does not do.
-  'Role ambit-system/ambit-controller: update core/configmaps[ambit-root-ca]': 'root rotation',
   // Never called: clusters with the OwnerReferencesPermissionEnforcement admission plugin check
   // it when the controller sets blockOwnerDeletion on a Waypoint's objects (the lab has no such plugin).
   'ClusterRole ambit-controller: update ambit.dev/waypoints/finalizers': 'admission check only',
@@ -35,8 +33,15 @@ const UNUSED_BY_DESIGN: Readonly<Record<string, string>> = {
 /**
  * Objects named as the Waypoint's own but made by hand, unlabelled: the controller's create
  * meets 409, it reads the object (get) and adopts it (update), as it would after an upgrade.
+ * The trust bundle's copy in the Waypoint's namespace, made by hand with something else in
+ * it, is adopted from the cache (update) and given the controller's bundle.
  */
 const PRE_EXISTING = `
+apiVersion: v1
+kind: ConfigMap
+metadata: { name: ambit-root-ca, namespace: mesh }
+data: { root-cert.pem: not a certificate }
+---
 apiVersion: v1
 kind: ServiceAccount
 metadata: { name: wp, namespace: mesh }
@@ -71,7 +76,17 @@ const ORPHANS = ['ServiceAccount', 'Service', 'Deployment']
           : '';
     return `apiVersion: ${kind === 'Deployment' ? 'apps/v1' : 'v1'}\nkind: ${kind}\n${meta}${spec}`;
   })
-  .join('---\n');
+  .join('---\n')
+  // The trust bundle's copy in a namespace where that Waypoint was the last: the controller deletes it.
+  .concat(`---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: ambit-root-ca
+  namespace: plain
+  ownerReferences: [{ apiVersion: ambit.dev/v1alpha1, kind: Waypoint, name: old-wp, uid: 0b5c1a4e-0000-4000-8000-000000000000 }]
+data: { root-cert.pem: stale }
+`);
 
 /** What the test applies so that the controller makes every kind of call it makes in use. */
 const EXERCISE = `
@@ -122,12 +137,6 @@ describe('lab up --chart', { timeout: 600_000 }, () => {
       .filter(Boolean)
       .map((l) => JSON.parse(l) as AuditEntry);
   const component = (kind: string, node?: string) => st.components.find((c) => c.kind === kind && (node === undefined || c.node === node))!;
-  /**
-   * A path as the process sees it, through /proc/PID/root. /var/run is an absolute symlink to
-   * /run, which the kernel would resolve against the test's root, not the process's: resolve it here.
-   */
-  const inside = (pid: number | undefined, path: string) => `/proc/${pid}/root${path.replace(/^\/var\/run\//, '/run/')}`;
-  const environ = (pid: number | undefined) => Object.fromEntries(readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
 
   before(async () => {
     requireRoot();
@@ -200,7 +209,7 @@ describe('lab up --chart', { timeout: 600_000 }, () => {
     await applyText(lab, PRE_EXISTING);
     await applyText(lab, EXERCISE);
     // The controller adopts the Waypoint's objects and writes every policy's and route's status.
-    const adopted = await eventually(async () => ['deployments', 'services', 'serviceaccounts'].every((r) => called('get', r) && called('update', r)) && called('patch', 'trafficpolicies', 'status') && called('patch', 'grpcroutes', 'status'), 120);
+    const adopted = await eventually(async () => ['deployments', 'services', 'serviceaccounts'].every((r) => called('get', r) && called('update', r)) && called('update', 'configmaps') && called('patch', 'trafficpolicies', 'status') && called('patch', 'grpcroutes', 'status'), 120);
     assert.ok(adopted, `the controller did not adopt the Waypoint's objects and write status: ${JSON.stringify(controllerCalls().map((e) => e.request).slice(-20))}`);
     // The Waypoint's Service deleted twice is created twice: the second Event is the first one's series (a patch).
     for (let i = 0; i < 2; i++) {
@@ -215,7 +224,7 @@ describe('lab up --chart', { timeout: 600_000 }, () => {
     assert.match(described, /Normal\s+SuccessfulCreate\s+\S+ \(x2 over \S+\)\s+ambit\.dev\/controller\s+Created Service mesh\/wp\./);
     await applyText(lab, ORPHANS);
     // The controller deletes what a gone Waypoint owned.
-    assert.ok(await eventually(async () => ['deployments', 'services', 'serviceaccounts'].every((r) => called('delete', r)), 120), 'the controller did not delete the Waypoint\'s objects');
+    assert.ok(await eventually(async () => ['deployments', 'services', 'serviceaccounts', 'configmaps'].every((r) => called('delete', r)), 120), 'the controller did not delete the Waypoint\'s objects');
     const calls = audit().filter((e) => e.request && e.user.startsWith('system:serviceaccount:ambit-system:'));
     const refused = calls.filter((e) => !e.allowed);
     assert.deepEqual(refused.map((e) => e.reason), [], 'a component was refused a call the chart must grant');

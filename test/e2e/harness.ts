@@ -192,6 +192,17 @@ export async function applyText(lab: LabHarness, yaml: string, verb: 'apply' | '
   await lab.must(['lab', verb, '-f', file]);
 }
 
+/**
+ * A path as process `pid` sees it (its mounts included), through /proc/PID/root. /var/run is an
+ * absolute symlink to /run, which the kernel would resolve against the test's root, not the
+ * process's: resolve it here.
+ */
+export const inside = (pid: number | undefined, path: string) => `/proc/${pid}/root${path.replace(/^\/var\/run\//, '/run/')}`;
+
+/** The environment process `pid` was started with. */
+export const environ = (pid: number | undefined): Record<string, string> =>
+  Object.fromEntries(readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+
 /** Polls (bounded) until `check` is true; returns whether it became true. */
 export async function eventually(check: () => Promise<boolean>, attempts = 40, everyMs = 250): Promise<boolean> {
   for (let i = 0; i < attempts; i++) {

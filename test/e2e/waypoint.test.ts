@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { adminGet, applyText, awaitCondition, eventually, expectConnections, fixture, LabHarness, probe, requireRoot, type LabStatusJson } from './harness.js';
+import { adminGet, applyText, awaitCondition, environ, eventually, expectConnections, fixture, inside, LabHarness, probe, requireRoot, type LabStatusJson } from './harness.js';
 
 const WAYPOINT = 'apiVersion: ambit.dev/v1alpha1\nkind: Waypoint\nmetadata: { name: wp, namespace: wpt }\n';
 const DENY_CLIENT = `apiVersion: ambit.dev/v1alpha1
@@ -58,6 +60,23 @@ describe('waypoint', { timeout: 600_000 }, () => {
     assert.equal(programmed.message, '1 of 1 proxies ready.');
     const c = await waypoint();
     assert.ok(c?.pid, 'the waypoint is listed among the mesh components with its process');
+    // It runs from its Deployment as a kubelet would run it: the token and the trust bundle it
+    // used to connect are the files its volumes mount, the bundle from its own namespace.
+    const env = environ(c.pid);
+    assert.equal(env.AMBIT_CONTROLLER_TOKEN_FILE, '/var/run/secrets/ambit/tokens/controller-token');
+    assert.equal(env.AMBIT_ROOT_CA_FILE, '/var/run/ambit/root-ca/root-cert.pem');
+    assert.equal(env.AMBIT_CONTROLLER_TOKEN, undefined, 'no lab token');
+    // The token is the waypoint's service account's, bound to its pod, for the controller's audience.
+    const review = join(mkdtempSync(join(tmpdir(), 'ambit-e2e-')), 'review.json');
+    writeFileSync(review, JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token: readFileSync(inside(c.pid, env.AMBIT_CONTROLLER_TOKEN_FILE), 'utf8'), audiences: ['ambit-controller'] } }));
+    const reviewed = JSON.parse(await lab.must(['lab', 'kubectl', 'create', '--raw', '/apis/authentication.k8s.io/v1/tokenreviews', '-f', review])) as { status: { authenticated?: boolean; user?: { username?: string; extra?: Record<string, string[]> } } };
+    assert.equal(reviewed.status.authenticated, true);
+    assert.equal(reviewed.status.user?.username, 'system:serviceaccount:wpt:wp');
+    assert.match(reviewed.status.user?.extra?.['authentication.kubernetes.io/pod-name']?.[0] ?? '', /^wp-/);
+    const bundle = JSON.parse(await lab.must(['lab', 'kubectl', 'get', 'configmap', 'ambit-root-ca', '-n', 'wpt', '-o', 'json'])) as { data: Record<string, string>; metadata: { ownerReferences: { kind: string; name: string }[] } };
+    assert.deepEqual(bundle.metadata.ownerReferences.map((r) => `${r.kind}/${r.name}`), ['Waypoint/wp']);
+    assert.equal(readFileSync(inside(c.pid, env.AMBIT_ROOT_CA_FILE), 'utf8'), bundle.data['root-cert.pem']);
+    assert.throws(() => readFileSync(inside(c.pid, '/var/run/secrets/kubernetes.io/serviceaccount/token')), 'no API token');
     assert.ok(await eventually(async () => (await lab.ambit(['lab', 'exec', 'wpt/client', '--', 'true'])).code === 0), 'lab still answers');
   });
 
@@ -188,11 +207,12 @@ spec:
     assert.equal((await waypointAccess()).length, through, 'nothing more went through the waypoint');
   });
 
-  it('deleting the Waypoint removes its proxies', async () => {
+  it('deleting the Waypoint removes its proxies, and the trust bundle beside them', async () => {
     await applyText(lab, WAYPOINT, 'delete');
     assert.ok(await eventually(async () => (await waypoint()) === undefined, 80), 'the waypoint pod is gone');
     const deploy = await lab.ambit(['lab', 'kubectl', 'get', 'deployment', 'wp', '-n', 'wpt']);
     assert.notEqual(deploy.code, 0, 'its Deployment is gone');
+    assert.ok(await eventually(async () => (await lab.ambit(['lab', 'kubectl', 'get', 'configmap', 'ambit-root-ca', '-n', 'wpt'])).code !== 0), 'the trust bundle copy is gone');
     await expectConnections(lab, 'wpt/client', { allowed: [vip, pod('web-1')] });
   });
 });
