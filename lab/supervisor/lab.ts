@@ -427,11 +427,13 @@ export class Lab {
     }
   }
 
-  /** Resolves once the loop has nothing left to do. */
+  /** Resolves once the loop has nothing left to do and the pods it deleted have stopped. */
   private async idle(): Promise<void> {
-    for (let i = 0; i < 100 && (this.loop || this.dirty); i++) {
+    for (let i = 0; i < 100; i++) {
       if (!this.loop && this.dirty) this.kick();
-      await this.loop;
+      if (this.loop) await this.loop;
+      else await this.pods.stopped();
+      if (!this.loop && !this.dirty && this.pods.terminating().length === 0) return;
     }
   }
 
@@ -526,7 +528,7 @@ export class Lab {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       await this.idle();
-      const pending = this.store.list('pods').items.filter((p) => (p.status as { phase?: string } | undefined)?.phase !== 'Running');
+      const pending = this.store.list('pods').items.filter((p) => !['Running', 'Succeeded'].includes((p.status as { phase?: string } | undefined)?.phase ?? ''));
       const agentsReady = await Promise.all(this.components.map((c) => adminReady(c.spec.admin)));
       if (pending.length === 0 && agentsReady.every(Boolean)) return;
       if (Date.now() > deadline) {

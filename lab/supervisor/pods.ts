@@ -63,6 +63,7 @@ export type MeshImageContainers = (pod: KubeObject, ip: string, node: NodeNet, d
 
 export class PodManager {
   private readonly running = new Map<string, RunningPod>();
+  private readonly stopping = new Map<string, { pod: RunningPod; done: Promise<void> }>();
 
   constructor(
     private readonly paths: LabPaths,
@@ -136,15 +137,35 @@ export class PodManager {
     return entry;
   }
 
-  async stop(uid: string): Promise<void> {
+  /**
+   * Stops a pod: SIGTERM, SIGKILL after its grace period, then its sandbox goes. The pod leaves
+   * `all()` at once and is `terminating()` until then, so a caller need not wait for it.
+   */
+  stop(uid: string): Promise<void> {
     const pod = this.running.get(uid);
-    if (!pod) return;
+    if (!pod) return this.stopping.get(uid)?.done ?? Promise.resolve();
     this.running.delete(uid);
+    const done = this.teardown(pod).finally(() => this.stopping.delete(uid));
+    this.stopping.set(uid, { pod, done });
+    return done;
+  }
+
+  /** Pods whose processes are still stopping (within their grace period). */
+  terminating(): RunningPod[] {
+    return [...this.stopping.values()].map((s) => s.pod);
+  }
+
+  /** Resolves once every pod being stopped now has stopped. */
+  async stopped(): Promise<void> {
+    await Promise.all([...this.stopping.values()].map((s) => s.done));
+  }
+
+  private async teardown(pod: RunningPod): Promise<void> {
     pod.stopProbes();
     await pod.processes.stop(pod.graceMs);
     await removeCgroupTree(pod.sandbox.cgroup);
     if (!pod.hostNetwork) await deletePodNetwork(pod.sandbox.netns);
-    this.onStopped(uid);
+    this.onStopped(pod.uid);
     rmSync(pod.sandbox.dir, { recursive: true, force: true });
     log.info({ pod: `${pod.namespace}/${pod.name}` }, 'pod stopped');
   }
@@ -184,7 +205,7 @@ export class PodManager {
   }
 
   async stopAll(): Promise<void> {
-    await Promise.all(this.all().map((p) => this.stop(p.uid)));
+    await Promise.all([...this.all().map((p) => this.stop(p.uid)), this.stopped()]);
   }
 }
 
