@@ -410,7 +410,12 @@ export class Lab {
   private kick(): void {
     this.dirty = true;
     if (this.holding) return;
-    this.loop ??= this.runLoop().finally(() => (this.loop = undefined));
+    // The loop starts on a later tick, so `loop` is set before a pass runs: a pass's own store
+    // writes kick again, and a kick from outside a store event (a container exiting) used to
+    // start a second loop from inside the first one's pass, which then started a pod twice.
+    this.loop ??= Promise.resolve()
+      .then(() => this.runLoop())
+      .finally(() => (this.loop = undefined));
   }
 
   /**
