@@ -6,6 +6,8 @@ import { computeAllEndpoints, isPodReady, MANAGED_BY, MANAGED_BY_LABEL, planDepl
 import type { NodeNet } from '../topology.js';
 import { PodConfigError } from '../chart/kubelet.js';
 import { planDaemonSet } from '../workloads/daemonset.js';
+import { isPodFinished } from '../workloads/pods.js';
+import { hostPortConflict } from '../workloads/scheduling.js';
 import { rolloutStep } from '../workloads/deployment.js';
 import { planJob } from '../workloads/job.js';
 import { scaledValue } from '../workloads/rollout.js';
@@ -112,8 +114,8 @@ function reconcileDaemonSets(v: WorkloadView): void {
   const nodes = objects(v, 'nodes').map((n) => ({ name: n.metadata.name, labels: n.metadata.labels ?? {} }));
   for (const ds of objects(v, 'daemonsets')) {
     const plan = planDaemonSet(ds, pods, nodes);
-    for (const pod of plan.create) v.store.create('pods', pod);
     for (const pod of plan.delete) v.store.delete('pods', pod.metadata.namespace, pod.metadata.name);
+    for (const pod of plan.create) v.store.create('pods', pod);
     const status = plan.status;
     if (JSON.stringify(ds['status'] ?? {}) !== JSON.stringify({ ...(ds['status'] as object), ...status })) {
       v.store.patch('daemonsets', ds.metadata.namespace, ds.metadata.name, { status }, 'merge', { subresource: 'status' });
@@ -197,6 +199,12 @@ async function reconcilePods(v: WorkloadView): Promise<void> {
       continue;
     }
     const owner = `Pod ${pod.metadata.namespace}/${pod.metadata.name}`;
+    // The pods the node runs hold their host ports; the first placed keeps them.
+    const unschedulable = hostPortConflict(pod, node.name, objects(v, 'pods').filter((p) => v.pods.get(p.metadata.uid ?? '') && !isPodFinished(p)));
+    if (unschedulable) {
+      setStatus(v, pod, { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: unschedulable }] });
+      continue;
+    }
     const hostNetwork = (pod.spec as { hostNetwork?: boolean } | undefined)?.hostNetwork === true;
     const ip = hostNetwork ? node.ip : v.ipam.allocatePodIp(v.nodes.indexOf(node), owner);
     if (!nodeName) v.store.patch('pods', pod.metadata.namespace, pod.metadata.name, { spec: { nodeName: node.name } }, 'merge');
