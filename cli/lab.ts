@@ -109,9 +109,9 @@ const CHART_OPTIONS = {
   set: { type: 'string', multiple: true },
 } as const;
 
-/** The release a chart renders to with the lab's values and the user's, hooks included. */
-function renderFrom(paths: LabPaths, values: { chart?: string; values?: string[]; set?: string[] }): Promise<Release> {
-  return renderRelease({ chartDir: values.chart!, valuesFiles: values.values ?? [], set: parseSets(values.set ?? []), repoRoot: paths.repoRoot });
+/** The release a chart renders to with the lab's values and the user's, hooks included (as an install, or as an upgrade). */
+function renderFrom(paths: LabPaths, values: { chart?: string; values?: string[]; set?: string[] }, upgrade = false): Promise<Release> {
+  return renderRelease({ chartDir: values.chart!, valuesFiles: values.values ?? [], set: parseSets(values.set ?? []), repoRoot: paths.repoRoot, upgrade });
 }
 
 /** helm's --timeout (default 5m), as a duration like `90s` or `5m`. */
@@ -278,7 +278,7 @@ async function upgrade(paths: LabPaths, args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { ...CHART_OPTIONS, timeout: { type: 'string', default: '5m' } } });
   if (!values.chart) throw new AmbitError('AMBIT_ERR_CONFIG', 'lab upgrade needs --chart DIR (as helm upgrade ambit DIR)');
   const timeoutMs = parseTimeout(values.timeout);
-  const release = await renderFrom(paths, values);
+  const release = await renderFrom(paths, values, true);
   const r = await controlRequest<{ objects: ObjectResult[]; hooks: HookRun[]; seconds: number }>(paths.controlSocket, 'POST', '/upgrade', { release, timeoutMs }, 3 * timeoutMs + 60_000);
   writeHooks(r.hooks);
   writeObjects(r.objects);

@@ -34,6 +34,8 @@ export interface RenderOptions {
   valuesFiles?: readonly string[];
   /** Extra `--set` values, last. */
   set?: Readonly<Record<string, string>>;
+  /** Render as `helm upgrade` does (`.Release.IsUpgrade`), not as `helm install`. */
+  upgrade?: boolean;
   repoRoot: string;
 }
 
@@ -50,7 +52,7 @@ export interface RenderedDocument {
 export async function renderDocuments(opts: RenderOptions, include: { hooks: boolean }): Promise<RenderedDocument[]> {
   const chartDir = resolve(opts.chartDir);
   if (!existsSync(join(chartDir, 'Chart.yaml'))) throw new AmbitError('AMBIT_ERR_CONFIG', `--chart ${opts.chartDir}: no Chart.yaml there`);
-  const args = ['template', LAB_RELEASE.name, chartDir, '--namespace', LAB_RELEASE.namespace, '--include-crds', ...(include.hooks ? [] : ['--no-hooks'])];
+  const args = ['template', LAB_RELEASE.name, chartDir, '--namespace', LAB_RELEASE.namespace, '--include-crds', ...(include.hooks ? [] : ['--no-hooks']), ...(opts.upgrade ? ['--is-upgrade'] : [])];
   const cache = join(opts.repoRoot, '.cache', 'helm');
   mkdirSync(cache, { recursive: true });
   const labValues = join(cache, `lab-values-${process.pid}.yaml`);
