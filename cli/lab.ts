@@ -5,7 +5,10 @@ import { parseArgs } from 'node:util';
 import { AmbitError } from '../lib/errors.js';
 import type { KubeObject } from '../lib/k8s/types.js';
 import { describeOrigin, loadManifests, manifestOrigin } from '../lab/manifests/index.js';
-import { renderChart } from '../lab/chart/render.js';
+import type { Release } from '../lab/chart/release.js';
+import { LAB_RELEASE, renderRelease } from '../lab/chart/render.js';
+import type { HookRun, ObjectResult } from '../lab/supervisor/release.js';
+import { parseDuration } from '../lib/crds/duration.js';
 import { addNetns } from '../lab/host/netns.js';
 import { DEFAULT_LAB, isLabName, LABS_DIR, labPaths, type LabPaths } from '../lab/paths.js';
 import { podCommand, type PodSandbox } from '../lab/runtime.js';
@@ -35,6 +38,10 @@ export async function labCommand(args: string[]): Promise<number> {
       return kubectl(paths, rest);
     case 'restart':
       return restart(paths, rest);
+    case 'upgrade':
+      return upgrade(paths, rest);
+    case 'uninstall':
+      return uninstall(paths, rest);
     case 'down':
       requireRoot();
       await teardown(paths);
@@ -95,16 +102,33 @@ function parseSets(sets: readonly string[]): Record<string, string> {
   return out;
 }
 
+/** The chart options `lab up` and `lab upgrade` share, as helm's (`-f` is taken by manifests, so values files are `--values`). */
+const CHART_OPTIONS = {
+  chart: { type: 'string' },
+  values: { type: 'string', multiple: true },
+  set: { type: 'string', multiple: true },
+} as const;
+
+/** The release a chart renders to with the lab's values and the user's, hooks included (as an install, or as an upgrade). */
+function renderFrom(paths: LabPaths, values: { chart?: string; values?: string[]; set?: string[] }, upgrade = false): Promise<Release> {
+  return renderRelease({ chartDir: values.chart!, valuesFiles: values.values ?? [], set: parseSets(values.set ?? []), repoRoot: paths.repoRoot, upgrade });
+}
+
+/** helm's --timeout (default 5m), as a duration like `90s` or `5m`. */
+function parseTimeout(text: string): number {
+  const ms = parseDuration(text);
+  if (ms === undefined || ms <= 0) throw new AmbitError('AMBIT_ERR_CONFIG', `--timeout takes a duration like 90s or 5m, got ${JSON.stringify(text)}`);
+  return ms;
+}
+
 async function up(paths: LabPaths, args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
       file: { type: 'string', short: 'f', multiple: true },
       nodes: { type: 'string', default: '2' },
-      // The mesh from a Helm chart: its values files and --set values (`-f` is taken by manifests).
-      chart: { type: 'string' },
-      values: { type: 'string', multiple: true },
-      set: { type: 'string', multiple: true },
+      // The mesh from a Helm chart, with its values files and --set values.
+      ...CHART_OPTIONS,
     },
   });
   if (!values.chart && (values.values || values.set)) throw new AmbitError('AMBIT_ERR_CONFIG', '--values and --set go with --chart DIR');
@@ -120,12 +144,12 @@ async function up(paths: LabPaths, args: string[]): Promise<number> {
   const objects = await loadManifests(values.file ?? []);
   checkNodeNames(objects, nodes);
   // So is the chart: helm's error, if any, comes before the lab is built.
-  const chart = values.chart ? await renderChart({ chartDir: values.chart, valuesFiles: values.values ?? [], set: parseSets(values.set ?? []), repoRoot: paths.repoRoot }) : undefined;
+  const release = values.chart ? await renderFrom(paths, values) : undefined;
   const started = Date.now();
   await teardown(paths); // whatever a crashed earlier lab of this name left
   mkdirSync(paths.stateDir, { recursive: true });
   writeFileSync(paths.manifestsFile, JSON.stringify(objects));
-  if (chart) writeFileSync(paths.chartFile, JSON.stringify(chart));
+  if (release) writeFileSync(paths.releaseFile, JSON.stringify(release));
   try {
     await addNetns(paths.fabricNetns);
     const out = openSync(paths.supervisorLog, 'a');
@@ -142,7 +166,7 @@ async function up(paths: LabPaths, args: string[]): Promise<number> {
         String(nodes),
         '--manifests',
         paths.manifestsFile,
-        ...(chart ? ['--chart', paths.chartFile] : []),
+        ...(release ? ['--chart', paths.releaseFile] : []),
       ],
       { detached: true, stdio: ['ignore', out, out], env: process.env },
     );
@@ -242,6 +266,47 @@ async function restart(paths: LabPaths, args: string[]): Promise<number> {
   const r = await controlRequest<{ component: string; oldPid?: number; newPid?: number }>(paths.controlSocket, 'POST', '/restart', target, 180_000);
   process.stdout.write(`${r.component} restarted: pid ${r.oldPid ?? '-'} -> ${r.newPid ?? '-'}\n`);
   return 0;
+}
+
+/**
+ * `lab upgrade --chart DIR`: `helm upgrade ambit DIR -n ambit-system --wait` against the lab.
+ * The chart is rendered here with real helm (the lab's values first, as `lab up --chart`); the
+ * supervisor patches the release's objects, deletes those it dropped, leaves the CRDs alone,
+ * and returns once the lab's controllers have rolled the workloads.
+ */
+async function upgrade(paths: LabPaths, args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { ...CHART_OPTIONS, timeout: { type: 'string', default: '5m' } } });
+  if (!values.chart) throw new AmbitError('AMBIT_ERR_CONFIG', 'lab upgrade needs --chart DIR (as helm upgrade ambit DIR)');
+  const timeoutMs = parseTimeout(values.timeout);
+  const release = await renderFrom(paths, values, true);
+  const r = await controlRequest<{ objects: ObjectResult[]; hooks: HookRun[]; seconds: number }>(paths.controlSocket, 'POST', '/upgrade', { release, timeoutMs }, 3 * timeoutMs + 60_000);
+  writeHooks(r.hooks);
+  writeObjects(r.objects);
+  process.stdout.write(`release ${LAB_RELEASE.name} upgraded and rolled out in ${r.seconds.toFixed(1)}s\n`);
+  return 0;
+}
+
+/**
+ * `lab uninstall`: `helm uninstall ambit -n ambit-system --wait`. The release's pre-delete
+ * hooks run first (the chart's Job, through the lab's kubelet and RBAC; `--no-hooks` skips
+ * them), then its objects go and their pods stop. CRDs and custom resources stay.
+ */
+async function uninstall(paths: LabPaths, args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { 'no-hooks': { type: 'boolean', default: false }, timeout: { type: 'string', default: '5m' } } });
+  const timeoutMs = parseTimeout(values.timeout);
+  const r = await controlRequest<{ objects: ObjectResult[]; hooks: HookRun[]; podsStopped: number; seconds: number }>(paths.controlSocket, 'POST', '/uninstall', { hooks: !values['no-hooks'], timeoutMs }, 3 * timeoutMs + 60_000);
+  writeHooks(r.hooks);
+  writeObjects(r.objects);
+  process.stdout.write(`release ${LAB_RELEASE.name} uninstalled in ${r.seconds.toFixed(1)}s (${r.podsStopped} pods stopped); the namespace, the CRDs and their custom resources stay, as helm leaves them\n`);
+  return 0;
+}
+
+function writeObjects(objects: readonly ObjectResult[]): void {
+  for (const o of objects) process.stdout.write(`${o.kind.toLowerCase()}/${o.name}${o.namespace ? ` (${o.namespace})` : ''} ${o.result}\n`);
+}
+
+function writeHooks(hooks: readonly HookRun[]): void {
+  for (const h of hooks) process.stdout.write(`${h.event} hook ${h.hook}: ${h.result}${h.deleted ? ` (deleted: ${h.deleted})` : ''}\n`);
 }
 
 async function status(paths: LabPaths, args: string[]): Promise<number> {

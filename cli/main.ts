@@ -17,6 +17,11 @@ commands:
   lab kubectl [ARGS...]                    kubectl against the lab's API server
   lab restart node-agent NODE | controller | waypoint NAMESPACE/NAME
                                            roll a mesh component (agent, waypoint: new process first)
+  lab upgrade --chart DIR [--values FILE]... [--set K=V]... [--timeout 5m]
+                                           helm upgrade the lab's release (CRDs left alone),
+                                           waiting for the rollout
+  lab uninstall [--no-hooks] [--timeout 5m]
+                                           helm uninstall it: pre-delete hook Job, then its objects
   lab down                                 remove everything the lab made
   check [--pre] [-o json|yaml] [--kubeconfig F] [--context C] [-n NS]
                                            check a machine and cluster before installing (--pre),

@@ -34,8 +34,8 @@ export interface LabPaths {
   componentLog: (component: string) => string;
   /** Every decision on a service account's API request, one JSON object a line. */
   auditLog: string;
-  /** The rendered chart `lab up --chart` hands the supervisor. */
-  chartFile: string;
+  /** The release `lab up --chart` rendered and `lab upgrade` replaced (lab/chart/release.ts Release): the supervisor's input and its record of what is installed. */
+  releaseFile: string;
   /** The node agent's mount of ConfigMap ambit-root-ca (the supervisor projects it, as kubelet would). */
   nodeRootCaFile: (node: string) => string;
   bpfPinDir: (node: string) => string;
@@ -77,7 +77,7 @@ export function labPaths(lab = process.env.AMBIT_LAB ?? DEFAULT_LAB): LabPaths {
     podLog: (ns, pod) => join(stateDir, 'pods', `${ns}_${pod}`, 'output.log'),
     componentLog: (component) => join(stateDir, 'components', `${component}.log`),
     auditLog: join(stateDir, 'apiserver-audit.jsonl'),
-    chartFile: join(stateDir, 'chart-objects.json'),
+    releaseFile: join(stateDir, 'chart-release.json'),
     nodeRootCaFile: (node) => join(stateDir, 'nodes', node, 'root-ca', ROOT_CA_KEY),
     bpfPinDir: (node) => `/sys/fs/bpf/${prefix}${node}`,
     repoRoot: resolve(fileURLToPath(import.meta.url), '..', '..', '..'),

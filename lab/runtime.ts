@@ -87,6 +87,8 @@ export interface ContainerState {
   restartCount: number;
   lastExitCode: number | undefined;
   startedAt: string | undefined;
+  /** Exited, and the restart policy will not run it again (Never, or OnFailure after exit 0): the kubelet's terminated state. */
+  finished: boolean;
 }
 
 const MAX_BACKOFF_MS = 10_000;
@@ -126,7 +128,7 @@ export class ProcessGroup {
 
   start(): void {
     for (const c of this.containers) {
-      this.states.set(c.name, { name: c.name, pid: undefined, running: false, restartCount: 0, lastExitCode: undefined, startedAt: undefined });
+      this.states.set(c.name, { name: c.name, pid: undefined, running: false, restartCount: 0, lastExitCode: undefined, startedAt: undefined, finished: false });
       this.launch(c, 0);
     }
   }
@@ -155,6 +157,7 @@ export class ProcessGroup {
       this.children.delete(c.name);
       if (this.stopped) return;
       const again = this.restartPolicy === 'Always' || (this.restartPolicy === 'OnFailure' && state.lastExitCode !== 0);
+      state.finished = !again;
       log.info({ group: this.host.label, container: c.name, code, signal, restart: again }, 'container exited');
       this.onChange(this.snapshot());
       if (!again) return;

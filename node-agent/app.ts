@@ -13,6 +13,7 @@ import { WorkerPool } from './dataplane/pool.js';
 import type { WorkerData } from './dataplane/protocol.js';
 import { dataPathAddresses, holdingListeners, sharedListener } from './dataplane/sockets.js';
 import { combineStatus, startFastPath, type FastPathStatus } from './fastpath/index.js';
+import { keepReadyFile } from './admin/ready-file.js';
 import { EnrollmentReconciler } from './enrollment/reconciler.js';
 import { awaitSuccessor, enableListenerMigration, listenersOn } from './handover.js';
 import { raiseFileLimit } from './libc.js';
@@ -129,14 +130,15 @@ export async function startAgent(cfg: Readonly<AgentConfig>): Promise<RunningAge
 
   const processMetrics = new Registry();
   collectDefaultMetrics({ register: processMetrics, prefix: 'ambit_agent_' });
+  // Ready once every worker serves a complete config; it stays ready on the
+  // last good config if the controller goes away.
+  const notReady = (): string | undefined =>
+    !state.complete ? `no complete config from ${cfg.localConfigFile ?? 'the controller'} yet` : !pool.listening ? 'the data-path workers are not all listening yet' : undefined;
   const admin = await startAdminServer({
     title: `Ambit node agent (${cfg.nodeName})`,
     listenOn: { handle: sharedListener(cfg.adminHost, cfg.adminPort) },
     registry: async () => Registry.merge([processMetrics, await pool.metrics()]),
-    // Ready once every worker serves a complete config; it stays ready on the
-    // last good config if the controller goes away.
-    notReady: () =>
-      !state.complete ? `no complete config from ${cfg.localConfigFile ?? 'the controller'} yet` : !pool.listening ? 'the data-path workers are not all listening yet' : undefined,
+    notReady,
     json: {
       '/config_dump': async () => {
         const dataPath = await pool.stats();
@@ -158,6 +160,8 @@ export async function startAgent(cfg: Readonly<AgentConfig>): Promise<RunningAge
     },
     log,
   });
+  // For the kubelet's exec probe: the admin port's /ready may be answered by another agent of the node.
+  const readyFile = cfg.readyFile ? keepReadyFile(cfg.readyFile, notReady, log) : undefined;
   log.info(
     { node: cfg.nodeName, podCgroupRoot: cfg.podCgroupRoot, podCgroupSource: cfg.podCgroupSource, workers: cfg.workers, fileLimit, outbound: `${cfg.redirectIp}:${cfg.outboundPort}`, hbone: `${cfg.nodeIp}:${cfg.hbonePort}`, controller: cfg.controllerAddress, channel: controller.describe },
     'node agent started',
@@ -165,6 +169,7 @@ export async function startAgent(cfg: Readonly<AgentConfig>): Promise<RunningAge
 
   return {
     stop: async () => {
+      readyFile?.close();
       // A rolling update starts the successor first; the ports are only let go once it listens
       // (bounded: on an uninstall there is none), then open connections drain.
       const successor = await awaitSuccessor(cfg.outboundPort, cfg.handoverWaitMs);

@@ -26,6 +26,8 @@ export interface AgentConfig extends ControllerLinkConfig {
   outboundPort: number;
   /** Address the admin server (15020) listens on. */
   adminHost: string;
+  /** A file that exists while the agent is ready, for an exec readiness probe (admin/ready-file.ts); undefined: none. */
+  readyFile: string | undefined;
   adminPort: number;
   dnsPort: number;
   /** Detach the programs on shutdown (false keeps them for the next agent to re-adopt). */
@@ -64,6 +66,7 @@ export const ENV = {
   bpfObjectDir: 'AMBIT_BPF_OBJECT_DIR',
   redirectIp: 'AMBIT_REDIRECT_IP',
   adminHost: 'AMBIT_ADMIN_HOST',
+  readyFile: 'AMBIT_READY_FILE',
   detachOnExit: 'AMBIT_DETACH_ON_EXIT',
   ...LINK_ENV,
   nodeIp: 'AMBIT_NODE_IP',
@@ -158,6 +161,7 @@ export function loadAgentConfig(env: NodeJS.ProcessEnv, repoRoot: string): Reado
     outboundPort: PORTS.outbound,
     adminHost: ip(ENV.adminHost, '0.0.0.0'),
     adminPort: PORTS.admin,
+    readyFile: env[ENV.readyFile] || undefined,
     dnsPort: 53,
     detachOnExit: env[ENV.detachOnExit] === 'true',
     nodeIp: ip(ENV.nodeIp),

@@ -42,6 +42,8 @@ const DEFS: readonly Def[] = [
   ['apps', 'v1', 'Deployment', 'deployments', true, ['deploy'], true],
   ['apps', 'v1', 'ReplicaSet', 'replicasets', true, ['rs'], true],
   ['apps', 'v1', 'DaemonSet', 'daemonsets', true, ['ds'], true],
+  // A chart's hooks (the uninstall Job); the lab's Job controller runs them (workloads/job.ts).
+  ['batch', 'v1', 'Job', 'jobs', true, [], true],
   ['coordination.k8s.io', 'v1', 'Lease', 'leases', true, [], false],
   // What a Helm chart installs beside its workloads (`lab up --chart`): RBAC, which the
   // server enforces for service-account tokens, and objects the lab only stores.

@@ -5,8 +5,8 @@ import type { KubeObject } from './types.js';
 /**
  * Server-side printing: `kubectl get` asks for `as=Table` and prints the
  * columns the server chooses. Pods, services, nodes, namespaces,
- * deployments and events get the columns kubectl users know; other types
- * NAME and AGE.
+ * deployments, jobs and events get the columns kubectl users know; other
+ * types NAME and AGE.
  */
 
 interface Column {
@@ -156,6 +156,20 @@ const COLUMNS: Record<string, Column[]> = {
     { name: 'Ready', type: 'string', priority: 0, cell: (o) => `${get(o, 'status.readyReplicas') ?? 0}/${get(o, 'spec.replicas') ?? 1}` },
     { name: 'Up-to-date', type: 'integer', priority: 0, cell: (o) => Number(get(o, 'status.updatedReplicas') ?? 0) },
     { name: 'Available', type: 'integer', priority: 0, cell: (o) => Number(get(o, 'status.availableReplicas') ?? 0) },
+    AGE,
+  ],
+  jobs: [
+    NAME,
+    {
+      name: 'Status',
+      type: 'string',
+      priority: 0,
+      cell: (o) => {
+        const done = ((get(o, 'status.conditions') ?? []) as any[]).find((c) => (c?.type === 'Complete' || c?.type === 'Failed') && c?.status === 'True');
+        return done ? String(done.type) : 'Running';
+      },
+    },
+    { name: 'Completions', type: 'string', priority: 0, cell: (o) => `${get(o, 'status.succeeded') ?? 0}/${get(o, 'spec.completions') ?? 1}` },
     AGE,
   ],
   // As the API server prints them: who holds the Lease is what `kubectl get lease` is for.

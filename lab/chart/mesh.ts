@@ -20,13 +20,13 @@ export function imageRepository(image: string): string {
   return colon > slash ? noDigest.slice(0, colon) : noDigest;
 }
 
-/** The images a rendered chart runs (its Deployments' and DaemonSets' containers), which the lab plays as the Ambit image. */
+/** The images a rendered chart runs (the containers of its workloads, hooks included), which the lab plays as the Ambit image. */
 export function chartImages(objects: readonly KubeObject[]): Set<string> {
   const repos = new Set([AMBIT_IMAGE_REPOSITORY]);
   for (const o of objects) {
-    if (o.kind !== 'Deployment' && o.kind !== 'DaemonSet') continue;
-    const spec = (o.spec ?? {}) as { template?: { spec?: { containers?: { image?: string }[] } } };
-    for (const c of spec.template?.spec?.containers ?? []) if (c.image) repos.add(imageRepository(c.image));
+    const spec = (o.spec ?? {}) as { containers?: { image?: string }[]; template?: { spec?: { containers?: { image?: string }[] } } };
+    const containers = o.kind === 'Pod' ? spec.containers : ['Deployment', 'DaemonSet', 'StatefulSet', 'Job'].includes(o.kind) ? spec.template?.spec?.containers : undefined;
+    for (const c of containers ?? []) if (c.image) repos.add(imageRepository(c.image));
   }
   return repos;
 }
@@ -106,17 +106,26 @@ export function labKubelet(d: LabKubeletDeps): Kubelet {
   });
 }
 
-/** The chart's workloads are up: every Deployment's replicas and every DaemonSet's pods ready. */
+/**
+ * The chart's workloads are up and rolled out, as `kubectl rollout status` sees it: every
+ * Deployment's replicas updated and ready with no old pod left, every DaemonSet's nodes
+ * running an updated, available pod, each status written for the current generation.
+ */
 export function chartWorkloadsReady(store: ObjectStore, namespace: string): { ready: boolean; waiting: string[] } {
   const waiting: string[] = [];
+  const observed = (o: KubeObject) => Number((o.status as { observedGeneration?: number } | undefined)?.observedGeneration ?? 0) >= Number(o.metadata['generation'] ?? 0);
   for (const d of store.list('deployments', { namespace }).items) {
     const want = (d.spec as { replicas?: number } | undefined)?.replicas ?? 1;
-    const ready = (d.status as { readyReplicas?: number } | undefined)?.readyReplicas ?? 0;
-    if (ready < want) waiting.push(`Deployment ${namespace}/${d.metadata.name} (${ready}/${want} ready)`);
+    const s = (d.status ?? {}) as { readyReplicas?: number; updatedReplicas?: number; replicas?: number };
+    const [ready, updated, total] = [s.readyReplicas ?? 0, s.updatedReplicas ?? 0, s.replicas ?? 0];
+    if (!observed(d) || ready < want || updated < want || total > want) waiting.push(`Deployment ${namespace}/${d.metadata.name} (${updated}/${want} updated, ${ready} ready${total > updated ? `, ${total - updated} old` : ''})`);
   }
   for (const ds of store.list('daemonsets', { namespace }).items) {
-    const s = (ds.status ?? {}) as { desiredNumberScheduled?: number; numberReady?: number };
-    if ((s.desiredNumberScheduled ?? 1) === 0 || (s.numberReady ?? 0) < (s.desiredNumberScheduled ?? 1)) waiting.push(`DaemonSet ${namespace}/${ds.metadata.name} (${s.numberReady ?? 0}/${s.desiredNumberScheduled ?? '?'} ready)`);
+    const s = (ds.status ?? {}) as { desiredNumberScheduled?: number; numberAvailable?: number; updatedNumberScheduled?: number };
+    const desired = s.desiredNumberScheduled ?? 0;
+    if (!observed(ds) || desired === 0 || (s.updatedNumberScheduled ?? 0) < desired || (s.numberAvailable ?? 0) < desired) {
+      waiting.push(`DaemonSet ${namespace}/${ds.metadata.name} (${s.updatedNumberScheduled ?? 0}/${desired || '?'} updated, ${s.numberAvailable ?? 0} available)`);
+    }
   }
   const pending = store.list('pods', { namespace }).items.filter((p) => !isPodReady(p)).map((p) => {
     const c = ((p.status as { conditions?: { reason?: string; message?: string }[] } | undefined)?.conditions ?? []).find((x) => x.reason === 'CreateContainerConfigError');

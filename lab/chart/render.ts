@@ -5,6 +5,7 @@ import { parseAllDocuments, stringify } from 'yaml';
 import { helmPath } from '../../cli/kubectl.js';
 import { AmbitError } from '../../lib/errors.js';
 import type { KubeObject } from '../../lib/k8s/types.js';
+import { splitRelease, type Release } from './release.js';
 
 /** The release the lab installs: the chart's documented `helm install ambit charts/ambit -n ambit-system`. */
 export const LAB_RELEASE = { name: 'ambit', namespace: 'ambit-system' } as const;
@@ -33,18 +34,25 @@ export interface RenderOptions {
   valuesFiles?: readonly string[];
   /** Extra `--set` values, last. */
   set?: Readonly<Record<string, string>>;
+  /** Render as `helm upgrade` does (`.Release.IsUpgrade`), not as `helm install`. */
+  upgrade?: boolean;
   repoRoot: string;
 }
 
+/** One rendered object and the chart file it came from (helm's `# Source:` line, `ambit/templates/controller.yaml`). */
+export interface RenderedDocument {
+  source: string;
+  object: KubeObject;
+}
+
 /**
- * `helm template` with the real helm binary, CRDs included and hooks left out (they run on
- * install, upgrade and uninstall, which the lab does not play). Returns the rendered objects
- * in the order helm printed them.
+ * `helm template` with the real helm binary, CRDs included, hooks included only when asked
+ * (`--no-hooks` otherwise). Returns the rendered documents in the order helm printed them.
  */
-export async function renderChart(opts: RenderOptions): Promise<KubeObject[]> {
+export async function renderDocuments(opts: RenderOptions, include: { hooks: boolean }): Promise<RenderedDocument[]> {
   const chartDir = resolve(opts.chartDir);
   if (!existsSync(join(chartDir, 'Chart.yaml'))) throw new AmbitError('AMBIT_ERR_CONFIG', `--chart ${opts.chartDir}: no Chart.yaml there`);
-  const args = ['template', LAB_RELEASE.name, chartDir, '--namespace', LAB_RELEASE.namespace, '--include-crds', '--no-hooks'];
+  const args = ['template', LAB_RELEASE.name, chartDir, '--namespace', LAB_RELEASE.namespace, '--include-crds', ...(include.hooks ? [] : ['--no-hooks']), ...(opts.upgrade ? ['--is-upgrade'] : [])];
   const cache = join(opts.repoRoot, '.cache', 'helm');
   mkdirSync(cache, { recursive: true });
   const labValues = join(cache, `lab-values-${process.pid}.yaml`);
@@ -61,11 +69,26 @@ export async function renderChart(opts: RenderOptions): Promise<KubeObject[]> {
       (err, out, stderr) => (err ? fail(new AmbitError('AMBIT_ERR_CONFIG', `helm template ${opts.chartDir} failed: ${stderr.trim() || err.message}`)) : done(out)),
     );
   }).finally(() => rmSync(labValues, { force: true }));
-  const objects: KubeObject[] = [];
+  const docs: RenderedDocument[] = [];
   for (const doc of parseAllDocuments(stdout)) {
     if (doc.errors.length > 0) throw new AmbitError('AMBIT_ERR_CONFIG', `helm rendered invalid YAML: ${doc.errors.map((e) => e.message).join('; ')}`);
     const obj = doc.toJS() as KubeObject | null;
-    if (obj) objects.push(obj);
+    const comments = `${doc.commentBefore ?? ''}\n${(doc.contents as { commentBefore?: string } | null)?.commentBefore ?? ''}`;
+    const source = /^ ?Source: (.+)$/m.exec(comments)?.[1]?.trim() ?? '';
+    if (obj) docs.push({ source, object: obj });
   }
-  return objects;
+  return docs;
+}
+
+/** `helm template` with hooks, sorted into the release helm would record (release.ts). */
+export async function renderRelease(opts: RenderOptions): Promise<Release> {
+  return splitRelease(await renderDocuments(opts, { hooks: true }));
+}
+
+/**
+ * `helm template` without hooks (they run on install, upgrade and uninstall, which
+ * `lab upgrade` and `lab uninstall` play from renderRelease): the objects in helm's order.
+ */
+export async function renderChart(opts: RenderOptions): Promise<KubeObject[]> {
+  return (await renderDocuments(opts, { hooks: false })).map((d) => d.object);
 }

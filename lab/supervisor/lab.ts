@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { AmbitError } from '../../lib/errors.js';
 import type { KubeObject } from '../../lib/k8s/types.js';
@@ -8,7 +8,10 @@ import { logger } from '../../lib/log.js';
 import { isMeshed } from '../../lib/mesh/membership.js';
 import { startApiServer, ObjectStore, TokenRegistry } from '../apiserver/index.js';
 import type { Kubelet } from '../chart/kubelet.js';
-import { apiServingCert, API_TLS_PORT, auditWriter, chartImages, chartWorkloadsReady, labKubelet } from '../chart/mesh.js';
+import { apiServingCert, API_TLS_PORT, auditWriter, chartImages, labKubelet } from '../chart/mesh.js';
+import { releaseObjects, type Release } from '../chart/release.js';
+import { LAB_RELEASE } from '../chart/render.js';
+import { applyRelease, runHooks, uninstallRelease, waitForRollout, type HookRun, type ObjectResult, type ReleaseHost, type UninstallResult } from './release.js';
 import { Component, readyFrom, type ComponentSpec } from '../components.js';
 import { PORTS as CONTROLLER_PORTS } from '../../controller/config.js';
 import { ensureBpffs, ensureCgroup2, makeCgroup } from '../host/cgroup.js';
@@ -26,6 +29,8 @@ const log = logger('lab', 'supervisor');
 
 /** Where the mesh's own components live, and mesh-wide policies (the root namespace). */
 const MESH_NAMESPACE = 'ambit-system';
+/** How long `lab up --chart` gives an install hook (helm's --timeout default). */
+const CHART_TIMEOUT_MS = 5 * 60_000;
 /** Longest a waypoint's rolling restart may take. */
 const READY_TIMEOUT_MS = 60_000;
 
@@ -79,13 +84,24 @@ export class Lab {
   private appliedRules = new Map<string, string>();
   /** The trust bundle last written to the nodes' root-ca files. */
   private projectedRootCa: string | undefined;
+  /** Booted from a chart: the API server's TLS listener and the kubelet for the Ambit image run. */
+  private readonly fromChart: boolean;
+  /** The installed release (`lab up --chart`, `lab upgrade`); undefined once `lab uninstall` removed it. */
+  private release: Release | undefined;
+  /** The images the kubelet runs as the Ambit image; an upgrade may add some. */
+  private readonly images = new Set<string>();
+  /** The install, upgrade or uninstall under way: one at a time, as helm locks a release. */
+  private releaseOp: string | undefined;
 
   constructor(
     private readonly paths: LabPaths,
     private readonly nodeCount: number,
     /** The rendered Helm chart (`lab up --chart`): the mesh runs from its objects instead of the lab's own processes. */
-    private readonly chart?: readonly KubeObject[],
-  ) {}
+    release?: Release,
+  ) {
+    this.release = release;
+    this.fromChart = release !== undefined;
+  }
 
   get apiUrl(): string {
     return `http://${FABRIC_GATEWAY}:${API_PORT}`;
@@ -143,18 +159,19 @@ export class Lab {
       // gets a token-less listener on the fabric namespace's loopback, which
       // only root can reach (by entering the namespace).
       const local = await startApiServer({ store: this.store, host: '127.0.0.1', port: API_PORT, tokens: this.tokens });
-      // In-cluster clients (the chart's controller) speak only HTTPS, verified against the
-      // ca.crt the kubelet mounts beside their token.
+      // In-cluster clients (the chart's controller, the Waypoints' proxies) speak only HTTPS,
+      // verified against the ca.crt the kubelet mounts beside their token.
       const tls = apiServingCert(join(this.paths.stateDir, 'apiserver'), FABRIC_GATEWAY);
       const servers = [api, local, await startApiServer({ store: this.store, host: FABRIC_GATEWAY, port: API_TLS_PORT, tokens: this.tokens, auth, tls })];
-      this.kubelet = labKubelet({ paths: this.paths, cgroup2: this.cgroup2, store: this.store, tokens: this.tokens, images: chartImages(this.chart ?? []), apiCaCert: tls.cert, apiHost: FABRIC_GATEWAY, nodeFlags: extraNodeFlags() });
+      for (const image of chartImages(this.release ? releaseObjects(this.release) : [])) this.images.add(image);
+      this.kubelet = labKubelet({ paths: this.paths, cgroup2: this.cgroup2, store: this.store, tokens: this.tokens, images: this.images, apiCaCert: tls.cert, apiHost: FABRIC_GATEWAY, nodeFlags: extraNodeFlags() });
       this.closeApi = async () => {
         await Promise.all(servers.map((s) => s.close()));
       };
       this.writeKubeconfig();
       this.store.subscribe(() => this.kick());
       this.store.create('namespaces', { metadata: { name: MESH_NAMESPACE } });
-      if (this.chart) await this.installChart(this.chart);
+      if (this.release) await this.installChart(this.release);
       else await this.startMesh();
       await this.apply(initial);
       await this.settle(60_000);
@@ -243,23 +260,90 @@ export class Lab {
   }
 
   /**
-   * `lab up --chart`: creates the rendered objects as `helm install` would (CRDs and
-   * namespaced objects alike; the Ambit kinds are built into the lab's API server, so the CRD
-   * objects are stored for `kubectl get crd`), then waits until the controller Deployment and
-   * the agent DaemonSet have ready pods, which the lab's Deployment and DaemonSet controllers
-   * make and its kubelet runs from their pod templates.
+   * `lab up --chart`: `helm install --wait` of the rendered release (release.ts): its
+   * pre-install hooks, then the CRDs and the manifests created in helm's kind order (the Ambit
+   * kinds are built into the lab's API server, so the CRD objects are stored for `kubectl get
+   * crd`), its post-install hooks, and a wait until the controller Deployment and the agent
+   * DaemonSet have ready pods, which the lab's Deployment and DaemonSet controllers make and
+   * its kubelet runs from their pod templates.
    */
-  private async installChart(objects: readonly KubeObject[]): Promise<void> {
-    for (const obj of objects) this.store.apply(obj as KubeObject);
-    await this.idle();
-    const deadline = Date.now() + 90_000;
-    for (;;) {
-      const { ready, waiting } = chartWorkloadsReady(this.store, MESH_NAMESPACE);
-      if (ready) break;
-      if (Date.now() > deadline) throw new AmbitError('AMBIT_ERR_LAB_STATE', `the chart's workloads did not become ready within 90s: ${waiting.join('; ')} (see 'ambit lab logs ${MESH_NAMESPACE}/POD')`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+  private async installChart(release: Release): Promise<void> {
+    const host = this.releaseHost();
+    await runHooks(host, release.hooks, 'pre-install', CHART_TIMEOUT_MS);
+    const objects = await applyRelease(host, undefined, release);
+    await runHooks(host, release.hooks, 'post-install', CHART_TIMEOUT_MS);
+    await waitForRollout(host, MESH_NAMESPACE, 90_000);
     log.info({ objects: objects.length }, 'mesh running from the chart');
+  }
+
+  /** What the release operations (release.ts) act through. */
+  private releaseHost(): ReleaseHost {
+    return {
+      store: this.store,
+      idle: () => this.idle(),
+      podLog: (ns, name) => {
+        const file = this.paths.podLog(ns, name);
+        return existsSync(file) ? readFileSync(file, 'utf8') : undefined;
+      },
+      livePodUids: () => new Set([...this.pods.all(), ...this.pods.terminating()].map((p) => p.uid)),
+      log,
+    };
+  }
+
+  /** Runs one release operation at a time (helm refuses a second while one is pending). */
+  private async exclusively<T>(what: string, op: () => Promise<T>): Promise<T> {
+    if (this.phase !== 'ready') throw new AmbitError('AMBIT_ERR_LAB_STATE', `lab ${this.paths.lab} is ${this.phase}, not ready: ${what} waits for it`);
+    if (this.releaseOp) throw new AmbitError('AMBIT_ERR_LAB_STATE', `another operation (${this.releaseOp}) is in progress on release ${LAB_RELEASE.name}`);
+    this.releaseOp = what;
+    try {
+      return await op();
+    } finally {
+      this.releaseOp = undefined;
+    }
+  }
+
+  /**
+   * `lab upgrade`: `helm upgrade --wait` to a newly rendered release. pre-upgrade hooks; every
+   * manifest created or patched (three-way, as helm), those the new release lacks deleted, the
+   * CRDs left alone; post-upgrade hooks; then a wait until the lab's controllers have rolled
+   * the Deployments and DaemonSets as their strategies say. The release is remembered (the
+   * state folder's release file) for the next upgrade and the uninstall.
+   */
+  async upgrade(next: Release, timeoutMs: number): Promise<{ objects: ObjectResult[]; hooks: HookRun[]; seconds: number }> {
+    return this.exclusively('upgrade', async () => {
+      const previous = this.release;
+      if (!previous) throw new AmbitError('AMBIT_ERR_LAB_STATE', `lab ${this.paths.lab} has no release ${LAB_RELEASE.name}: ${this.fromChart ? "'ambit lab uninstall' removed it" : "it was not booted with 'ambit lab up --chart DIR'"}`);
+      const started = Date.now();
+      for (const image of chartImages(releaseObjects(next))) this.images.add(image);
+      const host = this.releaseHost();
+      const hooks = await runHooks(host, next.hooks, 'pre-upgrade', timeoutMs);
+      const objects = await applyRelease(host, previous, next);
+      // From here the cluster holds the new release, whatever the rollout does.
+      this.release = next;
+      writeFileSync(this.paths.releaseFile, JSON.stringify(next));
+      hooks.push(...(await runHooks(host, next.hooks, 'post-upgrade', timeoutMs)));
+      await waitForRollout(host, MESH_NAMESPACE, timeoutMs);
+      log.info({ objects: objects.filter((o) => o.result !== 'unchanged').length }, 'release upgraded');
+      return { objects, hooks, seconds: (Date.now() - started) / 1000 };
+    });
+  }
+
+  /**
+   * `lab uninstall`: `helm uninstall --wait` of the release (release.ts): the pre-delete hooks
+   * (the chart's Job, run as a pod through the lab's kubelet), the manifests deleted, their
+   * pods waited for. A failed hook leaves everything in place and says why, with its logs.
+   */
+  async uninstall(opts: { hooks: boolean; timeoutMs: number }): Promise<UninstallResult & { seconds: number }> {
+    return this.exclusively('uninstall', async () => {
+      const release = this.release;
+      if (!release) throw new AmbitError('AMBIT_ERR_LAB_STATE', `lab ${this.paths.lab} has no release ${LAB_RELEASE.name} to uninstall`);
+      const started = Date.now();
+      const result = await uninstallRelease(this.releaseHost(), release, opts);
+      this.release = undefined;
+      rmSync(this.paths.releaseFile, { force: true });
+      log.info({ deleted: result.objects.filter((o) => o.result === 'deleted').length, podsStopped: result.podsStopped }, 'release uninstalled');
+      return { ...result, seconds: (Date.now() - started) / 1000 };
+    });
   }
 
   /**
@@ -357,7 +441,12 @@ export class Lab {
   private kick(): void {
     this.dirty = true;
     if (this.holding) return;
-    this.loop ??= this.runLoop().finally(() => (this.loop = undefined));
+    // The loop starts on a later tick, so `loop` is set before a pass runs: a pass's own store
+    // writes kick again, and a kick from outside a store event (a container exiting) used to
+    // start a second loop from inside the first one's pass, which then started a pod twice.
+    this.loop ??= Promise.resolve()
+      .then(() => this.runLoop())
+      .finally(() => (this.loop = undefined));
   }
 
   /**
@@ -374,11 +463,13 @@ export class Lab {
     }
   }
 
-  /** Resolves once the loop has nothing left to do. */
+  /** Resolves once the loop has nothing left to do and the pods it deleted have stopped. */
   private async idle(): Promise<void> {
-    for (let i = 0; i < 100 && (this.loop || this.dirty); i++) {
+    for (let i = 0; i < 100; i++) {
       if (!this.loop && this.dirty) this.kick();
-      await this.loop;
+      if (this.loop) await this.loop;
+      else await this.pods.stopped();
+      if (!this.loop && !this.dirty && this.pods.terminating().length === 0) return;
     }
   }
 
@@ -405,7 +496,7 @@ export class Lab {
     await reconcileWorkloads(this.workloadView());
     await this.syncKubeProxy();
     this.syncHosts();
-    if (!this.chart) this.projectRootCa();
+    if (!this.fromChart) this.projectRootCa();
     this.kubelet?.refresh();
   }
 
@@ -473,7 +564,7 @@ export class Lab {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       await this.idle();
-      const pending = this.store.list('pods').items.filter((p) => (p.status as { phase?: string } | undefined)?.phase !== 'Running');
+      const pending = this.store.list('pods').items.filter((p) => !['Running', 'Succeeded'].includes((p.status as { phase?: string } | undefined)?.phase ?? ''));
       const agentsReady = await Promise.all(this.components.map((c) => adminReady(c.spec.admin)));
       if (pending.length === 0 && agentsReady.every(Boolean)) return;
       if (Date.now() > deadline) {
@@ -598,7 +689,7 @@ export class Lab {
 
   /** The controller's and agents' pods when the mesh runs from the chart, listed as the components they are. */
   private chartComponents(): ReturnType<Component['status']>[] {
-    if (!this.chart) return [];
+    if (!this.fromChart) return [];
     const kinds: Record<string, { kind: 'controller' | 'node-agent'; port: number }> = {
       'ambit-controller': { kind: 'controller', port: CONTROLLER_PORTS.admin },
       'ambit-node-agent': { kind: 'node-agent', port: 15020 },
@@ -632,8 +723,8 @@ export class Lab {
    */
   async restart(target: { kind: string; node?: string; name?: string }): Promise<{ component: string; oldPid: number | undefined; newPid: number | undefined }> {
     if (target.kind === 'waypoint') return this.restartWaypoint(target.name ?? '');
-    if (this.chart && target.kind === 'node-agent') return this.restartChartAgent(target.node ?? '');
-    if (this.chart && target.kind === 'controller') {
+    if (this.fromChart && target.kind === 'node-agent') return this.restartChartAgent(target.node ?? '');
+    if (this.fromChart && target.kind === 'controller') {
       return this.rollDeployment(MESH_NAMESPACE, 'ambit-controller', (labels) => labels['app.kubernetes.io/name'] === 'ambit-controller', 'controller');
     }
     const c = this.components.find((x) => x.spec.kind === target.kind && (target.kind !== 'node-agent' || x.spec.node === target.node));

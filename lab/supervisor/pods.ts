@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { KubeObject } from '../../lib/k8s/types.js';
 import { logger } from '../../lib/log.js';
@@ -44,7 +45,7 @@ interface PodSpecLike {
     env?: { name: string; value?: string }[];
     workingDir?: string;
     ports?: { name?: string; containerPort?: number }[];
-    readinessProbe?: { httpGet?: { path?: string; port?: number | string }; periodSeconds?: number };
+    readinessProbe?: { httpGet?: { path?: string; port?: number | string }; exec?: { command?: string[] }; periodSeconds?: number; timeoutSeconds?: number };
   }[];
 }
 
@@ -63,6 +64,7 @@ export type MeshImageContainers = (pod: KubeObject, ip: string, node: NodeNet, d
 
 export class PodManager {
   private readonly running = new Map<string, RunningPod>();
+  private readonly stopping = new Map<string, { pod: RunningPod; done: Promise<void> }>();
 
   constructor(
     private readonly paths: LabPaths,
@@ -127,7 +129,7 @@ export class PodManager {
       if (running) running.containers = states;
       this.onContainersChanged();
     });
-    const probes = httpProbes(spec, ip);
+    const probes = readinessProbes(spec, ip);
     const entry: RunningPod = { uid, namespace, name, node, ip, hostNetwork, sandbox, processes, containers: [], hosts, probesPass: probes.length > 0 ? false : undefined, stopProbes: () => {}, graceMs: (spec.terminationGracePeriodSeconds ?? LAB_GRACE_SECONDS) * 1000 };
     this.running.set(uid, entry);
     entry.processes.start();
@@ -136,31 +138,51 @@ export class PodManager {
     return entry;
   }
 
-  async stop(uid: string): Promise<void> {
+  /**
+   * Stops a pod: SIGTERM, SIGKILL after its grace period, then its sandbox goes. The pod leaves
+   * `all()` at once and is `terminating()` until then, so a caller need not wait for it.
+   */
+  stop(uid: string): Promise<void> {
     const pod = this.running.get(uid);
-    if (!pod) return;
+    if (!pod) return this.stopping.get(uid)?.done ?? Promise.resolve();
     this.running.delete(uid);
+    const done = this.teardown(pod).finally(() => this.stopping.delete(uid));
+    this.stopping.set(uid, { pod, done });
+    return done;
+  }
+
+  /** Pods whose processes are still stopping (within their grace period). */
+  terminating(): RunningPod[] {
+    return [...this.stopping.values()].map((s) => s.pod);
+  }
+
+  /** Resolves once every pod being stopped now has stopped. */
+  async stopped(): Promise<void> {
+    await Promise.all([...this.stopping.values()].map((s) => s.done));
+  }
+
+  private async teardown(pod: RunningPod): Promise<void> {
     pod.stopProbes();
     await pod.processes.stop(pod.graceMs);
     await removeCgroupTree(pod.sandbox.cgroup);
     if (!pod.hostNetwork) await deletePodNetwork(pod.sandbox.netns);
-    this.onStopped(uid);
+    this.onStopped(pod.uid);
     rmSync(pod.sandbox.dir, { recursive: true, force: true });
     log.info({ pod: `${pod.namespace}/${pod.name}` }, 'pod stopped');
   }
 
   /**
-   * Plays the kubelet's readiness probes (HTTP GET; the lab's other pods have none): the pod
+   * Plays the kubelet's readiness probes (HTTP GET, exec; the lab's other pods have none): the pod
    * is ready only while every probe answers 2xx or 3xx within a second, asked every
    * `periodSeconds` (default 10, at least 1; the first at once and then every 0.5 s until it
    * passes, so a new pod is not held back for a whole period).
    */
-  private runProbes(pod: RunningPod, probes: HttpProbe[]): () => void {
+  private runProbes(pod: RunningPod, probes: Probe[]): () => void {
     if (probes.length === 0) return () => {};
     let stopped = false;
     let timer: NodeJS.Timeout | undefined;
     const round = async () => {
-      const results = await Promise.all(probes.map((p) => fetch(p.url, { signal: AbortSignal.timeout(1000), redirect: 'manual' }).then((r) => r.status >= 200 && r.status < 400, () => false)));
+      const results = await Promise.all(probes.map((p) => p.passes(pod)));
       if (stopped) return;
       const pass = results.every(Boolean);
       if (pass !== pod.probesPass) {
@@ -184,23 +206,41 @@ export class PodManager {
   }
 
   async stopAll(): Promise<void> {
-    await Promise.all(this.all().map((p) => this.stop(p.uid)));
+    await Promise.all([...this.all().map((p) => this.stop(p.uid)), this.stopped()]);
   }
 }
 
-interface HttpProbe {
-  url: string;
+interface Probe {
+  passes(pod: RunningPod): Promise<boolean>;
   periodMs: number;
 }
 
-/** The HTTP readiness probes of a pod's containers, with named ports resolved. */
-function httpProbes(spec: PodSpecLike, ip: string): HttpProbe[] {
-  return (spec.containers ?? []).flatMap((c) => {
-    const get = c.readinessProbe?.httpGet;
+/**
+ * The readiness probes of a pod's containers: an HTTP GET (named ports resolved) passes on a
+ * 2xx or 3xx answer, an exec probe when its command exits 0, run as the kubelet's ExecSync
+ * would, in the container's own mount namespace (where its volumes are), each within
+ * timeoutSeconds (default 1).
+ */
+function readinessProbes(spec: PodSpecLike, ip: string): Probe[] {
+  return (spec.containers ?? []).flatMap((c): Probe[] => {
+    const probe = c.readinessProbe;
+    const periodMs = Math.max(1, probe?.periodSeconds ?? 10) * 1000;
+    const timeoutMs = Math.max(1, probe?.timeoutSeconds ?? 1) * 1000;
+    const command = probe?.exec?.command;
+    if (command?.length) {
+      const passes = (pod: RunningPod) => {
+        const pid = pod.containers.find((x) => x.name === c.name)?.pid;
+        if (pid === undefined) return Promise.resolve(false);
+        return new Promise<boolean>((done) => execFile('nsenter', ['-t', String(pid), '-m', '--', ...command], { timeout: timeoutMs }, (err) => done(!err)));
+      };
+      return [{ passes, periodMs }];
+    }
+    const get = probe?.httpGet;
     if (!get) return [];
     const port = typeof get.port === 'number' ? get.port : c.ports?.find((p) => p.name === get.port)?.containerPort;
     if (port === undefined) return [];
-    const path = get.path?.startsWith('/') ? get.path : `/${get.path ?? ''}`;
-    return [{ url: `http://${ip}:${port}${path}`, periodMs: Math.max(1, c.readinessProbe?.periodSeconds ?? 10) * 1000 }];
+    const url = `http://${ip}:${port}${get.path?.startsWith('/') ? get.path : `/${get.path ?? ''}`}`;
+    const passes = () => fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' }).then((r) => r.status >= 200 && r.status < 400, () => false);
+    return [{ passes, periodMs }];
   });
 }

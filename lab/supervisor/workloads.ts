@@ -6,6 +6,11 @@ import { computeAllEndpoints, isPodReady, MANAGED_BY, MANAGED_BY_LABEL, planDepl
 import type { NodeNet } from '../topology.js';
 import { PodConfigError } from '../chart/kubelet.js';
 import { planDaemonSet } from '../workloads/daemonset.js';
+import { isPodFinished } from '../workloads/pods.js';
+import { hostPortConflict } from '../workloads/scheduling.js';
+import { rolloutStep } from '../workloads/deployment.js';
+import { planJob } from '../workloads/job.js';
+import { scaledValue } from '../workloads/rollout.js';
 import type { PodManager, RunningPod } from './pods.js';
 
 const log = logger('lab', 'workloads');
@@ -34,6 +39,7 @@ type PodStatus = {
 export async function reconcileWorkloads(v: WorkloadView): Promise<void> {
   reconcileDeployments(v);
   reconcileDaemonSets(v);
+  reconcileJobs(v);
   assignClusterIps(v);
   await reconcilePods(v);
   reconcileEndpoints(v);
@@ -46,9 +52,9 @@ function objects(v: WorkloadView, resource: string): KubeObject[] {
 
 /**
  * The Deployment and ReplicaSet controllers in one: keep each Deployment's
- * ReplicaSet object current and its pods at the planned set. Rollouts replace
- * old pods only once the new ones are ready (running, and passing their
- * readiness probes if they have any).
+ * ReplicaSet object current and move its pods towards the planned set as its
+ * strategy allows (maxSurge and maxUnavailable, counting pods ready once
+ * running and passing their readiness probes if they have any).
  */
 function reconcileDeployments(v: WorkloadView): void {
   const pods = objects(v, 'pods');
@@ -57,20 +63,18 @@ function reconcileDeployments(v: WorkloadView): void {
     // The store names the ReplicaSet's uid; pods must point at that one.
     const { uid: _planned, ...rsMeta } = plan.replicaSet.metadata;
     const rs = v.store.apply({ ...plan.replicaSet, metadata: rsMeta });
-    for (const pod of plan.create) {
+    // RollingUpdate or Recreate, one step at a time (workloads/deployment.ts rolloutStep).
+    const step = rolloutStep(deploy, plan);
+    for (const pod of step.create) {
       const ownerReferences = pod.metadata.ownerReferences?.map((o) => (o.kind === 'ReplicaSet' ? { ...o, uid: rs.metadata.uid! } : o));
       v.store.create('pods', { ...pod, metadata: { ...pod.metadata, ownerReferences } });
     }
-    const newReady = plan.keep.filter((p) => isPodReady(p)).length;
-    // RollingUpdate with maxUnavailable 0: pods of an older template go only once every pod of
-    // the current one is ready; surplus pods of the current template go at once.
-    const rolledOut = plan.create.length === 0 && newReady === plan.keep.length;
-    for (const pod of plan.delete) {
-      const older = pod.metadata.labels?.[POD_TEMPLATE_HASH_LABEL] !== plan.templateHash;
-      if (plan.strategy === 'Recreate' || !older || rolledOut) v.store.delete('pods', pod.metadata.namespace, pod.metadata.name);
-    }
-    const replicas = plan.keep.length + plan.create.length;
-    const status = { replicas, readyReplicas: newReady, availableReplicas: newReady, updatedReplicas: replicas, observedGeneration: deploy.metadata['generation'], conditions: [availableCondition(deploy, newReady)] };
+    for (const pod of step.delete) v.store.delete('pods', pod.metadata.namespace, pod.metadata.name);
+    const gone = new Set(step.delete);
+    const older = plan.delete.filter((p) => !gone.has(p) && p.metadata.labels?.[POD_TEMPLATE_HASH_LABEL] !== plan.templateHash);
+    const ready = [...plan.keep, ...older].filter((p) => isPodReady(p)).length;
+    const updated = plan.keep.length + step.create.length;
+    const status = { replicas: updated + older.length, readyReplicas: ready, availableReplicas: ready, updatedReplicas: updated, observedGeneration: deploy.metadata['generation'], conditions: [availableCondition(deploy, ready)] };
     if (JSON.stringify(deploy['status'] ?? {}) !== JSON.stringify({ ...(deploy['status'] as object), ...status })) {
       v.store.patch('deployments', deploy.metadata.namespace, deploy.metadata.name, { status }, 'merge', { subresource: 'status' });
     }
@@ -97,8 +101,7 @@ function reconcileDeployments(v: WorkloadView): void {
 function availableCondition(deploy: KubeObject, available: number): { type: string; status: string; reason: string; message: string } {
   const spec = (deploy.spec ?? {}) as { replicas?: number; strategy?: { type?: string; rollingUpdate?: { maxUnavailable?: number | string } } };
   const want = spec.replicas ?? 1;
-  const raw = spec.strategy?.type === 'Recreate' ? 0 : (spec.strategy?.rollingUpdate?.maxUnavailable ?? '25%');
-  const maxUnavailable = typeof raw === 'string' && raw.endsWith('%') ? Math.floor((want * Number(raw.slice(0, -1))) / 100) : Number(raw);
+  const maxUnavailable = spec.strategy?.type === 'Recreate' ? 0 : scaledValue(spec.strategy?.rollingUpdate?.maxUnavailable ?? '25%', want, false);
   const ok = available >= want - maxUnavailable;
   return ok
     ? { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: 'Deployment has minimum availability.' }
@@ -111,8 +114,8 @@ function reconcileDaemonSets(v: WorkloadView): void {
   const nodes = objects(v, 'nodes').map((n) => ({ name: n.metadata.name, labels: n.metadata.labels ?? {} }));
   for (const ds of objects(v, 'daemonsets')) {
     const plan = planDaemonSet(ds, pods, nodes);
-    for (const pod of plan.create) v.store.create('pods', pod);
     for (const pod of plan.delete) v.store.delete('pods', pod.metadata.namespace, pod.metadata.name);
+    for (const pod of plan.create) v.store.create('pods', pod);
     const status = plan.status;
     if (JSON.stringify(ds['status'] ?? {}) !== JSON.stringify({ ...(ds['status'] as object), ...status })) {
       v.store.patch('daemonsets', ds.metadata.namespace, ds.metadata.name, { status }, 'merge', { subresource: 'status' });
@@ -123,6 +126,19 @@ function reconcileDaemonSets(v: WorkloadView): void {
   for (const pod of pods) {
     const owner = pod.metadata.ownerReferences?.find((o) => o.kind === 'DaemonSet');
     if (owner && !live.has(owner.uid)) v.store.delete('pods', pod.metadata.namespace, pod.metadata.name);
+  }
+}
+
+/** The Job controller (workloads/job.ts); a deleted Job's pods go with it through the store's garbage collection. */
+function reconcileJobs(v: WorkloadView): void {
+  const pods = objects(v, 'pods');
+  for (const job of objects(v, 'jobs')) {
+    const plan = planJob(job, pods, new Date());
+    for (const pod of plan.create) v.store.create('pods', pod);
+    for (const pod of plan.delete) v.store.delete('pods', pod.metadata.namespace, pod.metadata.name);
+    if (JSON.stringify(job['status'] ?? {}) !== JSON.stringify(plan.status)) {
+      v.store.replaceStatus('jobs', { ...job, status: plan.status });
+    }
   }
 }
 
@@ -183,6 +199,12 @@ async function reconcilePods(v: WorkloadView): Promise<void> {
       continue;
     }
     const owner = `Pod ${pod.metadata.namespace}/${pod.metadata.name}`;
+    // The pods the node runs hold their host ports; the first placed keeps them.
+    const unschedulable = hostPortConflict(pod, node.name, objects(v, 'pods').filter((p) => v.pods.get(p.metadata.uid ?? '') && !isPodFinished(p)));
+    if (unschedulable) {
+      setStatus(v, pod, { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: unschedulable }] });
+      continue;
+    }
     const hostNetwork = (pod.spec as { hostNetwork?: boolean } | undefined)?.hostNetwork === true;
     const ip = hostNetwork ? node.ip : v.ipam.allocatePodIp(v.nodes.indexOf(node), owner);
     if (!nodeName) v.store.patch('pods', pod.metadata.namespace, pod.metadata.name, { spec: { nodeName: node.name } }, 'merge');
@@ -204,10 +226,16 @@ async function reconcilePods(v: WorkloadView): Promise<void> {
       }
     }
   }
+  // Deleted pods stop in the background, each within its grace period, so the control loops go
+  // on meanwhile (a DaemonSet's rollout moves to the next node while an old agent drains).
   for (const p of v.pods.all()) {
     if (wanted.has(p.uid)) continue;
-    await v.pods.stop(p.uid);
-    if (!p.hostNetwork) v.ipam.releasePodIp(p.ip);
+    void v.pods.stop(p.uid).then(
+      () => {
+        if (!p.hostNetwork) v.ipam.releasePodIp(p.ip);
+      },
+      (err: unknown) => log.error({ pod: `${p.namespace}/${p.name}`, err: err instanceof Error ? err.message : String(err) }, 'stopping the pod failed'),
+    );
   }
 }
 
@@ -222,9 +250,11 @@ function scheduleOn(v: WorkloadView, pod: KubeObject): string | undefined {
 
 function syncPodStatus(v: WorkloadView, pod: KubeObject, running: RunningPod): void {
   const allRunning = running.containers.length > 0 && running.containers.every((c) => c.running);
+  // Every container exited for good (restartPolicy Never, or OnFailure after a success): the pod is done.
+  const finished = running.containers.length > 0 && running.containers.every((c) => c.finished);
   const ready = allRunning && running.probesPass !== false ? 'True' : 'False';
   setStatus(v, pod, {
-    phase: 'Running',
+    phase: finished ? (running.containers.every((c) => c.lastExitCode === 0) ? 'Succeeded' : 'Failed') : 'Running',
     podIP: running.ip,
     hostIP: running.node.ip,
     conditions: [
@@ -238,7 +268,7 @@ function syncPodStatus(v: WorkloadView, pod: KubeObject, running: RunningPod): v
       ready: c.running,
       restartCount: c.restartCount,
       started: c.running,
-      state: c.running ? { running: { startedAt: c.startedAt } } : { terminated: { exitCode: c.lastExitCode ?? 0 } },
+      state: c.running ? { running: { startedAt: c.startedAt } } : { terminated: { exitCode: c.lastExitCode ?? 0, ...(c.finished ? { reason: c.lastExitCode === 0 ? 'Completed' : 'Error' } : {}) } },
     })),
   });
 }

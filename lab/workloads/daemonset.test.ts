@@ -30,22 +30,61 @@ describe('DaemonSet controller', () => {
     assert.equal(plan.status.desiredNumberScheduled, 2);
   });
 
-  it('rolls with surge: the new pod first, the old one only once the new one is ready', () => {
+  it('rolls with maxSurge 1 one node at a time: the new pod beside the old one, which goes once the new one is ready', () => {
     const old = ds('v1');
     const next = ds('v2');
     const pods = [podOf(old, 'agent-a', 'node1', true), podOf(old, 'agent-b', 'node2', true)];
     const first = planDaemonSet(next, pods, nodes);
-    assert.equal(first.create.length, 2);
+    assert.deepEqual(first.create.map((p) => (p.spec as { nodeName: string }).nodeName), ['node1']);
     assert.equal(first.delete.length, 0);
-    const after = [...pods, podOf(next, 'agent-c', 'node1', true), podOf(next, 'agent-d', 'node2', false)];
-    const second = planDaemonSet(next, after, nodes);
-    assert.deepEqual(second.delete.map((p) => p.metadata.name), ['agent-a']);
-    assert.equal(second.create.length, 0);
+    const surging = [...pods, podOf(next, 'agent-c', 'node1', false)];
+    const second = planDaemonSet(next, surging, nodes);
+    assert.deepEqual([second.create.length, second.delete.length], [0, 0], 'node2 waits while node1 surges');
+    const nodeOneReady = [...pods, podOf(next, 'agent-c', 'node1', true)];
+    const third = planDaemonSet(next, nodeOneReady, nodes);
+    assert.deepEqual(third.delete.map((p) => p.metadata.name), ['agent-a']);
+    assert.deepEqual(third.create.map((p) => (p.spec as { nodeName: string }).nodeName), ['node2']);
   });
 
-  it('without surge deletes the old pod first', () => {
-    const plan = planDaemonSet(ds('v2', 0), [podOf(ds('v1', 0), 'agent-a', 'node1', true)], nodes.slice(0, 1));
-    assert.deepEqual(plan.delete.map((p) => p.metadata.name), ['agent-a']);
-    assert.equal(plan.create.length, 0);
+  it('counts a node as updated and available by its oldest pod, so a surge is rolled out only once the old pods are gone', () => {
+    const old = ds('v1');
+    const next = ds('v2');
+    const both = [podOf(old, 'agent-a', 'node1', true), podOf(next, 'agent-c', 'node1', true), podOf(old, 'agent-b', 'node2', true)];
+    const during = planDaemonSet(next, both, nodes).status;
+    assert.deepEqual([during.updatedNumberScheduled, during.numberAvailable, during.desiredNumberScheduled], [0, 2, 2]);
+    const after = planDaemonSet(next, [podOf(next, 'agent-c', 'node1', true), podOf(old, 'agent-b', 'node2', true)], nodes).status;
+    assert.equal(after.updatedNumberScheduled, 1);
+  });
+
+  it("with maxSurge 100% (the uninstall hook's) surges on every node at once", () => {
+    const next = { ...ds('v2'), spec: { ...(ds('v2').spec as object), updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '100%', maxUnavailable: 0 } } } } as KubeObject;
+    const plan = planDaemonSet(next, [podOf(ds('v1'), 'agent-a', 'node1', true), podOf(ds('v1'), 'agent-b', 'node2', true)], nodes);
+    assert.equal(plan.create.length, 2);
+  });
+
+  it('replaces at once an old pod that is not ready anyway, beyond the surge', () => {
+    const old = ds('v1');
+    const next = ds('v2');
+    const plan = planDaemonSet(next, [podOf(old, 'agent-a', 'node1', true), podOf(old, 'agent-b', 'node2', false)], nodes);
+    assert.deepEqual(plan.create.map((p) => (p.spec as { nodeName: string }).nodeName).sort(), ['node1', 'node2']);
+  });
+
+  it('without surge deletes old pods first, on maxUnavailable nodes at a time', () => {
+    const old = ds('v1', 0);
+    const next = ds('v2', 0);
+    const first = planDaemonSet(next, [podOf(old, 'agent-a', 'node1', true), podOf(old, 'agent-b', 'node2', true)], nodes);
+    assert.deepEqual(first.delete.map((p) => p.metadata.name), ['agent-a']);
+    assert.equal(first.create.length, 0);
+    const second = planDaemonSet(next, [podOf(old, 'agent-b', 'node2', true)], nodes);
+    assert.deepEqual(second.create.map((p) => (p.spec as { nodeName: string }).nodeName), ['node1']);
+    assert.equal(second.delete.length, 0, 'node2 waits until node1 is available again');
+    const third = planDaemonSet(next, [podOf(next, 'agent-c', 'node1', true), podOf(old, 'agent-b', 'node2', true)], nodes);
+    assert.deepEqual(third.delete.map((p) => p.metadata.name), ['agent-b']);
+  });
+
+  it('OnDelete replaces nothing until a pod is deleted', () => {
+    const next = { ...ds('v2'), spec: { ...(ds('v2').spec as object), updateStrategy: { type: 'OnDelete' } } } as KubeObject;
+    const plan = planDaemonSet(next, [podOf(ds('v1'), 'agent-a', 'node1', true)], nodes.slice(0, 1));
+    assert.deepEqual([plan.create.length, plan.delete.length], [0, 0]);
   });
 });

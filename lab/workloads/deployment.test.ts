@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { AmbitError } from '../../lib/errors.js';
 import type { KubeObject } from '../../lib/k8s/types.js';
-import { planDeployment, POD_TEMPLATE_HASH_LABEL } from './deployment.js';
+import { planDeployment, POD_TEMPLATE_HASH_LABEL, rolloutStep } from './deployment.js';
 import { templateHash } from './names.js';
 
 function deployment(replicas: number, command = ['serve'], extra: Record<string, unknown> = {}): KubeObject {
@@ -172,5 +172,41 @@ describe('planDeployment', () => {
   test('malformed Deployments are refused with a clear error', () => {
     assert.throws(() => planDeployment({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x' } }, []), /Deployment default\/x: spec\.template\.spec is required/);
     assert.throws(() => planDeployment(deployment(-1), []), /spec\.replicas must be an integer >= 0/);
+  });
+});
+
+describe('rolloutStep', () => {
+  const rolled = (replicas: number, extra: Record<string, unknown> = {}) => {
+    const random = counter();
+    const v1 = planDeployment(deployment(replicas, ['v1']), [], { random }).create.map((p) => ready(p, true));
+    const v2 = deployment(replicas, ['v2'], extra);
+    return { random, v1, v2 };
+  };
+
+  test('maxSurge 1, maxUnavailable 0 (the chart\'s controller): one new pod, then the old one once it is ready', () => {
+    const { random, v1, v2 } = rolled(1, { strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } } });
+    const start = rolloutStep(v2, planDeployment(v2, v1, { random }));
+    assert.equal(start.create.length, 1);
+    assert.deepEqual(start.delete, []);
+    const fresh = ready(start.create[0]!, false);
+    assert.deepEqual(rolloutStep(v2, planDeployment(v2, [...v1, fresh], { random })), { create: [], delete: [] }, 'the old pod stays while the new one is not ready');
+    assert.deepEqual(rolloutStep(v2, planDeployment(v2, [...v1, ready(fresh, true)], { random })).delete, v1);
+  });
+
+  test('the default 25%/25% with 4 replicas: one surge pod and one unavailable at a time', () => {
+    const { random, v1, v2 } = rolled(4);
+    const step = rolloutStep(v2, planDeployment(v2, v1, { random }));
+    assert.equal(step.create.length, 1, 'maxSurge 25% of 4');
+    assert.equal(step.delete.length, 1, 'maxUnavailable 25% of 4');
+  });
+
+  test('unready old pods go first, and Recreate deletes before it creates', () => {
+    const { random, v1, v2 } = rolled(2, { strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } } });
+    const mixed = [ready(v1[0]!, false), v1[1]!];
+    assert.deepEqual(rolloutStep(v2, planDeployment(v2, mixed, { random })).delete, [mixed[0]]);
+    const recreate = deployment(2, ['v3'], { strategy: { type: 'Recreate' } });
+    const first = rolloutStep(recreate, planDeployment(recreate, v1, { random }));
+    assert.deepEqual([first.create.length, first.delete.length], [0, 2]);
+    assert.equal(rolloutStep(recreate, planDeployment(recreate, [], { random })).create.length, 2);
   });
 });

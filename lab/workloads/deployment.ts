@@ -2,6 +2,7 @@ import { AmbitError } from '../../lib/errors.js';
 import type { KubeObject, OwnerReference } from '../../lib/k8s/types.js';
 import { randomString, stableUid, templateHash, type Random } from './names.js';
 import { isPodReady } from './pods.js';
+import { fenceposts, scaledValue, type IntOrPercent } from './rollout.js';
 
 /**
  * What the Deployment and ReplicaSet controllers would do for one
@@ -151,4 +152,41 @@ export function planDeployment(deploy: KubeObject, pods: readonly KubeObject[], 
   };
 
   return { templateHash: hash, replicaSetName: rsName, replicaSet, strategy: strategyType, create, delete: remove, keep };
+}
+
+/** What the Deployment controller does in one pass: the part of a plan's creates and deletes it may do now. */
+export interface RolloutStep {
+  create: KubeObject[];
+  delete: KubeObject[];
+}
+
+/**
+ * One pass of the Deployment controller's rollout over a plan (pkg/controller/deployment,
+ * rolling.go and recreate.go). RollingUpdate: the fenceposts resolved against `replicas`
+ * (maxSurge rounded up, maxUnavailable down, 25% each by default); new pods are created while
+ * there are at most `replicas + maxSurge` pods, and old ones deleted while at least
+ * `replicas - maxUnavailable` stay ready, the unready first. Recreate: every old pod goes
+ * first, the new ones come once none is left. Surplus pods of the current template go at once.
+ */
+export function rolloutStep(deploy: KubeObject, plan: DeploymentPlan): RolloutStep {
+  const older = plan.delete.filter((p) => p.metadata.labels?.[POD_TEMPLATE_HASH_LABEL] !== plan.templateHash);
+  const surplus = plan.delete.filter((p) => !older.includes(p));
+  if (plan.strategy === 'Recreate') return { create: older.length === 0 ? plan.create : [], delete: plan.delete };
+  const spec = rec(deploy['spec']) ?? {};
+  const rolling = rec(rec(spec['strategy'])?.['rollingUpdate']) ?? {};
+  const replicas = plan.keep.length + plan.create.length;
+  const { surge, unavailable } = fenceposts(scaledValue(rolling['maxSurge'] as IntOrPercent ?? '25%', replicas, true), scaledValue(rolling['maxUnavailable'] as IntOrPercent ?? '25%', replicas, false));
+  const existing = plan.keep.length + older.length;
+  const create = plan.create.slice(0, Math.max(0, replicas + surge - existing));
+  // Old pods may go while enough pods stay ready: the unready ones first, as they serve nothing.
+  const minAvailable = replicas - unavailable;
+  const newUnready = plan.keep.filter((p) => !isPodReady(p)).length + create.length;
+  const maxScaledDown = existing + create.length - minAvailable - newUnready;
+  const remove: KubeObject[] = [];
+  if (maxScaledDown > 0) {
+    remove.push(...older.filter((p) => !isPodReady(p)).slice(0, maxScaledDown));
+    const ready = [...plan.keep, ...older].filter((p) => isPodReady(p)).length;
+    remove.push(...older.filter((p) => isPodReady(p)).slice(0, Math.max(0, ready - minAvailable)));
+  }
+  return { create, delete: [...surplus, ...remove] };
 }

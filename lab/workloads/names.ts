@@ -64,6 +64,20 @@ export function randomString(n: number, random: Random): string {
   return out;
 }
 
+/**
+ * `prefix` plus five random characters, not in `taken` (which it joins): the name a controller
+ * gives a pod it creates. Throws after 100 collisions (a stuck random source).
+ */
+export function freeName(prefix: string, taken: Set<string>, random: Random): string {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const name = `${prefix}${randomString(5, random)}`;
+    if (taken.has(name)) continue;
+    taken.add(name);
+    return name;
+  }
+  throw new Error(`could not find a free name for ${prefix}* after 100 tries (is the random source stuck?)`);
+}
+
 /** Five alphabet characters derived from `text`: stable names where Kubernetes would pick random ones. */
 export function hashSuffix(text: string): string {
   let h = fnv1a32(text);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { AmbitError } from '../../lib/errors.js';
 import type { KubeObject } from '../../lib/k8s/types.js';
-import { schedulePod, schedulePods } from './scheduling.js';
+import { hostPortConflict, schedulePod, schedulePods } from './scheduling.js';
 
 const NODES = ['node-0', 'node-1', 'node-2'];
 const pod = (name: string, spec: Record<string, unknown> = {}): KubeObject => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' }, spec: { containers: [], ...spec } });
@@ -54,5 +54,18 @@ describe('scheduling', () => {
       );
       return true;
     });
+  });
+});
+
+describe('NodePorts', () => {
+  const agent = (name: string, node: string, ports: Record<string, unknown>[]): KubeObject =>
+    ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'sys', uid: name }, spec: { nodeName: node, hostNetwork: true, containers: [{ name: 'a', ports }] } }) as unknown as KubeObject;
+  test("keeps a hostNetwork pod off a node where another pod holds its containerPorts (they default to hostPorts), as a DaemonSet's surge pod", () => {
+    const old = agent('old', 'node1', [{ containerPort: 15001 }, { containerPort: 15020 }]);
+    const surge = agent('new', 'node1', [{ containerPort: 15020 }]);
+    assert.match(hostPortConflict(surge, 'node1', [old, surge]) ?? '', /didn't have free ports for the requested pod ports \(TCP\/15020 held by pod old\)/);
+    assert.equal(hostPortConflict(surge, 'node2', [old]), undefined, 'another node');
+    assert.equal(hostPortConflict(agent('bare', 'node1', []), 'node1', [old]), undefined, 'no declared ports, no host ports');
+    assert.equal(hostPortConflict(agent('udp', 'node1', [{ containerPort: 15020, protocol: 'UDP' }]), 'node1', [old]), undefined);
   });
 });

@@ -79,3 +79,31 @@ export function schedulePods(pods: readonly KubeObject[], nodes: readonly string
   if (errors.length > 1) throw new AmbitError(errors[0]!.code, `${errors.length} pods cannot be scheduled:\n  ${errors.map((e) => e.message).join('\n  ')}`);
   return out;
 }
+
+/** A port a pod takes on its node: `hostPort`, or every containerPort of a hostNetwork pod (Kubernetes defaults hostPort to it). */
+function hostPorts(pod: KubeObject): string[] {
+  const spec = (pod['spec'] ?? {}) as { hostNetwork?: boolean; containers?: { ports?: { containerPort?: number; hostPort?: number; protocol?: string; hostIP?: string }[] }[] };
+  return (spec.containers ?? []).flatMap((c) =>
+    (c.ports ?? []).flatMap((p) => {
+      const port = p.hostPort ?? (spec.hostNetwork ? p.containerPort : undefined);
+      return port ? [`${p.protocol ?? 'TCP'}/${port}`] : [];
+    }),
+  );
+}
+
+/**
+ * The scheduler's NodePorts filter: why `pod` cannot go on `node` because another pod there
+ * (`others`: the pods bound to nodes, finished ones aside) holds one of its host ports, or
+ * undefined. This is what keeps a surge pod of a DaemonSet that declares ports on the host
+ * network off a node whose old pod still runs.
+ */
+export function hostPortConflict(pod: KubeObject, node: string, others: readonly KubeObject[]): string | undefined {
+  const wanted = new Set(hostPorts(pod));
+  if (wanted.size === 0) return undefined;
+  for (const o of others) {
+    if (o.metadata.uid === pod.metadata.uid || podNodeName(o) !== node) continue;
+    const taken = hostPorts(o).filter((p) => wanted.has(p));
+    if (taken.length > 0) return `0/1 nodes are available: 1 node(s) didn't have free ports for the requested pod ports (${taken.join(', ')} held by pod ${o.metadata.name})`;
+  }
+  return undefined;
+}

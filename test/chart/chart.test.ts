@@ -163,7 +163,11 @@ describe('charts/ambit', () => {
     assert.deepEqual(c.args, ['node-agent']);
     assert.notEqual(c.securityContext.privileged, true);
     assert.deepEqual(c.securityContext.capabilities, { drop: ['ALL'], add: ['BPF', 'NET_ADMIN', 'SYS_RESOURCE'] });
-    assert.deepEqual(c.ports.map((p: { containerPort: number }) => p.containerPort).sort(), Object.values(AGENT_PORTS).sort());
+    // Declared ports would become hostPorts (hostNetwork), which keep the surge pod off its node.
+    assert.equal(c.ports, undefined, 'no container ports on the host network: they would block the surge rollout');
+    // Its readiness from a file in its own volume: the node's 15020 may be the other agent's during a rollout.
+    assert.deepEqual(c.readinessProbe.exec.command, ['cat', envOf(c).get(AGENT_ENV.readyFile)]);
+    assert.equal(c.livenessProbe.httpGet.port, AGENT_PORTS.admin);
     const known = new Set<string>([...Object.values(AGENT_ENV), 'AMBIT_LOG_LEVEL']);
     assert.deepEqual([...envOf(c).keys()].filter((k) => !known.has(k)), []);
     const env = envOf(c);

@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { AuditEntry } from '../../lab/apiserver/index.js';
+import { releaseObjects, type Release } from '../../lab/chart/release.js';
 import { renderChart } from '../../lab/chart/render.js';
 import type { KubeObject } from '../../lib/k8s/types.js';
 import { atomAllows, atomKey, boundAtoms } from '../chart/rbac-coverage.js';
-import { adminGet, applyText, environ, eventually, fixture, inside, LabHarness, repoRoot, requireRoot, type LabStatusJson } from './harness.js';
+import { adminGet, applyText, auditLog, chartCopyWith, environ, eventually, fixture, inside, LabHarness, repoRoot, requireRoot, type LabStatusJson } from './harness.js';
 
 /**
  * The mesh run from its Helm chart (`lab up --chart`): the controller Deployment and the
@@ -131,11 +132,7 @@ describe('lab up --chart', { timeout: 600_000 }, () => {
   let chart: KubeObject[];
   let copy: string;
   const stateDir = () => `/run/ambit/labs/${lab.name}`;
-  const audit = (): AuditEntry[] =>
-    readFileSync(join(stateDir(), 'apiserver-audit.jsonl'), 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as AuditEntry);
+  const audit = () => auditLog(lab);
   const component = (kind: string, node?: string) => st.components.find((c) => c.kind === kind && (node === undefined || c.node === node))!;
 
   before(async () => {
@@ -147,7 +144,7 @@ describe('lab up --chart', { timeout: 600_000 }, () => {
     writeFileSync(join(copy, 'values.yaml'), 'controller:\n  certTtl: 12h\n  replicas: 2\nnodeAgent:\n  workers: 1\n');
     await lab.must(['lab', 'up', '--chart', 'charts/ambit', '--values', join(copy, 'values.yaml'), '-f', fixture('basic.yaml'), '--nodes', '2']);
     st = await lab.status();
-    chart = JSON.parse(readFileSync(join(stateDir(), 'chart-objects.json'), 'utf8')) as KubeObject[];
+    chart = releaseObjects(JSON.parse(readFileSync(join(stateDir(), 'chart-release.json'), 'utf8')) as Release);
   });
 
   after(async () => {
@@ -287,13 +284,8 @@ describe('lab up --chart', { timeout: 600_000 }, () => {
 
   it('fails a component exactly as a cluster would when its ClusterRole lacks a verb', async () => {
     // A test copy of the chart with `watch` taken out of the controller's first rule (namespaces, pods, nodes).
-    cpSync(join(repoRoot, 'charts', 'ambit'), join(copy, 'chart'), { recursive: true });
-    const rbacFile = join(copy, 'chart', 'templates', 'controller-rbac.yaml');
-    const text = readFileSync(rbacFile, 'utf8');
-    const cut = text.replace('resources: [namespaces, pods, nodes]\n    verbs: [list, watch]', 'resources: [namespaces, pods, nodes]\n    verbs: [list]');
-    assert.notEqual(cut, text);
-    writeFileSync(rbacFile, cut);
-    const broken = (await renderChart({ chartDir: join(copy, 'chart'), repoRoot })).find((o) => o.kind === 'ClusterRole')!;
+    const cut = chartCopyWith(copy, 'controller-rbac.yaml', 'resources: [namespaces, pods, nodes]\n    verbs: [list, watch]', 'resources: [namespaces, pods, nodes]\n    verbs: [list]');
+    const broken = (await renderChart({ chartDir: cut, repoRoot })).find((o) => o.kind === 'ClusterRole')!;
     writeFileSync(join(copy, 'broken-role.json'), JSON.stringify(broken));
     await lab.must(['lab', 'kubectl', 'apply', '-f', join(copy, 'broken-role.json')]);
     const since = new Date().toISOString();

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
+import type { AuditEntry } from '../../lab/apiserver/index.js';
 
 /** Helpers for end-to-end tests: drive a uniquely named lab through the real CLI. */
 
@@ -337,4 +338,23 @@ export async function awaitCondition(lab: LabHarness, resource: string, ns: stri
   }, 40);
   assert.ok(ok, `${resource} ${ns}/${name}: condition ${type} never as expected; last: ${JSON.stringify(last)}`);
   return last!;
+}
+
+/** Every decision the lab's API server logged on a service account's request (`lab up --chart`). */
+export function auditLog(lab: LabHarness): AuditEntry[] {
+  return readFileSync(`/run/ambit/labs/${lab.name}/apiserver-audit.jsonl`, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as AuditEntry);
+}
+
+/** A copy of charts/ambit in `dir`/chart with `from` replaced by `to` in templates/`template` (which must contain it); returns the copy's folder. */
+export function chartCopyWith(dir: string, template: string, from: string, to: string): string {
+  const chart = join(dir, 'chart');
+  cpSync(join(repoRoot, 'charts', 'ambit'), chart, { recursive: true });
+  const file = join(chart, 'templates', template);
+  const text = readFileSync(file, 'utf8');
+  assert.ok(text.includes(from), `templates/${template} no longer has ${JSON.stringify(from)}`);
+  writeFileSync(file, text.replace(from, to));
+  return chart;
 }
