@@ -43,7 +43,7 @@ describe('routes: from the API server to a waypoint proxy, and status back', () 
     createService(store, 'v1', { namespace: 'shop', clusterIP: '10.96.0.11', selector: { app: 'web', v: '1' }, ports: [{ name: 'http', port: 8080 }] });
     createService(store, 'plain', { namespace: 'shop', clusterIP: '10.96.0.12', selector: { app: 'plain' }, ports: [{ port: 80 }], labels: { 'ambit.dev/use-waypoint': 'none' } });
     const reviews: Record<string, V1TokenReviewStatus> = {
-      'wp-token': { authenticated: true, user: { username: 'system:serviceaccount:shop:wp', extra: { [EXTRA_POD_NAME]: ['wp-1'] } } },
+      'wp-token': { authenticated: true, audiences: ['ambit-controller'], user: { username: 'system:serviceaccount:shop:wp', extra: { [EXTRA_POD_NAME]: ['wp-1'] } } },
     };
     ctl = await startTestController(lab, dir.path, { AMBIT_AGENT_TOKENS: JSON.stringify(TOKENS) }, { tokenReviewer: { review: async (t) => reviews[t] ?? { authenticated: false } } });
     await ctl.synced;
