@@ -155,7 +155,7 @@ describe('MeshCA service', () => {
     const res = await fetch(`${lab.api.url}/api/v1/namespaces/shop/serviceaccounts/wp/token`, {
       method: 'POST',
       headers: { authorization: `Bearer ${LAB_TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: 'wp-1', uid: pod.metadata.uid } } }),
+      body: JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { audiences: ['ambit-controller'], boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: 'wp-1', uid: pod.metadata.uid } } }),
     });
     const token = ((await res.json()) as { status: { token: string } }).status.token;
     const proxy = client(token);
