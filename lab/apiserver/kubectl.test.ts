@@ -8,6 +8,8 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { inflateRawSync } from 'node:zlib';
 import forge from 'node-forge';
+import { parse } from 'yaml';
+import { CRD_DIR } from '../../lib/crds/schema.js';
 import { startApiServer, type ApiServer } from './server.js';
 import { ObjectStore } from './store.js';
 
@@ -245,6 +247,18 @@ spec: {token: ${token}, audiences: [ambit]}
     assert.match(described.stdout, /Events:\n\s+Type\s+Reason\s+Age\s+From\s+Message\n/);
     // kubectl computes these ages with its own clock, not the server's.
     assert.match(described.stdout, /Warning\s+Invalid\s+\S+ \(x3 over \S+\)\s+ambit\.dev\/controller\s+Accepted False: Rejected: spec\.action/);
+  });
+
+  it("kubectl apply of an object its CRD's schema refuses prints each bad field, as against kube-apiserver", async () => {
+    store.create('customresourcedefinitions', parse(readFileSync(join(CRD_DIR, 'waypoints.ambit.dev.yaml'), 'utf8')));
+    try {
+      const r = await kubectl(['apply', '-f', '-'], { input: 'apiVersion: ambit.dev/v1alpha1\nkind: Waypoint\nmetadata: { name: bad, namespace: default }\nspec: { for: everything, replicas: 500 }\n' });
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, /The Waypoint "bad" is invalid: \n\* spec\.for: must be one of service, workload, all \(got "everything"\)\n\* spec\.replicas: must be between 0 and 100 \(got 500\)/);
+      assert.equal(store.tryGet('waypoints', 'default', 'bad'), undefined);
+    } finally {
+      store.delete('customresourcedefinitions', undefined, 'waypoints.ambit.dev');
+    }
   });
 
   it('kubectl reports a wrong token as Unauthorized', async () => {

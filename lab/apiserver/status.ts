@@ -39,6 +39,8 @@ export interface StatusDetails {
   name?: string;
   group?: string;
   kind?: string;
+  /** The fields an Invalid answer is about; kubectl prints one `* field: message` line each. */
+  causes?: { reason: 'FieldValueInvalid'; message: string; field: string }[];
 }
 
 export interface Status {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { logger } from '../../lib/log.js';
+import { CrdAdmission } from './crd-admission.js';
 import { EventLog } from './event-log.js';
 import {
   checkName,
@@ -87,6 +88,8 @@ export class ObjectStore {
   private rv = 0;
   private readonly objects = new Map<ResourceType, Map<string, Readonly<KubeObject>>>();
   private readonly history: EventLog;
+  /** Objects of a type with a stored CRD are checked against its schema on every write. */
+  private readonly admission = new CrdAdmission((name) => this.bucket(this.resource('customresourcedefinitions')).get(key('', name)));
   private readonly now: () => Date;
   private readonly subscribers = new Set<Subscriber>();
   private readonly queue: StoreEvent[] = [];
@@ -152,6 +155,7 @@ export class ObjectStore {
       },
     };
     if (!res.namespaced) delete stored.metadata.namespace;
+    this.admission.admit(res, stored);
     if (res.hasStatus) {
       const status = initialStatus(res);
       if (status === undefined) delete stored.status;
@@ -374,6 +378,7 @@ export class ObjectStore {
       };
       if (res.namespaced) next.metadata.namespace = existing.metadata.namespace;
       else delete next.metadata.namespace;
+      this.admission.admit(res, next);
       if (res.hasStatus) {
         if (existing.status === undefined) delete next.status;
         else next.status = existing.status;

@@ -200,6 +200,15 @@ describe('lab up --chart', { timeout: 600_000 }, () => {
     assert.match(line, /source_principal="cluster.local\/ns\/mesh\/sa\/default"/);
   });
 
+  it("refuses an invalid Ambit object at admission with the chart's CRD schema, as a cluster's API server does", async () => {
+    const file = join(copy, 'bad-waypoint.yaml');
+    writeFileSync(file, 'apiVersion: ambit.dev/v1alpha1\nkind: Waypoint\nmetadata: { name: bad, namespace: mesh }\nspec: { for: everything, replicas: 2 }\n');
+    const r = await lab.ambit(['lab', 'kubectl', 'apply', '-f', file]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /The Waypoint "bad" is invalid: spec\.for: must be one of service, workload, all \(got "everything"\)/);
+    assert.equal((await lab.ambit(['lab', 'kubectl', '-n', 'mesh', 'get', 'waypoint', 'bad'])).code, 1, 'nothing was stored');
+  });
+
   it("uses every permission the chart grants, and needs none it does not (RBAC vs the code's calls)", async () => {
     const controllerCalls = () => audit().filter((e) => e.user === CONTROLLER_SA && e.request);
     const called = (verb: string, resource: string, subresource?: string) => controllerCalls().some((e) => e.request!.verb === verb && e.request!.resource === resource && e.request!.subresource === subresource);
