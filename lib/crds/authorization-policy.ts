@@ -1,3 +1,4 @@
+import { normalizePrincipal } from '../identity/spiffe.js';
 import type { KubeObject } from '../k8s/types.js';
 import { AMBIT_API_VERSION, SELECTOR_HINTS, checkTargetNamespaces, namespaceOf, wildcardProblem, type PolicyTargetReference, type WorkloadSelector } from './common.js';
 import { childPath, itemPath } from './field-path.js';
@@ -101,17 +102,13 @@ export function principalProblem(s: string): string | undefined {
   const wild = wildcardProblem(s);
   if (wild) return wild;
   if (s.includes('*')) return undefined;
-  const body = s.startsWith('spiffe://') ? s.slice('spiffe://'.length) : s;
-  if (!/^[^/]+\/ns\/[^/]+\/sa\/[^/]+$/.test(body)) {
+  if (!/^[^/]+\/ns\/[^/]+\/sa\/[^/]+$/.test(normalizePrincipal(s))) {
     return `must be a principal like "cluster.local/ns/default/sa/web", optionally with a "*" prefix or suffix (got ${JSON.stringify(s)})`;
   }
   return undefined;
 }
 
-/** Strips the `spiffe://` prefix so principals compare equal however they were written. */
-export function normalizePrincipal(s: string): string {
-  return s.startsWith('spiffe://') ? s.slice('spiffe://'.length) : s;
-}
+export { normalizePrincipal };
 
 function namespacePatternProblem(s: string): string | undefined {
   const wild = wildcardProblem(s);

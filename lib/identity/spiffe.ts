@@ -25,6 +25,16 @@ const DNS_LABEL_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const MAX_URI_LENGTH = 2048;
 
+/**
+ * A principal as policies compare it: without the `spiffe://` prefix, so
+ * `spiffe://td/ns/a/sa/b` and `td/ns/a/sa/b` are the same. Here, beside the
+ * identity's own parsing, rather than with the CRD validators, so that the
+ * data path's policy matchers need nothing of the validation machinery.
+ */
+export function normalizePrincipal(s: string): string {
+  return s.startsWith(SCHEME) ? s.slice(SCHEME.length) : s;
+}
+
 const bad = (input: string, why: string): Result<never> =>
   fail(new AmbitError('AMBIT_ERR_IDENTITY', `invalid SPIFFE identity ${JSON.stringify(input)}: ${why}`));
 

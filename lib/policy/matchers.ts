@@ -1,5 +1,5 @@
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
-import { normalizePrincipal } from '../crds/authorization-policy.js';
+import { normalizePrincipal } from '../identity/spiffe.js';
 
 /** Istio string matching: exact, `*` (anything present), `prefix*` or `*suffix`. */
 export function matchesPattern(pattern: string, value: string | undefined): boolean {
