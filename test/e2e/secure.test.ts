@@ -8,6 +8,7 @@ import {
   adminGet,
   applyText,
   Conns,
+  environ,
   eventually,
   fixture,
   inLabNetns,
@@ -56,11 +57,7 @@ describe('secure L4 mesh', { timeout: 900_000 }, () => {
       .split('\n')
       .filter((l) => l.includes(`"msg":"${msg}"`))
       .map((l) => JSON.parse(l) as LogLine);
-  const agentToken = (node: string) =>
-    readFileSync(`/proc/${agent(node).pid}/environ`, 'utf8')
-      .split('\0')
-      .find((e) => e.startsWith('AMBIT_CONTROLLER_TOKEN='))!
-      .split('=')[1]!;
+  const agentToken = (node: string) => environ(agent(node).pid).AMBIT_CONTROLLER_TOKEN!;
   const rootCaFile = (node: string) => `/run/ambit/labs/${lab.name}/nodes/${node}/root-ca/root-cert.pem`;
 
   before(async () => {
