@@ -77,17 +77,7 @@ export class LabHarness {
     const st = await this.status();
     const agent = st.components.find((c) => c.kind === 'node-agent' && c.node === node);
     if (!agent) throw new Error(`no node agent on ${node}`);
-    // Logs are written in batches: the last line may still be on its way.
-    return readFileSync(agent.log, 'utf8')
-      .split('\n')
-      .filter((l) => l.startsWith('{') && l.endsWith('}'))
-      .flatMap((l) => {
-        try {
-          return [JSON.parse(l) as Record<string, unknown>];
-        } catch {
-          return [];
-        }
-      });
+    return jsonLines<Record<string, unknown>>(agent.log);
   }
 
   /** The node agent's access-log lines on a node. */
@@ -342,10 +332,22 @@ export async function awaitCondition(lab: LabHarness, resource: string, ns: stri
 
 /** Every decision the lab's API server logged on a service account's request (`lab up --chart`). */
 export function auditLog(lab: LabHarness): AuditEntry[] {
-  return readFileSync(`/run/ambit/labs/${lab.name}/apiserver-audit.jsonl`, 'utf8')
+  return jsonLines<AuditEntry>(`/run/ambit/labs/${lab.name}/apiserver-audit.jsonl`);
+}
+
+/**
+ * The JSON lines of a log another process is still appending to. Only text up to the last
+ * newline counts: a reader can catch a write half copied into the page cache, and that torn
+ * tail is a line still being written, not a malformed one. Lines that are not JSON objects
+ * (a runtime's warning in a pod's log) are skipped.
+ */
+export function jsonLines<T>(file: string): T[] {
+  const text = readFileSync(file, 'utf8');
+  return text
+    .slice(0, text.lastIndexOf('\n') + 1)
     .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as AuditEntry);
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as T);
 }
 
 /** A copy of charts/ambit in `dir`/chart with `from` replaced by `to` in templates/`template` (which must contain it); returns the copy's folder. */

@@ -10,6 +10,7 @@ import {
   Conns,
   environ,
   eventually,
+  jsonLines,
   fixture,
   inLabNetns,
   LabHarness,
@@ -53,10 +54,7 @@ describe('secure L4 mesh', { timeout: 900_000 }, () => {
   const webUrl = 'http://web.shop/';
   const dump = async (node: string) => JSON.parse(await adminGet(lab, agent(node).admin, '/config_dump')) as AgentDump;
   const controllerLog = (msg: string): LogLine[] =>
-    readFileSync(st.components.find((c) => c.kind === 'controller')!.log, 'utf8')
-      .split('\n')
-      .filter((l) => l.includes(`"msg":"${msg}"`))
-      .map((l) => JSON.parse(l) as LogLine);
+    jsonLines<LogLine>(st.components.find((c) => c.kind === 'controller')!.log).filter((l) => l.msg === msg);
   const agentToken = (node: string) => environ(agent(node).pid).AMBIT_CONTROLLER_TOKEN!;
   const rootCaFile = (node: string) => `/run/ambit/labs/${lab.name}/nodes/${node}/root-ca/root-cert.pem`;
 
@@ -133,10 +131,7 @@ describe('secure L4 mesh', { timeout: 900_000 }, () => {
     type Entry = { src: { principal: string }; dst: { principal: string }; security: string; bytes_sent: number };
     let entry: Entry | undefined;
     await eventually(async () => {
-      const log = readFileSync(agent('node2').log, 'utf8')
-        .split('\n')
-        .filter((l) => l.includes('"node-agent.access"') && l.includes('"reporter":"destination"') && l.endsWith('}'))
-        .map((l) => JSON.parse(l) as Entry);
+      const log = (await lab.accessLog('node2')).filter((l) => l.reporter === 'destination') as unknown as Entry[];
       entry = log.find((l) => l.src.principal === 'cluster.local/ns/shop/sa/frontend');
       return entry !== undefined;
     });

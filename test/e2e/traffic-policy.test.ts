@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Service } from '../../lib/xds/index.js';
-import { adminGet, applyText, Conns, eventually, fixture, LabHarness, requireRoot, type LabStatusJson, type Opened } from './harness.js';
+import { adminGet, applyText, Conns, eventually, fixture, jsonLines, LabHarness, requireRoot, type LabStatusJson, type Opened } from './harness.js';
 
 /**
  * TrafficPolicy's load balancer end to end: the controller puts it on the
@@ -55,10 +55,7 @@ describe('TrafficPolicy load balancing', { timeout: 600_000 }, () => {
 
   /** Whether the node1 agent has logged the connection the client made from `port` (and so released its count). */
   const logged = (port: number) =>
-    readFileSync(agentLog, 'utf8')
-      .split('\n')
-      .filter((l) => l.includes('"node-agent.access"') && l.endsWith('}')) // a line still being written is not parsed
-      .some((l) => (JSON.parse(l) as { src: { port?: number } }).src.port === port);
+    jsonLines<{ component?: string; src?: { port?: number } }>(agentLog).some((l) => l.component === 'node-agent.access' && l.src?.port === port);
 
   /** Closes a connection and waits until the agent is done with it. */
   const close = async (c: Conns, conn: Opened): Promise<void> => {

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { adminGet, applyText, awaitCondition, environ, eventually, expectConnections, fixture, inside, LabHarness, probe, requireRoot, type LabStatusJson } from './harness.js';
+import { adminGet, applyText, awaitCondition, environ, eventually, expectConnections, fixture, inside, jsonLines, LabHarness, probe, requireRoot, type LabStatusJson } from './harness.js';
 
 const WAYPOINT = 'apiVersion: ambit.dev/v1alpha1\nkind: Waypoint\nmetadata: { name: wp, namespace: wpt }\n';
 const DENY_CLIENT = `apiVersion: ambit.dev/v1alpha1
@@ -33,11 +33,7 @@ describe('waypoint', { timeout: 600_000 }, () => {
   const waypointAccess = async (): Promise<Record<string, unknown>[]> => {
     const c = await waypoint();
     if (!c) return [];
-    return readFileSync(c.log, 'utf8')
-      .split('\n')
-      .filter((l) => l.startsWith('{') && l.endsWith('}'))
-      .map((l) => JSON.parse(l) as Record<string, unknown>)
-      .filter((l) => l['component'] === 'waypoint.access');
+    return jsonLines<Record<string, unknown>>(c.log).filter((l) => l['component'] === 'waypoint.access');
   };
   const bind = (on: boolean) => lab.must(['lab', 'kubectl', 'label', 'service', 'web', '-n', 'wpt', on ? 'ambit.dev/use-waypoint=wp' : 'ambit.dev/use-waypoint-', '--overwrite']);
 
