@@ -7,6 +7,8 @@ interface Rate {
   served: number;
   failed: number;
   errors: Record<string, number>;
+  /** When each failed connection was opened (epoch ms). */
+  failedOpenedAt: number[];
 }
 
 /**
@@ -79,6 +81,7 @@ describe('agent restarts without downtime', { timeout: 600_000 }, () => {
     const load = rate(pod('far').ip, 50, 10);
     await new Promise((r) => setTimeout(r, 1500));
     process.kill(before.pid!, 'SIGKILL');
+    const killedAt = Date.now();
     const back = await eventually(
       async () => {
         const a = await agentOn('node2');
@@ -89,10 +92,13 @@ describe('agent restarts without downtime', { timeout: 600_000 }, () => {
     );
     assert.ok(back, 'the agent came back');
     const r = await load;
-    t.diagnostic(`SIGKILL of the destination agent at 50 new connections/s: ${r.failed} of ${r.attempted} failed (${JSON.stringify(r.errors)})`);
-    // A connection lives a few ms here, so at most one or two are inside the dying agent; every
-    // connection opened while it was down waited in the source agent's retry and got through.
-    assert.ok(r.failed <= 3, JSON.stringify(r));
+    const late = r.failedOpenedAt.filter((at) => at >= killedAt).map((at) => at - killedAt);
+    t.diagnostic(`SIGKILL of the destination agent at 50 new connections/s: ${r.failed} of ${r.attempted} failed (${JSON.stringify(r.errors)}), ${late.length} of them opened after the kill`);
+    // Only the connections inside the dying agent are lost (a connection lives a few ms here, tens
+    // on a loaded machine, so a handful at most): every connection opened while it was down
+    // waited in the source agent's retry and got through.
+    assert.deepEqual(late, [], `failed connections opened this many ms after the kill: ${JSON.stringify(r)}`);
+    assert.ok(r.failed <= 25, JSON.stringify(r));
     const after = await rate(pod('far').ip, 20, 1);
     assert.equal(after.served, 20, 'and it serves again');
   });
