@@ -192,11 +192,34 @@ describe('ObjectStore', () => {
     store.create('pods', pod('free'));
     store.delete('deployments', 'default', 'web');
     assert.deepEqual(store.list('pods').items.map((p) => p.metadata.name), ['free', 'shared'], 'a pod with a live owner stays');
+    assert.deepEqual(store.get('pods', 'default', 'shared').metadata.ownerReferences, [ref(other)], 'and loses its reference to the deleted one');
     assert.equal(store.tryGet('configmaps', 'default', 'grandchild'), undefined, 'the cascade follows owners of owners');
     store.delete('deployments', 'default', 'other', { orphanDependents: true });
-    assert.ok(store.tryGet('pods', 'default', 'shared'));
+    assert.equal(store.get('pods', 'default', 'shared').metadata.ownerReferences, undefined, 'an orphaned dependent stays, without the reference');
     assert.equal(store.deleteCollection('pods', { labelSelector: 'app=web' }).length, 1, 'only free has the label');
     assert.equal(store.deleteCollection('pods').length, 1);
+  });
+
+  it('accepts an object whose owners are all gone, then collects it, as the garbage collector does', async () => {
+    const store = new ObjectStore();
+    const owner = store.create('deployments', { metadata: { name: 'web' }, spec: {} });
+    const ref = { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', uid: owner.metadata.uid! };
+    store.delete('deployments', 'default', 'web');
+    store.create('configmaps', { metadata: { name: 'late', ownerReferences: [ref] } });
+    store.create('configmaps', { metadata: { name: 'mixed', ownerReferences: [ref, { apiVersion: 'v1', kind: 'ConfigMap', name: 'late', uid: store.get('configmaps', 'default', 'late').metadata.uid! }] } });
+    assert.ok(store.tryGet('configmaps', 'default', 'late'), 'the write is not refused');
+    await new Promise((r) => setImmediate(r));
+    assert.equal(store.tryGet('configmaps', 'default', 'late'), undefined);
+    assert.equal(store.tryGet('configmaps', 'default', 'mixed'), undefined, 'nor what only it owned');
+    // With the collector off (kube-controller-manager down) dependents stay, naming their gone owner.
+    store.garbageCollector = false;
+    store.create('configmaps', { metadata: { name: 'kept', ownerReferences: [ref] } });
+    const again = store.create('deployments', { metadata: { name: 'web2' }, spec: {} });
+    store.create('pods', pod('child', { metadata: { name: 'child', ownerReferences: [{ ...ref, name: 'web2', uid: again.metadata.uid! }] } }));
+    store.delete('deployments', 'default', 'web2');
+    await new Promise((r) => setImmediate(r));
+    assert.ok(store.tryGet('configmaps', 'default', 'kept'));
+    assert.equal(store.get('pods', 'default', 'child').metadata.ownerReferences?.[0]?.uid, again.metadata.uid);
   });
 
   it('delivers events to subscribers in order, even when a subscriber writes', () => {

@@ -94,6 +94,13 @@ export class ObjectStore {
   private readonly subscribers = new Set<Subscriber>();
   private readonly queue: StoreEvent[] = [];
   private draining = false;
+  /**
+   * Whether the garbage collector runs: deleting an owner takes (or, with orphan propagation,
+   * releases) its dependents, and an object written whose owners are all gone is collected. Off
+   * plays a cluster whose kube-controller-manager is down: dependents keep their references to
+   * a deleted owner and nothing goes with it.
+   */
+  garbageCollector = true;
 
   constructor(options: StoreOptions = {}) {
     this.history = new EventLog(options.historySize ?? 10_000);
@@ -282,7 +289,9 @@ export class ObjectStore {
       }
     }
     const last = this.remove(res, existing);
-    if (!opts.orphanDependents) this.collectDependents(existing.metadata.uid);
+    if (!this.garbageCollector) return this.present(res, last);
+    if (opts.orphanDependents) this.releaseDependents(existing.metadata.uid);
+    else this.collectDependents(existing.metadata.uid);
     return this.present(res, last);
   }
 
@@ -390,19 +399,65 @@ export class ObjectStore {
     return this.commit(viewOf(res)?.storage ?? res, 'MODIFIED', next, existing);
   }
 
-  /** Deletes the objects owned only by `ownerUid` (and, through `delete`, their dependents in turn). */
+  /**
+   * Deletes the objects owned only by `ownerUid` (and, through `delete`, their dependents in
+   * turn); those with another live owner lose the reference to the deleted one.
+   */
   private collectDependents(ownerUid: unknown): void {
     if (typeof ownerUid !== 'string') return;
-    const live = (uid: string): boolean => STORED.some((r) => [...this.bucket(r).values()].some((o) => o.metadata.uid === uid));
     for (const r of STORED) {
       for (const o of [...this.bucket(r).values()]) {
         const owners = (o.metadata.ownerReferences ?? []) as { uid?: string }[];
         if (!owners.some((ref) => ref.uid === ownerUid)) continue;
-        if (owners.some((ref) => ref.uid !== ownerUid && ref.uid !== undefined && live(ref.uid))) continue;
+        if (owners.some((ref) => ref.uid !== ownerUid && ref.uid !== undefined && this.live(ref.uid))) {
+          this.dropOwner(r, o, ownerUid);
+          continue;
+        }
         // Still there? An earlier dependent's own cascade may already have removed it.
         if (this.bucket(r).has(key(o.metadata.namespace ?? '', o.metadata.name))) this.delete(r, o.metadata.namespace, o.metadata.name);
       }
     }
+  }
+
+  /** Orphan propagation: the dependents stay, without their reference to the deleted owner. */
+  private releaseDependents(ownerUid: unknown): void {
+    if (typeof ownerUid !== 'string') return;
+    for (const r of STORED) {
+      for (const o of [...this.bucket(r).values()]) {
+        if (o.metadata.ownerReferences?.some((ref) => ref.uid === ownerUid)) this.dropOwner(r, o, ownerUid);
+      }
+    }
+  }
+
+  private dropOwner(res: ResourceType, o: Readonly<KubeObject>, ownerUid: string): void {
+    const next = structuredClone(o) as KubeObject;
+    const rest = (o.metadata.ownerReferences ?? []).filter((ref) => ref.uid !== ownerUid);
+    if (rest.length > 0) next.metadata.ownerReferences = rest;
+    else delete next.metadata.ownerReferences;
+    next.metadata.resourceVersion = String(++this.rv);
+    this.commit(res, 'MODIFIED', next, o);
+  }
+
+  private live(uid: string): boolean {
+    return STORED.some((r) => [...this.bucket(r).values()].some((o) => o.metadata.uid === uid));
+  }
+
+  /**
+   * An object written with owners of which none exists any more (a dependent a client wrote
+   * after its owner was deleted) is accepted, then deleted soon after, as the garbage
+   * collector does: the write is not refused, the object just does not stay.
+   */
+  private collectIfOrphaned(res: ResourceType, obj: Readonly<KubeObject>): void {
+    const orphaned = (o: Readonly<KubeObject>): boolean => {
+      const owners = (o.metadata.ownerReferences ?? []) as { uid?: string }[];
+      return owners.length > 0 && owners.every((ref) => ref.uid === undefined || !this.live(ref.uid));
+    };
+    if (!this.garbageCollector || !orphaned(obj)) return;
+    const { namespace, name, uid } = obj.metadata;
+    setImmediate(() => {
+      const now = this.bucket(res).get(key(namespace ?? '', name!));
+      if (this.garbageCollector && now && now.metadata.uid === uid && orphaned(now)) this.delete(res, namespace, name!);
+    });
   }
 
   private remove(res: ResourceType, existing: Readonly<KubeObject>): KubeObject {
@@ -414,7 +469,10 @@ export class ObjectStore {
   /** Stores (unless deleting), records and announces one change; returns a private copy. */
   private commit(res: ResourceType, type: EventType, obj: KubeObject, oldObject?: Readonly<KubeObject>, store = true): KubeObject {
     const frozen = deepFreeze(structuredClone(obj));
-    if (store) this.bucket(res).set(key(frozen.metadata.namespace ?? '', frozen.metadata.name!), frozen);
+    if (store) {
+      this.bucket(res).set(key(frozen.metadata.namespace ?? '', frozen.metadata.name!), frozen);
+      this.collectIfOrphaned(res, frozen);
+    }
     const event: StoreEvent = oldObject ? { type, resource: res, object: frozen, oldObject, resourceVersion: this.rv } : { type, resource: res, object: frozen, resourceVersion: this.rv };
     this.history.push(event);
     this.emit(event);
