@@ -108,7 +108,7 @@ export async function startController(cfg: Readonly<ControllerConfig>, over: Con
   const caStore: CaStore = cfg.ca.kind === 'directory' ? new DirectoryCaStore(cfg.ca.dir) : new SecretCaStore(kc, cfg.ca.namespace, cfg.ca.name);
   const caLog = logger('controller', 'ca');
   const { ca, bundle } = await loadOrCreateCa(caStore, { trustDomain: cfg.trustDomain, log: caLog, ...(over.now ? { now: over.now } : {}) });
-  const publisher = new BundlePublisher({ sink: over.bundleSink ?? configMapBundleSink(kc, cfg.namespace, cfg.rootCaConfigMap), pem: bundle.rootPem, log: caLog });
+  const publisher = new BundlePublisher({ sink: over.bundleSink ?? configMapBundleSink(kc, cfg.namespace, cfg.rootCaConfigMap, cfg.deployment), pem: bundle.rootPem, log: caLog });
 
   const sources = startModelSources({ kc, model, log: logger('controller', 'kube') });
 
@@ -315,7 +315,9 @@ export async function startController(cfg: Readonly<ControllerConfig>, over: Con
       if (stopped) return;
       stopped = true;
       // No pass starts from here; the Lease is released only once the writes in flight are done,
-      // so the next leader never writes beside this one.
+      // so the next leader never writes beside this one. The trust bundle is not written again:
+      // a replica stopping because its release is being uninstalled must not put it back.
+      publisher.stop();
       status?.stop();
       waypoints?.stop();
       dashboard.stop();
@@ -323,7 +325,6 @@ export async function startController(cfg: Readonly<ControllerConfig>, over: Con
       // Still leading: what the last writes recorded is written (for up to 2 s) before the Lease goes.
       await events?.close();
       await election?.stop({ release: opts.releaseLease !== false });
-      publisher.stop();
       serving?.close();
       stopInsecureWarnings?.();
       xds.close();

@@ -51,6 +51,8 @@ export interface ControllerConfig {
   };
   /** The ConfigMap in `namespace` the trust bundle is published to (agents mount it). */
   rootCaConfigMap: string;
+  /** The controller's own Deployment (AMBIT_CONTROLLER_DEPLOYMENT, set by the chart), which owns the trust bundle ConfigMap; unset when run outside one. */
+  deployment: string | undefined;
   adminHost: string;
   adminPort: number;
   ca: CaStoreConfig;
@@ -106,6 +108,7 @@ export const ENV = {
   clusterDomain: 'AMBIT_CLUSTER_DOMAIN',
   servingCertTtl: 'AMBIT_SERVING_CERT_TTL',
   rootCaConfigMap: 'AMBIT_ROOT_CA_CONFIGMAP',
+  deployment: 'AMBIT_CONTROLLER_DEPLOYMENT',
   adminHost: 'AMBIT_ADMIN_HOST',
   adminPort: 'AMBIT_ADMIN_PORT',
   caDir: 'AMBIT_CA_DIR',
@@ -272,6 +275,7 @@ export function loadControllerConfig(env: NodeJS.ProcessEnv): Readonly<Controlle
     insecureControlPlane: bool(ENV.insecureControlPlane, false),
     serving,
     rootCaConfigMap: dnsLabel(ENV.rootCaConfigMap, ROOT_CA_CONFIGMAP),
+    deployment: str(ENV.deployment) === undefined ? undefined : dnsLabel(ENV.deployment, ''),
     adminHost: host(ENV.adminHost, '0.0.0.0'),
     adminPort: port(ENV.adminPort, PORTS.admin),
     ca: Object.freeze(ca),

@@ -1,4 +1,4 @@
-import { CoreV1Api, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, type KubeConfig, type V1ConfigMap, type V1OwnerReference } from '@kubernetes/client-node';
 import { AmbitError } from '../../lib/errors.js';
 import { ROOT_CA_KEY } from '../../lib/identity/index.js';
 import { exponentialBackoff, type Backoff } from '../../lib/backoff.js';
@@ -23,12 +23,32 @@ export interface BundleSink {
   write(pem: string): Promise<'created' | 'updated' | 'unchanged'>;
 }
 
-/** The ConfigMap `namespace/name`, key `root-cert.pem`, through the Kubernetes API. */
-export function configMapBundleSink(kc: KubeConfig, namespace: string, name: string): BundleSink {
+/**
+ * The ConfigMap `namespace/name`, key `root-cert.pem`, through the Kubernetes API.
+ *
+ * With `ownerDeployment` (the controller's own Deployment, which the chart names) the
+ * ConfigMap is owned by it, so the garbage collector deletes the bundle with the controller
+ * (`helm uninstall`), including a copy a replica still shutting down writes after the
+ * uninstall hook deleted it: that copy names a Deployment that is gone. Without one (a
+ * controller run by hand) it has no owner.
+ */
+export function configMapBundleSink(kc: KubeConfig, namespace: string, name: string, ownerDeployment?: string): BundleSink {
   const api = kc.makeApiClient(CoreV1Api);
+  const apps = kc.makeApiClient(AppsV1Api);
   const describe = `ConfigMap ${namespace}/${name}`;
   const failed = (verb: string, err: unknown) =>
     new AmbitError('AMBIT_ERR_API', `cannot ${verb} ${describe}: ${(err as Error).message}; the controller needs RBAC to get, create and update configmaps in its namespace`, { cause: err });
+  const owners = async (): Promise<V1OwnerReference[]> => {
+    if (!ownerDeployment) return [];
+    try {
+      const d = await apps.readNamespacedDeployment({ namespace, name: ownerDeployment });
+      return [{ apiVersion: 'apps/v1', kind: 'Deployment', name: ownerDeployment, uid: d.metadata!.uid! }];
+    } catch (err) {
+      // Gone (being uninstalled) or never there: no owner, and nothing to wait for.
+      if ((err as { code?: number }).code === 404) return [];
+      throw new AmbitError('AMBIT_ERR_API', `cannot read Deployment ${namespace}/${ownerDeployment}, the trust bundle's owner: ${(err as Error).message}; the controller needs RBAC to get deployments`, { cause: err });
+    }
+  };
   return {
     describe,
     write: async (pem) => {
@@ -38,7 +58,9 @@ export function configMapBundleSink(kc: KubeConfig, namespace: string, name: str
       } catch (err) {
         if ((err as { code?: number }).code !== 404) throw failed('read', err);
       }
-      if (existing?.data?.[ROOT_CA_KEY] === pem) return 'unchanged';
+      const ownerReferences = await owners();
+      const ownedAlike = (existing?.metadata?.ownerReferences ?? []).map((o) => o.uid).join() === ownerReferences.map((o) => o.uid).join();
+      if (existing?.data?.[ROOT_CA_KEY] === pem && ownedAlike) return 'unchanged';
       const body: V1ConfigMap = {
         apiVersion: 'v1',
         kind: 'ConfigMap',
@@ -46,6 +68,7 @@ export function configMapBundleSink(kc: KubeConfig, namespace: string, name: str
           name,
           namespace,
           labels: { 'app.kubernetes.io/part-of': 'ambit' },
+          ...(ownerReferences.length > 0 ? { ownerReferences } : {}),
           // A concurrent writer makes the replace a 409; the publisher retries.
           ...(existing?.metadata?.resourceVersion ? { resourceVersion: existing.metadata.resourceVersion } : {}),
         },

@@ -209,6 +209,11 @@ describe('helm upgrade and uninstall in the lab', { timeout: 420_000 }, () => {
       const s = await nodeState(n.name);
       assert.ok(s.pins.length > 0 && s.table && s.rule, `${n.name} holds the agent's state before the uninstall: ${JSON.stringify(s)}`);
     }
+    // The trust bundle is owned by the controller's Deployment, so it goes with it even if a stopping replica writes it back.
+    type Owned = { metadata: { uid: string; ownerReferences?: { kind: string; name: string; uid: string }[] } };
+    const controller = JSON.parse(await lab.must(['lab', 'kubectl', '-n', 'ambit-system', 'get', 'deployment', 'ambit-controller', '-o', 'json'])) as Owned;
+    const bundle = JSON.parse(await lab.must(['lab', 'kubectl', '-n', 'ambit-system', 'get', 'configmap', 'ambit-root-ca', '-o', 'json'])) as Owned;
+    assert.deepEqual(bundle.metadata.ownerReferences?.map((o) => [o.kind, o.name, o.uid]), [['Deployment', 'ambit-controller', controller.metadata.uid]]);
     const hooks = (JSON.parse(readFileSync(join(stateDir(), 'chart-release.json'), 'utf8')) as Release).hooks;
     const since = new Date().toISOString();
     const started = Date.now();
