@@ -15,6 +15,7 @@ import { podCommand, type PodSandbox } from '../lab/runtime.js';
 import { controlRequest } from '../lab/supervisor/control.js';
 import type { LabStatus } from '../lab/supervisor/lab.js';
 import { teardown } from '../lab/teardown.js';
+import { garbageCollectorOn } from '../lab/garbage-collector.js';
 import { table } from './format.js';
 import { kubectlPath } from './kubectl.js';
 
@@ -141,6 +142,7 @@ async function up(paths: LabPaths, args: string[]): Promise<number> {
     throw new AmbitError('AMBIT_ERR_LAB_STATE', `lab ${paths.lab} is already up: 'ambit lab apply' changes it, 'ambit lab down' removes it`);
   }
   // Manifests are checked before anything is built, so a bad file leaves nothing behind.
+  garbageCollectorOn();
   const objects = await loadManifests(values.file ?? []);
   checkNodeNames(objects, nodes);
   // So is the chart: helm's error, if any, comes before the lab is built.

@@ -35,6 +35,8 @@ export interface StoreOptions {
   now?: () => Date;
   /** Create `default`, `kube-system`, `kube-public` and `kube-node-lease`, as a new cluster has. Default true. */
   seedNamespaces?: boolean;
+  /** Whether the garbage collector runs at first (see `garbageCollector`). Default true. */
+  garbageCollector?: boolean;
 }
 
 export interface ListOptions extends SelectOptions {
@@ -100,9 +102,10 @@ export class ObjectStore {
    * plays a cluster whose kube-controller-manager is down: dependents keep their references to
    * a deleted owner and nothing goes with it.
    */
-  garbageCollector = true;
+  garbageCollector: boolean;
 
   constructor(options: StoreOptions = {}) {
+    this.garbageCollector = options.garbageCollector ?? true;
     this.history = new EventLog(options.historySize ?? 10_000);
     this.now = options.now ?? (() => new Date());
     for (const r of STORED) this.objects.set(r, new Map());

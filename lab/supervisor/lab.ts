@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { AmbitError } from '../../lib/errors.js';
+import { garbageCollectorOn } from '../garbage-collector.js';
 import type { KubeObject } from '../../lib/k8s/types.js';
 import { ROOT_CA_CONFIGMAP, ROOT_CA_KEY } from '../../lib/identity/trust-file.js';
 import { logger } from '../../lib/log.js';
@@ -63,7 +64,7 @@ export interface LabStatus {
  * applied by one level-triggered loop, so events can arrive in any order.
  */
 export class Lab {
-  readonly store = new ObjectStore();
+  readonly store = new ObjectStore({ garbageCollector: garbageCollectorOn() });
   /** One registry for every listener: a token minted through one is valid on all. */
   private readonly tokens = new TokenRegistry({ store: this.store });
   private readonly ipam = new Ipam();
