@@ -76,22 +76,27 @@ describe('agent restarts without downtime', { timeout: 600_000 }, () => {
     });
   }
 
-  it('a SIGKILLed destination agent costs only the connections it was carrying: new ones wait for its restart', async (t) => {
-    const before = await agentOn('node2');
+  /** SIGKILLs the agent of `node` 1.5 s into 10 s of new connections at 50/s; when it was killed, when seen ready again, and the load's tally. */
+  const killUnderLoad = async (node: string) => {
+    const before = await agentOn(node);
     const load = rate(pod('far').ip, 50, 10);
     await new Promise((r) => setTimeout(r, 1500));
     process.kill(before.pid!, 'SIGKILL');
     const killedAt = Date.now();
     const back = await eventually(
       async () => {
-        const a = await agentOn('node2');
+        const a = await agentOn(node);
         return a.restarts > before.restarts && a.pid !== undefined && (await adminGet(lab, a.admin, '/ready').then((b) => b.startsWith('ready'), () => false));
       },
       120,
       250,
     );
     assert.ok(back, 'the agent came back');
-    const r = await load;
+    return { killedAt, readyAt: Date.now(), r: await load };
+  };
+
+  it('a SIGKILLed destination agent costs only the connections it was carrying: new ones wait for its restart', async (t) => {
+    const { killedAt, r } = await killUnderLoad('node2');
     const late = r.failedOpenedAt.filter((at) => at >= killedAt).map((at) => at - killedAt);
     t.diagnostic(`SIGKILL of the destination agent at 50 new connections/s: ${r.failed} of ${r.attempted} failed (${JSON.stringify(r.errors)}), ${late.length} of them opened after the kill`);
     // Only the connections inside the dying agent are lost (a connection lives a few ms here, tens
@@ -104,16 +109,15 @@ describe('agent restarts without downtime', { timeout: 600_000 }, () => {
   });
 
   it('a SIGKILLed source agent costs the connections its pods attempt until the restart listens (measured, bounded)', async (t) => {
-    const before = await agentOn('node1');
-    const load = rate(pod('far').ip, 50, 10);
-    await new Promise((r) => setTimeout(r, 1500));
-    process.kill(before.pid!, 'SIGKILL');
-    const r = await load;
-    t.diagnostic(`SIGKILL of the source agent at 50 new connections/s: ${r.failed} of ${r.attempted} failed (${JSON.stringify(r.errors)})`);
+    const { killedAt, readyAt, r } = await killUnderLoad('node1');
+    t.diagnostic(`SIGKILL of the source agent at 50 new connections/s: ${r.failed} of ${r.attempted} failed (${JSON.stringify(r.errors)}); the new agent was seen ready ${readyAt - killedAt} ms after the kill`);
     // Nothing listens on 15001 until the kubelet has restarted the agent and its code has loaded
-    // (~1 s here); from then on the new agent holds the port and connections wait for its config
-    // instead of being refused (about 90 of 500 failed before it did, about 55 since).
-    assert.ok(r.failed > 0 && r.failed <= 150, JSON.stringify(r));
+    // (~1 s here, more on a loaded machine); from then on the new agent holds the port and
+    // connections wait for its config instead of being refused (about 90 of 500 failed before it
+    // did, about 55 since). What is bounded is when: nothing opened once it is ready fails.
+    assert.ok(r.failed > 0, JSON.stringify(r));
+    const late = r.failedOpenedAt.filter((at) => at > readyAt).map((at) => at - readyAt);
+    assert.deepEqual(late, [], `failed connections opened this many ms after the new agent was ready: ${JSON.stringify(r)}`);
     assert.equal((await rate(pod('far').ip, 20, 1)).served, 20, 'and it serves again');
   });
 });
