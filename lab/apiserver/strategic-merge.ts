@@ -51,7 +51,8 @@ function hintedKey(elements: readonly unknown[]): string | undefined {
   return undefined;
 }
 
-function knownKey(field: string, elements: readonly unknown[]): string | undefined {
+/** The merge key of a list field of the built-in kinds (containers by name, ...), when every element has it. */
+export function knownKey(field: string, elements: readonly unknown[]): string | undefined {
   return KNOWN_MERGE_KEYS[field]?.find((k) => elements.length > 0 && elements.every((e) => isPlainObject(e) && e[k] !== undefined));
 }
 

@@ -76,11 +76,28 @@ describe('helm release semantics', () => {
     const out = upgradedObject(original, modified, current) as unknown as { metadata: { uid: string }; spec: { replicas: number; paused?: boolean; template: { metadata: { annotations?: Record<string, string> }; spec: { containers: { env: unknown[] }[] } } }; status: unknown };
     assert.equal(out.spec.replicas, 1, 'a field the chart sets is reset to its value');
     assert.equal(out.spec.paused, undefined, 'a field the chart dropped is removed');
-    assert.deepEqual(out.spec.template.spec.containers[0]!.env, [{ name: 'LOG', value: 'debug' }], 'lists are replaced whole');
+    assert.deepEqual(out.spec.template.spec.containers[0]!.env, [{ name: 'LOG', value: 'debug' }, { name: 'EDITED', value: 'x' }], "a built-in kind's list merges by key: an env variable someone else added stays");
     assert.deepEqual(out.spec.template.metadata.annotations, { 'kubectl.kubernetes.io/restartedAt': 'now' }, 'an annotation no manifest names stays');
     assert.deepEqual([out.metadata.uid, out.status], ['u', { readyReplicas: 1 }]);
     const svc = obj('Service', 's', { spec: { ports: [{ port: 1 }] } });
     const live = obj('Service', 's', { spec: { ports: [{ port: 1 }], clusterIP: '10.96.0.9' } });
     assert.equal((upgradedObject(svc, obj('Service', 's', { spec: { ports: [{ port: 2 }] } }), live).spec as { clusterIP: string }).clusterIP, '10.96.0.9');
+  });
+
+  it('merges keyed lists of built-in kinds as a strategic merge does, and replaces the lists of custom resources', () => {
+    const ds = (containers: unknown[], extra: Record<string, unknown> = {}) => obj('DaemonSet', 'ds', { spec: { template: { spec: { containers, ...extra } } } });
+    const original = ds([{ name: 'agent', args: ['a'], env: [{ name: 'GONE', value: '1' }, { name: 'KEEP', value: '1' }] }, { name: 'old-sidecar' }], { tolerations: [{ operator: 'Exists' }] });
+    const modified = ds([{ name: 'agent', args: ['b'], env: [{ name: 'KEEP', value: '2' }, { name: 'NEW', value: '1' }] }], { tolerations: [{ key: 'k', operator: 'Exists' }] });
+    const current = ds([{ name: 'injected' }, { name: 'agent', args: ['a'], env: [{ name: 'GONE', value: '1' }, { name: 'MINE', value: 'x' }, { name: 'KEEP', value: '1' }], imagePullPolicy: 'IfNotPresent' }, { name: 'old-sidecar' }], { tolerations: [{ operator: 'Exists' }] });
+    const spec = (upgradedObject(original, modified, current).spec as { template: { spec: { containers: { name: string; args?: string[]; env?: unknown[]; imagePullPolicy?: string }[]; tolerations: unknown[] } } }).template.spec;
+    assert.deepEqual(spec.containers.map((c) => c.name), ['agent', 'injected'], "the manifest's containers in its order, then one neither manifest names; the dropped one goes");
+    const agent = spec.containers[0]!;
+    assert.deepEqual(agent.env, [{ name: 'KEEP', value: '2' }, { name: 'NEW', value: '1' }, { name: 'MINE', value: 'x' }]);
+    assert.deepEqual([agent.args, agent.imagePullPolicy], [['b'], 'IfNotPresent'], 'a list of scalars is replaced; a defaulted field stays');
+    assert.deepEqual(spec.tolerations, [{ key: 'k', operator: 'Exists' }], 'a list without a merge key is replaced');
+
+    const crd = (rules: unknown[]) => ({ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: { name: 'r', namespace: 'ambit-system' }, spec: { rules } }) as KubeObject;
+    const route = upgradedObject(crd([{ name: 'a', matches: [] }]), crd([{ name: 'a', backendRefs: [] }]), crd([{ name: 'a', matches: [] }, { name: 'theirs' }]));
+    assert.deepEqual((route.spec as { rules: unknown[] }).rules, [{ name: 'a', backendRefs: [] }], 'a custom resource gets a JSON merge: its lists are replaced whole');
   });
 });

@@ -1,6 +1,6 @@
-import { isDeepStrictEqual } from 'node:util';
 import type { KubeObject } from '../../lib/k8s/types.js';
-import { applyMergePatch, isPlainObject } from '../apiserver/patch.js';
+import { isPlainObject } from '../apiserver/patch.js';
+import { knownKey } from '../apiserver/strategic-merge.js';
 import type { RenderedDocument } from './render.js';
 
 /**
@@ -145,49 +145,47 @@ export function planUpgrade(previous: Release, next: Release): UpgradePlan {
 
 /**
  * The object an upgrade leaves in the cluster: the live one patched with helm's three-way
- * merge (apimachinery's CreateThreeWayJSONMergePatch, which helm uses for kinds without a
- * strategic-merge schema; the lab uses it for all): fields the new manifest sets are set,
- * fields the previous manifest had and the new one dropped are removed, and fields neither
- * manifest names (status, a Service's clusterIP, an annotation `kubectl rollout restart`
- * added) stay. Lists are replaced whole.
+ * merge, from the previous manifest (`original`) to the new one (`modified`) over the live
+ * object (`current`): fields the new manifest sets are set, fields the previous manifest had
+ * and the new one dropped are removed, and fields neither manifest names (status, a Service's
+ * clusterIP, an annotation `kubectl rollout restart` added) stay. For the built-in kinds helm
+ * makes a strategic merge patch (apimachinery's CreateThreeWayMergePatch): lists with a merge
+ * key (containers, env and volumes by name, ports by port, ...) merge element by element, so
+ * an env variable `kubectl set env` added stays; other lists are replaced whole. Custom
+ * resources get a JSON merge patch (CreateThreeWayJSONMergePatch): every list replaced.
  */
 export function upgradedObject(original: KubeObject | undefined, modified: KubeObject, current: KubeObject): KubeObject {
-  const patch = mergeDeep(deletions(original ?? {}, modified), changes(current, modified));
-  return applyMergePatch(current, patch) as KubeObject;
+  return threeWay(original ?? {}, modified, current, strategicMergeKinds(modified)) as KubeObject;
+}
+
+/** API groups whose kinds helm's client knows (client-go's scheme, apiextensions added): patched strategically. */
+const BUILT_IN_GROUPS = new Set(['', 'admissionregistration.k8s.io', 'apiextensions.k8s.io', 'apps', 'autoscaling', 'batch', 'coordination.k8s.io', 'discovery.k8s.io', 'events.k8s.io', 'networking.k8s.io', 'node.k8s.io', 'policy', 'rbac.authorization.k8s.io', 'scheduling.k8s.io', 'storage.k8s.io']);
+
+function strategicMergeKinds(o: KubeObject): boolean {
+  const apiVersion = String(o.apiVersion ?? '');
+  return BUILT_IN_GROUPS.has(apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.lastIndexOf('/')) : '');
 }
 
 type Json = Record<string, unknown>;
 
-/** `null` for every field `original` has and `modified` lacks, recursively through objects. */
-function deletions(original: unknown, modified: unknown): Json {
-  const out: Json = {};
-  if (!isPlainObject(original) || !isPlainObject(modified)) return out;
-  for (const [k, v] of Object.entries(original)) {
-    if (!(k in modified)) out[k] = null;
-    else if (isPlainObject(v) && isPlainObject(modified[k])) {
-      const inner = deletions(v, modified[k]);
-      if (Object.keys(inner).length > 0) out[k] = inner;
+function threeWay(original: unknown, modified: unknown, current: unknown, strategic: boolean, field?: string): unknown {
+  if (isPlainObject(modified)) {
+    const orig = isPlainObject(original) ? original : {};
+    const out: Json = isPlainObject(current) ? { ...current } : {};
+    for (const k of Object.keys(orig)) if (!(k in modified)) delete out[k];
+    for (const [k, v] of Object.entries(modified)) {
+      if (v === null) delete out[k];
+      else out[k] = threeWay(orig[k], v, out[k], strategic, k);
     }
+    return out;
   }
-  return out;
-}
-
-/** The fields of `modified` that `current` lacks or holds otherwise (no deletions). */
-function changes(current: unknown, modified: Json): Json {
-  const out: Json = {};
-  const have = isPlainObject(current) ? current : {};
-  for (const [k, v] of Object.entries(modified)) {
-    if (isDeepStrictEqual(have[k], v)) continue;
-    if (isPlainObject(v) && isPlainObject(have[k])) {
-      const inner = changes(have[k], v);
-      if (Object.keys(inner).length > 0) out[k] = inner;
-    } else out[k] = v;
-  }
-  return out;
-}
-
-function mergeDeep(a: Json, b: Json): Json {
-  const out: Json = { ...a };
-  for (const [k, v] of Object.entries(b)) out[k] = isPlainObject(v) && isPlainObject(out[k]) ? mergeDeep(out[k] as Json, v) : v;
-  return out;
+  const key = strategic && field !== undefined && Array.isArray(modified) ? knownKey(field, modified) : undefined;
+  if (key === undefined || !Array.isArray(modified)) return modified;
+  // By merge key: the new manifest's elements in its order, each merged three-way with its
+  // previous and live twins; then live elements neither manifest has (someone else's).
+  const id = (e: unknown): string | undefined => (isPlainObject(e) ? JSON.stringify(e[key]) : undefined);
+  const find = (list: unknown, e: unknown) => (Array.isArray(list) ? list.find((x) => id(x) === id(e)) : undefined);
+  const named = new Set([...modified, ...(Array.isArray(original) ? original : [])].map(id));
+  const others = Array.isArray(current) ? current.filter((c) => !named.has(id(c))) : [];
+  return [...modified.map((m) => threeWay(find(original, m), m, find(current, m), strategic)), ...others];
 }

@@ -182,6 +182,15 @@ describe('helm upgrade and uninstall in the lab', { timeout: 420_000 }, () => {
     assert.ok(await eventually(async () => (await adminGet(lab, node2.admin, '/metrics')).split('\n').some((l) => l.startsWith('ambit_tcp_connections_opened_total{') && l.includes('source_workload="client"') && l.includes('mutual_tls'))), 'the new destination agent carried a new connection in mutual TLS');
   });
 
+  it("lab upgrade keeps what someone else added to a list the chart also sets, as helm's strategic merge does", async () => {
+    await lab.must(['lab', 'kubectl', '-n', 'ambit-system', 'set', 'env', 'deployment/ambit-controller', 'OPERATOR_NOTE=kept']);
+    await lab.must(['lab', 'kubectl', '-n', 'ambit-system', 'rollout', 'status', 'deployment/ambit-controller', '--timeout=120s']);
+    const out = await lab.must(['lab', 'upgrade', '--chart', 'charts/ambit', ...UPGRADED]);
+    assert.match(out, /^deployment\/ambit-controller \(ambit-system\) unchanged$/m, 'the chart did not change, so neither does the merged Deployment');
+    const env = (JSON.parse(await lab.must(['lab', 'kubectl', '-n', 'ambit-system', 'get', 'deployment', 'ambit-controller', '-o', 'json'])) as { spec: { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } } }).spec.template.spec.containers[0]!.env;
+    assert.deepEqual(env.filter((e) => e.name === 'OPERATOR_NOTE' || e.name === 'AMBIT_CERT_TTL'), [{ name: 'AMBIT_CERT_TTL', value: '12h' }, { name: 'OPERATOR_NOTE', value: 'kept' }]);
+  });
+
   it("lab uninstall fails as helm's would when the hook's Role lacks a verb: the Job's 403 in the message, nothing deleted", async () => {
     const rule = 'resources: [daemonsets]\n    resourceNames: [{{ include "ambit.nodeAgent" . }}]\n    verbs: [get';
     const cut = chartCopyWith(copy, 'uninstall-hook.yaml', `${rule}, update]`, `${rule}]`);
