@@ -2,7 +2,7 @@ import type { Counter } from 'prom-client';
 import { toApiRequestError } from '../../lib/k8s/errors.js';
 import type { Logger } from '../../lib/log.js';
 import { realTimers, type Timers } from '../../lib/xds/timers.js';
-import { TokenBucket } from '../../waypoint/resilience/token-bucket.js';
+import { TokenBucket } from '../../lib/token-bucket.js';
 import { ALWAYS_LEADER, type Leadership } from '../leader/index.js';
 import type { EventBody, EventSink } from './sink.js';
 import type { EventRecord, EventRecorder, ObjectReference } from './types.js';

@@ -6,8 +6,16 @@ import { decideFault, type FaultDecision } from './fault.js';
 import { outlierDetector, type Ejection, type OutlierDetector } from './outlier.js';
 import { PoolLimiter, type Admission, type PoolStats } from './pool.js';
 import { retryPolicy, RetryBudget, type RetryPolicy } from './retry.js';
-import { rateLimiter, type TokenBucket } from './token-bucket.js';
+import { TokenBucket } from '../../lib/token-bucket.js';
 import type { Release, TryOutcome } from './types.js';
+
+/*
+ * The resilience building blocks of the waypoint's request path (this folder): pure,
+ * deterministic (clock and random are injected), cheap per request, and without timers. Each
+ * module's header says which Envoy/Istio behaviour it mirrors and where it deliberately
+ * differs. Per Service, this module holds one of each stateful block (TokenBucket,
+ * OutlierDetector, EndpointPicker, RetryBudget, PoolLimiter) per worker thread.
+ */
 
 /** The ready endpoints of a Service port (the resolver's, compiled once per config). */
 export type EndpointSource = (service: Service, port: number) => readonly Target[];
@@ -27,6 +35,11 @@ interface ServiceState {
 }
 
 const keyOf = (v: unknown) => JSON.stringify(v ?? null);
+
+/** The bucket for a Service's LocalRateLimit, or undefined when it sets none. */
+export function rateLimiter(config: TrafficPolicy['localRateLimit'] | null | undefined): TokenBucket | undefined {
+  return config && config.maxTokens > 0 ? new TokenBucket(config) : undefined;
+}
 
 /**
  * The TrafficPolicy of each Service, made live at the waypoint: the local

@@ -4,17 +4,10 @@
  * try at an upstream endpoint ended, and a once-only release.
  */
 
-/** Milliseconds. Tests drive it by hand. */
-export type Clock = () => number;
+export { monotonicMs, type Clock } from '../../lib/clock.js';
 
 /** A number in [0, 1), like Math.random. */
 export type Random = () => number;
-
-/**
- * Epoch-based, so times in a config dump read as dates, but monotonic: it does
- * not jump when the wall clock is stepped, as Date.now does.
- */
-export const monotonicMs: Clock = () => performance.timeOrigin + performance.now();
 
 /**
  * How one try at an upstream endpoint ended.

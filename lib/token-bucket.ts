@@ -1,8 +1,9 @@
 /**
- * A local rate limiter: Envoy's local_ratelimit token bucket. The bucket
+ * A local rate limiter: Envoy's local_ratelimit token bucket (a waypoint's
+ * TrafficPolicy rate limit; the controller's Events per object). The bucket
  * starts full with `maxTokens`; every `fillIntervalMs` it gains
  * `tokensPerFill`, never beyond `maxTokens`; each request takes one token or
- * is refused (the caller answers 429, flag RL).
+ * is refused (a waypoint answers 429, flag RL).
  *
  * Fills are discrete, on a grid of fill intervals from the bucket's creation,
  * like Envoy's fill timer, but computed lazily from the clock when a token is
@@ -13,8 +14,13 @@
  * One bucket limits the thread that owns it; it is not shared between worker
  * threads (Envoy shares one bucket between its workers).
  */
-import type { LocalRateLimit } from '../../lib/xds/index.js';
-import { monotonicMs, type Clock } from './types.js';
+import { monotonicMs, type Clock } from './clock.js';
+
+export interface TokenBucketConfig {
+  maxTokens: number;
+  tokensPerFill: number;
+  fillIntervalMs: number;
+}
 
 export const DEFAULT_FILL_INTERVAL_MS = 1000;
 
@@ -27,7 +33,7 @@ export class TokenBucket {
   private lastFill: number;
 
   constructor(
-    config: Pick<LocalRateLimit, 'maxTokens' | 'tokensPerFill' | 'fillIntervalMs'>,
+    config: TokenBucketConfig,
     private readonly now: Clock = monotonicMs,
   ) {
     if (!(config.maxTokens > 0)) throw new RangeError(`a token bucket needs maxTokens > 0 (got ${config.maxTokens})`);
@@ -60,9 +66,4 @@ export class TokenBucket {
     // After a long idle fills * tokensPerFill may be huge; min() keeps it at the cap.
     this.tokens = Math.min(this.maxTokens, this.tokens + fills * this.tokensPerFill);
   }
-}
-
-/** The bucket for a Service's LocalRateLimit, or undefined when it sets none. */
-export function rateLimiter(config: LocalRateLimit | null | undefined, now: Clock = monotonicMs): TokenBucket | undefined {
-  return config && config.maxTokens > 0 ? new TokenBucket(config, now) : undefined;
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { rateLimiter, TokenBucket } from './token-bucket.js';
+import { TokenBucket } from './token-bucket.js';
 
 /** A clock the test moves by hand. */
 function clock(start = 1_000) {
@@ -66,10 +66,7 @@ describe('token bucket', () => {
     assert.equal(takeAll(b), 4);
   });
 
-  test('rateLimiter: none without a positive maxTokens', () => {
-    assert.equal(rateLimiter(null), undefined);
-    assert.equal(rateLimiter({ maxTokens: 0, tokensPerFill: 1, fillIntervalMs: 100 }), undefined);
-    assert.ok(rateLimiter({ maxTokens: 1, tokensPerFill: 1, fillIntervalMs: 100 }) instanceof TokenBucket);
+  test('refuses a bucket without a positive maxTokens', () => {
     assert.throws(() => new TokenBucket({ maxTokens: 0, tokensPerFill: 1, fillIntervalMs: 1 }), RangeError);
   });
 });
