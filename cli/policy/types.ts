@@ -1,4 +1,4 @@
-import type { WaypointRef, Workload } from '../../lib/xds/index.js';
+import type { WaypointRef } from '../../lib/xds/index.js';
 import type { MeshState } from '../../node-agent/state/mesh-state.js';
 
 /** What `ambit policy explain` is asked: one call from a pod. */
@@ -76,5 +76,3 @@ export interface Explanation {
   verdict: Verdict;
   reason: string;
 }
-
-export type SourceWorkload = Workload;

@@ -1,4 +1,4 @@
-import type { AuthorizationPolicy, PeerAuthentication, Route, RouteMatch, RouteRule, Service, TrafficPolicy, Workload } from '../../lib/xds/index.js';
+import type { AuthorizationPolicy, PeerAuthentication, Route, RouteMatch, RouteRule, Service, TrafficPolicy } from '../../lib/xds/index.js';
 
 /**
  * One-line descriptions of pushed resources, shared by config-dump's tables and policy
@@ -90,8 +90,4 @@ export function describeTrafficPolicy(s: Pick<Service, 'trafficPolicy' | 'lbPoli
     if (t.localRateLimit) parts.push(`rate limit ${JSON.stringify(t.localRateLimit)}`);
   }
   return `${t ? `${t.name}: ` : ''}${parts.join(', ')}`;
-}
-
-export function describeWorkload(w: Workload): string {
-  return `${w.namespace}/${w.name} (${w.ip || 'no IP'} on ${w.node}${w.meshed ? '' : ', not meshed'})`;
 }

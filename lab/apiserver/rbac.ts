@@ -23,17 +23,11 @@ export interface RequestAttributes {
   name?: string;
 }
 
-export interface NonResourceAttributes {
-  verb: string;
-  path: string;
-}
-
 export interface PolicyRule {
   verbs?: string[];
   apiGroups?: string[];
   resources?: string[];
   resourceNames?: string[];
-  nonResourceURLs?: string[];
 }
 
 export interface Subject {
@@ -81,12 +75,6 @@ export function resourceNameMatches(rule: PolicyRule, name: string | undefined):
 
 export function ruleAllows(rule: PolicyRule, req: RequestAttributes): boolean {
   return verbMatches(rule, req.verb) && apiGroupMatches(rule, req.apiGroup) && resourceMatches(rule, req.resource, req.subresource) && resourceNameMatches(rule, req.name);
-}
-
-/** `*`, an exact path, or a prefix ending in `*`. */
-export function nonResourceRuleAllows(rule: PolicyRule, req: NonResourceAttributes): boolean {
-  if (!verbMatches(rule, req.verb)) return false;
-  return (rule.nonResourceURLs ?? []).some((u) => u === ALL || u === req.path || (u.endsWith(ALL) && req.path.startsWith(u.slice(0, -1))));
 }
 
 /** A binding's subject names the user: a ServiceAccount (`system:serviceaccount:NS:NAME`), a User, or one of its Groups. */
@@ -140,11 +128,6 @@ export function authorize(src: RbacSource, user: User, req: RequestAttributes): 
   return { allowed: false, reason: forbiddenMessage(user, req) };
 }
 
-export function authorizeNonResource(src: RbacSource, user: User, req: NonResourceAttributes): Decision {
-  for (const { rule, by } of applicableRules(src, user, undefined)) if (nonResourceRuleAllows(rule, req)) return { allowed: true, by };
-  return { allowed: false, reason: `forbidden: User "${user.username}" cannot ${req.verb} path "${req.path}"` };
-}
-
 /** kube-apiserver's wording (staging/src/k8s.io/apiserver/pkg/endpoints/handlers/responsewriters/errors.go), which users search for. */
 export function forbiddenMessage(user: User, req: RequestAttributes): string {
   const resource = req.subresource ? `${req.resource}/${req.subresource}` : req.resource;
@@ -152,9 +135,6 @@ export function forbiddenMessage(user: User, req: RequestAttributes): string {
   const subject = req.name ? `${resource} "${req.name}"` : resource;
   return `${subject} is forbidden: User "${user.username}" cannot ${req.verb} resource "${resource}" in API group "${req.apiGroup}" ${scope}`;
 }
-
-/** The RBAC kinds' plurals, as stored. */
-export const RBAC_GROUP = 'rbac.authorization.k8s.io';
 
 /** An RbacSource over anything that lists stored objects by plural and namespace. */
 export function storeRbacSource(list: (plural: string, namespace?: string) => readonly KubeObject[]): RbacSource {

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 import { AmbitError } from '../../lib/errors.js';
 import type { KubeObject } from '../../lib/k8s/types.js';
@@ -178,8 +178,4 @@ export function mapHostPath(roots: Readonly<Record<string, string>>, path: strin
     if (path.startsWith(`${host}/`)) return posix.join(lab, path.slice(host.length + 1));
   }
   return undefined;
-}
-
-export function removeVolumes(dir: string): void {
-  rmSync(join(dir, 'volumes'), { recursive: true, force: true });
 }

@@ -12,7 +12,6 @@ export type MapName = (typeof MAP_NAMES)[number];
 
 /** The same-node fast path's maps (bpf/lib/fastpath.h): only fastpath.bpf.o declares them. */
 export const FAST_MAP_NAMES = ['ambit_fast_peer', 'ambit_fast_flow', 'ambit_fast_fwd'] as const;
-export type FastMapName = (typeof FAST_MAP_NAMES)[number];
 
 export const ENROLL_MESHED = 1;
 

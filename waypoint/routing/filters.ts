@@ -56,10 +56,3 @@ export function redirectLocation(r: RequestRedirect, base: RedirectBase, matched
   const authority = port === DEFAULT_PORT[scheme] ? host : `${host}:${port}`;
   return `${scheme}://${authority}${path}${base.query}`;
 }
-
-/** `host[:port]` split; IPv6 literals keep their brackets. */
-export function splitAuthority(authority: string): { host: string; port: number | undefined } {
-  const m = /^(\[[^\]]*\]|[^:]*)(?::(\d+))?$/.exec(authority);
-  if (!m) return { host: authority, port: undefined };
-  return { host: m[1]!, port: m[2] ? Number(m[2]) : undefined };
-}
