@@ -96,7 +96,7 @@ export class WaypointProxy {
       gate,
       routes: new RouteTable({ get generation() { return o.state.generation; }, routes: () => o.state.all('Route') }),
       state: o.state,
-      resilience: new Resilience((service, port) => this.resolver.endpoints(service, port)),
+      resilience: new Resilience((service, port) => this.resolver.endpoints(service, port), o.state),
       tracing: o.tracing,
       upstream: { 'http/1.1': new Http1Upstream(open), h2: new Http2Upstream(open, o.log) },
       reset: resetResponse,

@@ -59,9 +59,17 @@ export class Resilience {
    */
   private readonly keyed = new WeakMap<readonly Target[], { byKey: ReadonlyMap<string, Target>; keys: readonly string[] }>();
 
-  constructor(private readonly endpoints: EndpointSource) {}
+  /** The config generation at which state of Services that left the config was last dropped. */
+  private prunedAt = -1;
+
+  constructor(
+    private readonly endpoints: EndpointSource,
+    /** The config the Services come from: state of a Service it no longer has is dropped. */
+    private readonly config: { readonly generation: number; service(namespace: string, name: string): Service | undefined },
+  ) {}
 
   private state(service: Service): ServiceState {
+    if (this.config.generation !== this.prunedAt) this.prune();
     const name = `${service.namespace}/${service.name}`;
     const had = this.services.get(name);
     if (had && had.seen === service) return had;
@@ -82,6 +90,12 @@ export class Resilience {
     s.outlier?.setEndpoints(endpointKeys);
     this.services.set(name, s);
     return s;
+  }
+
+  /** Once per config generation: a deleted Service's buckets, ejections and budgets go with it (one created again starts afresh). */
+  private prune(): void {
+    this.prunedAt = this.config.generation;
+    for (const [name, s] of this.services) if (!this.config.service(s.seen.namespace, s.seen.name)) this.services.delete(name);
   }
 
   /** The local rate limit of the addressed Service: false means 429. */
