@@ -387,6 +387,43 @@ describe('robustness', () => {
     }
   });
 
+  test('a CONNECT whose session dies unanswered (the peer killed) is retried on a new session', T, async () => {
+    // A relay in front of a server that cuts it in both directions while authorizing the first
+    // CONNECT: to the pool, its peer vanished mid-request.
+    const cut: net.Socket[] = [];
+    let killed = false;
+    const srv = await startHboneServer({
+      host: '127.0.0.1',
+      port: 0,
+      log,
+      tls: () => serverCert,
+      authorize: () => {
+        if (!killed) for (const sock of cut.splice(0)) sock.resetAndDestroy();
+        killed = true;
+        return { allow: true };
+      },
+    });
+    const relay = net.createServer((c) => {
+      const u = net.connect(srv.address.port, '127.0.0.1');
+      c.pipe(u).pipe(c);
+      c.on('error', () => {});
+      u.on('error', () => {});
+      cut.push(c, u);
+    });
+    await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
+    const pool = newPool();
+    try {
+      const t = await tunnel(pool, upstream.port, { via: `127.0.0.1:${(relay.address() as net.AddressInfo).port}` });
+      assert.ok(killed, 'the first session was cut while its CONNECT was in flight');
+      assert.equal(pool.stats().sessionsOpened, 2, 'the tunnel came through a second session');
+      t.stream.end('after');
+      assert.equal((await readAll(t.stream)).toString(), 'after');
+    } finally {
+      relay.close();
+      await srv.close();
+    }
+  });
+
   test('more resets and refusals than the peer tolerates per session do not break the pool', T, async () => {
     // A Node server GOAWAYs a session after about 1000 quick RST_STREAMs (rapid-reset guard).
     const pool = newPool();

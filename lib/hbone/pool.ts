@@ -357,8 +357,14 @@ export class HbonePool {
         const e =
           session.error ??
           new HboneError('AMBIT_ERR_HBONE_PROTOCOL', `HBONE CONNECT ${authority} via ${via} failed before a response: ${why}`, { cause });
-        // REFUSED_STREAM, or a GOAWAY that excluded the stream: the peer did not process it, so retrying is safe.
-        const unprocessed = stream.rstCode === REFUSED || cause?.code === 'ERR_HTTP2_GOAWAY_SESSION' || session.unprocessed(stream.id);
+        // REFUSED_STREAM, or a GOAWAY that excluded the stream: the peer did not process it, so
+        // retrying is safe. So is a CONNECT whose session died before any answer (the peer agent
+        // killed, its socket reset): nothing goes into a tunnel before its 200, so a peer that did
+        // dial the destination leaves a connection that dies with the stream, as Envoy's TCP proxy
+        // retries a tunnel that was not established (max_connect_attempts). The retry meets the
+        // dead peer's refused port, which the caller waits out (node-agent/proxy/outbound.ts).
+        const sessionDied = session.h2.destroyed || session.h2.closed;
+        const unprocessed = stream.rstCode === REFUSED || cause?.code === 'ERR_HTTP2_GOAWAY_SESSION' || session.unprocessed(stream.id) || sessionDied;
         finish({ ok: false, error: e, retry: unprocessed && (session.error === undefined || session.error.code === 'AMBIT_ERR_HBONE_PROTOCOL') });
       };
       const onError = (err: Error & { code?: string }): void => failed(err.code ?? err.message, err);
