@@ -410,9 +410,9 @@ export class ObjectStore {
     if (typeof ownerUid !== 'string') return;
     for (const r of STORED) {
       for (const o of [...this.bucket(r).values()]) {
-        const owners = (o.metadata.ownerReferences ?? []) as { uid?: string }[];
+        const owners = o.metadata.ownerReferences ?? [];
         if (!owners.some((ref) => ref.uid === ownerUid)) continue;
-        if (owners.some((ref) => ref.uid !== ownerUid && ref.uid !== undefined && this.live(ref.uid))) {
+        if (owners.some((ref) => ref.uid !== ownerUid && this.ownerLive(ref, o.metadata.namespace))) {
           this.dropOwner(r, o, ownerUid);
           continue;
         }
@@ -441,8 +441,16 @@ export class ObjectStore {
     this.commit(res, 'MODIFIED', next, o);
   }
 
-  private live(uid: string): boolean {
-    return STORED.some((r) => [...this.bucket(r).values()].some((o) => o.metadata.uid === uid));
+  /**
+   * Whether the owner a reference names still exists, looked up as the garbage collector does:
+   * by kind and name (in the dependent's namespace, unless the kind is cluster-scoped), with
+   * the same uid. A kind this server does not serve counts as present: nothing proves it gone.
+   */
+  private ownerLive(ref: { apiVersion?: string; kind?: string; name?: string; uid?: string }, namespace: string | undefined): boolean {
+    if (ref.uid === undefined) return false;
+    const res = findByKind(String(ref.apiVersion), String(ref.kind));
+    if (!res) return true;
+    return this.bucket(res).get(key(res.namespaced ? (namespace ?? '') : '', ref.name ?? ''))?.metadata.uid === ref.uid;
   }
 
   /**
@@ -452,8 +460,8 @@ export class ObjectStore {
    */
   private collectIfOrphaned(res: ResourceType, obj: Readonly<KubeObject>): void {
     const orphaned = (o: Readonly<KubeObject>): boolean => {
-      const owners = (o.metadata.ownerReferences ?? []) as { uid?: string }[];
-      return owners.length > 0 && owners.every((ref) => ref.uid === undefined || !this.live(ref.uid));
+      const owners = o.metadata.ownerReferences ?? [];
+      return owners.length > 0 && owners.every((ref) => !this.ownerLive(ref, o.metadata.namespace));
     };
     if (!this.garbageCollector || !orphaned(obj)) return;
     const { namespace, name, uid } = obj.metadata;
