@@ -78,10 +78,12 @@ function kindCompare(a: string, b: string, order: readonly string[]): number {
 
 const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
+/** The API group of an object's apiVersion (`apps/v1`: apps; `v1`: the core group, ''). */
+const apiGroup = (o: KubeObject): string => (o.apiVersion.includes('/') ? o.apiVersion.slice(0, o.apiVersion.indexOf('/')) : '');
+
 /** An object's identity in a release: group, kind, namespace and name (helm's resource info). */
 export function objectKey(o: KubeObject): string {
-  const group = o.apiVersion.includes('/') ? o.apiVersion.split('/')[0] : '';
-  return `${group}/${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+  return `${apiGroup(o)}/${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 }
 
 const annotation = (o: KubeObject, name: string): string | undefined => o.metadata.annotations?.[name];
@@ -155,16 +157,11 @@ export function planUpgrade(previous: Release, next: Release): UpgradePlan {
  * resources get a JSON merge patch (CreateThreeWayJSONMergePatch): every list replaced.
  */
 export function upgradedObject(original: KubeObject | undefined, modified: KubeObject, current: KubeObject): KubeObject {
-  return threeWay(original ?? {}, modified, current, strategicMergeKinds(modified)) as KubeObject;
+  return threeWay(original ?? {}, modified, current, BUILT_IN_GROUPS.has(apiGroup(modified))) as KubeObject;
 }
 
 /** API groups whose kinds helm's client knows (client-go's scheme, apiextensions added): patched strategically. */
 const BUILT_IN_GROUPS = new Set(['', 'admissionregistration.k8s.io', 'apiextensions.k8s.io', 'apps', 'autoscaling', 'batch', 'coordination.k8s.io', 'discovery.k8s.io', 'events.k8s.io', 'networking.k8s.io', 'node.k8s.io', 'policy', 'rbac.authorization.k8s.io', 'scheduling.k8s.io', 'storage.k8s.io']);
-
-function strategicMergeKinds(o: KubeObject): boolean {
-  const apiVersion = String(o.apiVersion ?? '');
-  return BUILT_IN_GROUPS.has(apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.lastIndexOf('/')) : '');
-}
 
 type Json = Record<string, unknown>;
 
